@@ -1,0 +1,113 @@
+// How one Ganeti release reads attach's stdout: lines, decoding, the device check, URI selection.
+// interpret.ts turns this into a verdict and lint.ts into problems; both share these rules.
+
+import { statSync } from 'node:fs';
+import { HYPERVISORS, type Hypervisor } from '../ganeti/hypervisors.js';
+import { isPython2, type GanetiVersion } from '../ganeti/versions.js';
+import {
+  decodeLossy,
+  encodeUtf8,
+  firstInvalidUtf8,
+  hasControlByte,
+  splitLines,
+} from './bytes.js';
+
+export interface AttachLine {
+  /** 1-based line number in the output. */
+  readonly number: number;
+  readonly bytes: Uint8Array;
+  /** The line as text: exact for valid UTF-8, U+FFFD for each ill-formed sequence otherwise. */
+  readonly text: string;
+}
+
+export interface AttachReading {
+  readonly version: GanetiVersion;
+  readonly bytes: Uint8Array;
+  /** The output split on LF; n newlines give n+1 lines, as Python's split("\n"). */
+  readonly lines: readonly AttachLine[];
+  /** Offset of the first byte that is not valid UTF-8, or -1. */
+  readonly invalidUtf8At: number;
+  /** Ganeti 3.x could not decode the output, so the whole call failed. */
+  readonly undecodable: boolean;
+}
+
+export function readAttachOutput(bytes: Uint8Array, version: GanetiVersion): AttachReading {
+  const invalidUtf8At = firstInvalidUtf8(bytes);
+  const lines = splitLines(bytes).map((lineBytes, index) => ({
+    number: index + 1,
+    bytes: lineBytes,
+    text: decodeLossy(lineBytes),
+  }));
+  return {
+    version,
+    bytes,
+    lines,
+    invalidUtf8At,
+    undecodable: invalidUtf8At >= 0 && !isPython2(version),
+  };
+}
+
+/** What became of stat() on the device path. */
+export type DeviceProbe = 'block' | 'relative' | 'control' | 'missing' | 'not-block';
+
+/**
+ * Would Ganeti's os.stat() + S_ISBLK accept this path? Without `stat` the answer is a model:
+ * an absolute path with no control character counts as an existing block device.
+ */
+export function probeDevice(path: Uint8Array, stat: boolean): DeviceProbe {
+  if (!stat) {
+    if (path[0] !== 0x2f) return 'relative';
+    return hasControlByte(path) ? 'control' : 'block';
+  }
+  if (path.length === 0) return 'missing';
+  if (path.includes(0)) return 'control'; // Python refuses to stat a path with NUL
+  try {
+    return statSync(Buffer.from(path)).isBlockDevice() ? 'block' : 'not-block';
+  } catch {
+    return 'missing';
+  }
+}
+
+const ASCII_A = 0x41;
+const ASCII_Z = 0x5a;
+
+function asciiLower(byte: number): number {
+  return byte >= ASCII_A && byte <= ASCII_Z ? byte + 0x20 : byte;
+}
+
+/** Python 2: `uri[:len(prefix)].lower() == prefix` on byte strings (ASCII-only lowercasing). */
+function restAfterPrefixBytes(line: AttachLine, prefix: Uint8Array): string | null {
+  if (line.bytes.length < prefix.length) return null;
+  for (let i = 0; i < prefix.length; i++) {
+    if (asciiLower(line.bytes[i]!) !== prefix[i]) return null;
+  }
+  return decodeLossy(line.bytes.subarray(prefix.length));
+}
+
+/** Python 3: the same on str, so slicing counts code points and lower() is Unicode-aware. */
+function restAfterPrefixText(line: AttachLine, prefix: string): string | null {
+  const codePoints = Array.from(line.text);
+  const prefixLength = Array.from(prefix).length;
+  if (codePoints.slice(0, prefixLength).join('').toLowerCase() !== prefix) return null;
+  return codePoints.slice(prefixLength).join('');
+}
+
+/** The URI this line offers to `hypervisor`, as `version` matches prefixes, or null. */
+export function uriFor(line: AttachLine, hypervisor: string, python2: boolean): string | null {
+  const prefix = `${hypervisor.toLowerCase()}:`;
+  return python2
+    ? restAfterPrefixBytes(line, encodeUtf8(prefix))
+    : restAfterPrefixText(line, prefix);
+}
+
+/** The hypervisor whose prefix this line carries, as `version` matches prefixes, or null. */
+export function hypervisorOf(
+  line: AttachLine,
+  python2: boolean,
+): { hypervisor: Hypervisor; uri: string } | null {
+  for (const hypervisor of HYPERVISORS) {
+    const uri = uriFor(line, hypervisor, python2);
+    if (uri !== null) return { hypervisor, uri };
+  }
+  return null;
+}
