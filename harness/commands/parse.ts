@@ -52,16 +52,27 @@ function humanReport(results: AttachInterpretation[], hypervisor: string, color:
     rows.push([r.ganeti, verdict, device, shown(r.select[hypervisor as keyof typeof r.select])]);
   }
   const lines = [table(rows)];
-  const problems = results.flatMap((r) => r.problems.map((p) => ({ ...p, ganeti: r.ganeti })));
-  if (problems.length > 0) {
+  // The same finding under several versions is shown once, with the versions it applies to.
+  const grouped = new Map<string, { versions: string[]; problem: AttachInterpretation['problems'][number] }>();
+  for (const r of results) {
+    for (const p of r.problems) {
+      const key = JSON.stringify([p.line, p.severity, p.code, p.message]);
+      const entry = grouped.get(key) ?? { versions: [], problem: p };
+      entry.versions.push(r.ganeti);
+      grouped.set(key, entry);
+    }
+  }
+  if (grouped.size > 0) {
     lines.push('', 'problems:');
-    const problemRows = problems.map((p) => [
-      p.ganeti,
-      `line ${p.line}`,
-      p.severity === 'error' ? paint(color, 31, 'error') : paint(color, 33, 'warning'),
-      p.code,
-      p.message,
-    ]);
+    const problemRows = [...grouped.values()]
+      .sort((a, b) => a.problem.line - b.problem.line)
+      .map(({ versions, problem: p }) => [
+        `line ${p.line}`,
+        p.severity === 'error' ? paint(color, 31, 'error') : paint(color, 33, 'warning'),
+        p.code,
+        versions.length === results.length && results.length > 1 ? 'all' : versions.join(', '),
+        p.message,
+      ]);
     lines.push(table(problemRows).replace(/^/gm, '  '));
   }
   return lines.join('\n') + '\n';
