@@ -7,6 +7,9 @@ import { interpretAttachOutput as interpret } from '../harness/attach/interpret.
 const cases: { output: string | Uint8Array; ganeti: string; code: string; severity: 'error' | 'warning'; line: number }[] = [
   { output: '', ganeti: '3.1', code: 'empty-output', severity: 'error', line: 1 },
   { output: '\n', ganeti: '3.1', code: 'no-device-no-uri', severity: 'error', line: 1 },
+  { output: '\n \n', ganeti: '3.1', code: 'no-device-no-uri', severity: 'error', line: 1 },
+  { output: '\nrbd:a/b', ganeti: '2.16', code: 'no-device-no-uri', severity: 'error', line: 1 },
+  { output: '\nkvm:\n', ganeti: '2.16', code: 'no-device-no-uri', severity: 'error', line: 1 },
   { output: 'dev/rbd0', ganeti: '3.1', code: 'relative-device', severity: 'error', line: 1 },
   { output: '/dev/\x1bx\nkvm:rbd:a/b', ganeti: '2.16', code: 'device-control-char', severity: 'error', line: 1 },
   { output: ' /dev/rbd0', ganeti: '2.16', code: 'device-whitespace', severity: 'error', line: 1 },

@@ -51,16 +51,22 @@ export function lintAttachOutput(reading: AttachReading, verdict: AttachVerdict)
   const first = lines[0]!;
   if (version.behaviour === 'A') {
     lintLegacy(reading, add);
-    if (first.bytes.length > 0) lintDevice(first, verdict, crlfLines, add);
+    // The path stat()ed is the whole output; with several lines, lintLegacy has said why it fails.
+    if (first.bytes.length > 0) lintDevice(first, lines.length === 1 ? verdict : { ...verdict, probe: null }, crlfLines, add);
     return problems;
   }
 
   if (first.bytes.length === 0) {
-    const hasUri = lines.slice(1).some((l) => l.bytes.length > 0);
+    // Usable means some line offers a non-empty URI to a Ganeti hypervisor.
+    const python2 = isPython2(version);
+    const hasUri = lines.slice(1).some((l) => {
+      const match = hypervisorOf(l, python2);
+      return match !== null && match.uri.replace(/\r$/, '') !== '';
+    });
     if (version.behaviour === 'B') {
       add('userspace-only-unsupported', 'error', 1, `empty first line (userspace access only) is understood from 2.14.2 and 2.15.1 on; Ganeti ${version.asked} needs a block device path there`);
     } else if (!hasUri) {
-      add('no-device-no-uri', 'error', 1, 'neither a block device (the first line is empty) nor any URI line: no hypervisor can use this volume');
+      add('no-device-no-uri', 'error', 1, 'neither a block device (the first line is empty) nor a URI line for any hypervisor: nothing can use this volume');
     }
   } else {
     lintDevice(first, verdict, crlfLines, add);

@@ -152,7 +152,7 @@ type AddProblem = (code: string, severity: CheckSeverity, file: string, message:
 /** Warnings about a script Ganeti accepts but that will not run, or not run as meant. */
 function lintScript(root: string, name: string, stats: Stats, add: AddProblem): void {
   if (stats.size === 0) {
-    add('empty-script', 'warning', name, `${name} is empty: running it does nothing and exits 0`);
+    add('empty-script', 'warning', name, `${name} is empty: exec() fails with ENOEXEC (Exec format error), so every ${name} call fails`);
     return;
   }
   let head: Buffer;
