@@ -1,0 +1,92 @@
+// What running scenarios produces: the one model every reporter reads (../report/).
+
+import type { Action } from '../provider/layout.js';
+import type { SourcePosition } from '../scenario/model.js';
+
+/** A stream kept within bounds: the first and last bytes, and how many were dropped between. */
+export interface CapturedStream {
+  readonly head: Uint8Array;
+  /** Empty unless bytes were dropped. */
+  readonly tail: Uint8Array;
+  /** Every byte the process wrote. */
+  readonly totalBytes: number;
+  /** totalBytes - head - tail. */
+  readonly droppedBytes: number;
+}
+
+/** One call of a stubbed command, as the stub recorded it. */
+export interface StubCall {
+  readonly command: string;
+  readonly argv: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+  /** Which plan entry answered it (0-based), or null when the call was unexpected. */
+  readonly entry: number | null;
+  readonly exit: number;
+}
+
+/** Why a script did not finish normally, by name. */
+export type Fault =
+  | { readonly kind: 'timeout'; readonly seconds: number }
+  | { readonly kind: 'lingering'; readonly stream: 'stdout' | 'stderr' | 'stdout and stderr' }
+  | { readonly kind: 'spawn'; readonly message: string };
+
+/** One execution of a script. */
+export interface ScriptRun {
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+  readonly durationMs: number;
+  readonly stdout: CapturedStream;
+  readonly stderr: CapturedStream;
+  readonly fault?: Fault;
+  readonly calls: readonly StubCall[];
+  /** The environment the script got (without the harness's own marker). */
+  readonly env: Readonly<Record<string, string>>;
+}
+
+/** One thing that did not hold, with what was expected and what was found. */
+export interface Failure {
+  readonly message: string;
+  readonly expected?: string;
+  readonly actual?: string;
+}
+
+/** Per Ganeti version: whether that version's attach accepts the output. */
+export type CompatibilityRow = readonly { readonly ganeti: string; readonly ok: boolean }[];
+
+export interface StepResult {
+  readonly index: number;
+  readonly action: Action;
+  readonly label: string;
+  readonly position: SourcePosition;
+  readonly status: 'pass' | 'fail';
+  readonly runs: readonly ScriptRun[];
+  readonly failures: readonly Failure[];
+  /** attach steps: the full compatibility row of the first run's output, for information. */
+  readonly compatibility?: CompatibilityRow;
+}
+
+export interface ScenarioResult {
+  readonly file: string;
+  readonly name: string;
+  readonly index: number;
+  readonly position: SourcePosition;
+  readonly status: 'pass' | 'fail' | 'skip';
+  readonly skipReason?: string;
+  readonly steps: readonly StepResult[];
+  /** Problems outside any step: unused stub entries, processes left behind, sandbox errors. */
+  readonly failures: readonly Failure[];
+  readonly durationMs: number;
+  /** The sandbox directory, when kept with --keep. */
+  readonly sandbox?: string;
+}
+
+export interface RunSummary {
+  readonly provider: string;
+  readonly results: readonly ScenarioResult[];
+  readonly passed: number;
+  readonly failed: number;
+  readonly skipped: number;
+  /** Scenarios not run because of --bail. */
+  readonly notRun: number;
+  readonly durationMs: number;
+}
