@@ -5,8 +5,9 @@ import { readFileSync } from 'node:fs';
 import { EXIT, UsageError, type Command } from './cli/command.js';
 import { checkCommand } from './commands/check.js';
 import { parseCommand } from './commands/parse.js';
+import { runCommand } from './commands/run.js';
 
-const COMMANDS: readonly Command[] = [parseCommand, checkCommand];
+const COMMANDS: readonly Command[] = [parseCommand, checkCommand, runCommand];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -27,6 +28,7 @@ Run "extstorage-kit <command> --help" for a command's options and examples.
 Examples:
   printf '/dev/rbd0\\nkvm:rbd:rbd/vol' | extstorage-kit parse
   extstorage-kit check /srv/ganeti/extstorage/rbd
+  extstorage-kit run ./my-provider ./my-provider/scenarios
 `;
 }
 

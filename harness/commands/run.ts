@@ -1,0 +1,188 @@
+// `extstorage-kit run`: put a provider through YAML scenarios, exactly as Ganeti would call it.
+
+import { existsSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { EXIT, HELP_OPTION, UsageError, usageErrors, type Command } from '../cli/command.js';
+import { ACTIONS, PARAMETERS_FILE } from '../provider/layout.js';
+import { createReporters } from '../report/index.js';
+import { killAllRunning } from '../run/invoke.js';
+import { runScenarios, type PlannedScenario, type Shard } from '../run/runner.js';
+import { loadScenarioPaths } from '../scenario/load.js';
+import { formatFileError } from '../scenario/model.js';
+
+const help = `Usage: extstorage-kit run [<provider-dir>] <scenario file or dir>... [options]
+
+Runs a provider's scripts through YAML scenarios exactly as Ganeti calls them:
+no arguments, the provider directory as working directory, stdin closed,
+LC_ALL=C and the VOL_* / EXTP_* variables Ganeti builds for each action, on a
+minimal environment that is the same on every machine. Stubbed commands
+(stubs:) come first on PATH and answer from the scenario's plan. Each scenario
+runs in its own temporary directory, in parallel with the others.
+
+A directory argument means every *.yaml/*.yml file below it. With a provider
+directory alone, its scenarios/ folder is run. Without a provider directory,
+each file's "provider:" key names it (relative to the file).
+Scenario format: spec/SCENARIOS.md (JSON Schema: spec/scenario.schema.json).
+
+Options:
+      --provider DIR   the provider directory (same as the first argument)
+  -j, --jobs N         scenarios run at once (default: ${availableParallelism()}, the CPU count)
+      --filter REGEX   only scenarios whose name (or "file: name") matches
+      --shard I/N      only the I-th of N equal parts (CI matrices), e.g. 2/4
+      --bail           start no new scenario after the first failure
+      --keep           keep each scenario's sandbox directory (shown in reports)
+      --reporter R     human (default), tap (TAP version 14 on stdout), or tap13
+                       (the same with a version 13 line, for prove < 3.48)
+      --junit FILE     also write a JUnit XML report to FILE
+      --json FILE      also write the full results as JSON to FILE
+  -h, --help           show this help
+GitHub Actions annotations are written when GITHUB_ACTIONS=true.
+
+Exit status: 0 every scenario passed (or was skipped), 1 a scenario failed,
+2 usage error or an error in a scenario file (reported as file:line:col,
+before anything runs), 130 interrupted.
+
+Examples:
+  extstorage-kit run ./my-provider ./my-provider/scenarios
+  extstorage-kit run providers/rbd
+  extstorage-kit run ./my-provider attach.yaml --filter idempot --keep
+  extstorage-kit run ./my-provider tests/ --reporter tap --junit report.xml
+  extstorage-kit run ./my-provider tests/ --shard 1/3 --jobs 4
+`;
+
+/** A directory that holds an ExtStorage script or parameters.list. */
+function looksLikeProvider(path: string): boolean {
+  try {
+    return statSync(path).isDirectory() && [...ACTIONS, PARAMETERS_FILE].some((f) => existsSync(join(path, f)));
+  } catch {
+    return false;
+  }
+}
+
+function parseShard(text: string): Shard {
+  const match = /^(\d+)\/(\d+)$/.exec(text);
+  const index = Number(match?.[1]);
+  const count = Number(match?.[2]);
+  if (!match || count < 1 || index < 1 || index > count) {
+    throw new UsageError(`--shard takes I/N with 1 <= I <= N, e.g. 2/4; got ${JSON.stringify(text)}`);
+  }
+  return { index, count };
+}
+
+function parsePositiveInteger(name: string, text: string): number {
+  if (!/^\d+$/.test(text) || Number(text) < 1) throw new UsageError(`${name} takes a whole number of at least 1, got ${JSON.stringify(text)}`);
+  return Number(text);
+}
+
+export const runCommand: Command = {
+  name: 'run',
+  summary: 'put a provider through YAML scenarios, as Ganeti calls it',
+  help,
+  async run(argv) {
+    const { values, positionals } = usageErrors(() =>
+      parseArgs({
+        args: argv,
+        allowPositionals: true,
+        options: {
+          ...HELP_OPTION,
+          provider: { type: 'string' },
+          jobs: { type: 'string', short: 'j' },
+          filter: { type: 'string' },
+          shard: { type: 'string' },
+          bail: { type: 'boolean', default: false },
+          keep: { type: 'boolean', default: false },
+          reporter: { type: 'string', default: 'human' },
+          junit: { type: 'string' },
+          json: { type: 'string' },
+        },
+      }),
+    );
+    if (values.help) {
+      process.stdout.write(help);
+      return EXIT.ok;
+    }
+    const reporterName = values.reporter!;
+    if (reporterName !== 'human' && reporterName !== 'tap' && reporterName !== 'tap13') {
+      throw new UsageError(`--reporter takes human, tap or tap13, got ${JSON.stringify(reporterName)}`);
+    }
+    const jobs = values.jobs === undefined ? availableParallelism() : parsePositiveInteger('--jobs', values.jobs);
+    let filter: RegExp | undefined;
+    if (values.filter !== undefined) {
+      try {
+        filter = new RegExp(values.filter);
+      } catch (error) {
+        throw new UsageError(`--filter: ${(error as Error).message}`);
+      }
+    }
+    const shard = values.shard === undefined ? undefined : parseShard(values.shard);
+
+    let provider = values.provider;
+    let paths = positionals;
+    if (provider === undefined && paths.length > 0 && looksLikeProvider(paths[0]!)) {
+      provider = paths[0]!;
+      paths = paths.slice(1);
+    }
+    if (provider !== undefined && !looksLikeProvider(provider)) {
+      throw new UsageError(`${provider} is not a provider directory (it holds no ExtStorage script and no ${PARAMETERS_FILE})`);
+    }
+    if (paths.length === 0) {
+      if (provider !== undefined && existsSync(join(provider, 'scenarios'))) paths = [join(provider, 'scenarios')];
+      else throw new UsageError('no scenario file or directory given');
+    }
+
+    const loaded = loadScenarioPaths(paths);
+    const errors = [...loaded.errors];
+    const planned: PlannedScenario[] = [];
+    for (const file of loaded.files) {
+      const dir = provider ?? file.provider;
+      if (dir === undefined) {
+        errors.push({ position: { file: file.file, line: 1, col: 1 }, message: 'no provider: give <provider-dir> on the command line or "provider:" in this file' });
+        continue;
+      }
+      for (const scenario of file.scenarios) planned.push({ scenario, providerDir: resolve(dir) });
+    }
+    if (errors.length > 0) {
+      for (const error of errors) process.stderr.write(`${formatFileError(error)}\n`);
+      process.stderr.write(`${errors.length} error${errors.length > 1 ? 's' : ''} in scenario files; nothing was run\n`);
+      return EXIT.usage;
+    }
+    if (planned.length === 0) throw new UsageError(`no scenario found in ${paths.join(', ')}`);
+
+    const reporter = createReporters({
+      reporter: reporterName,
+      ...(values.junit !== undefined ? { junit: values.junit } : {}),
+      ...(values.json !== undefined ? { json: values.json } : {}),
+      stdout: process.stdout,
+      stderr: process.stderr,
+      env: process.env,
+      cwd: process.cwd(),
+    });
+    const abort = new AbortController();
+    const onInterrupt = () => {
+      process.stderr.write('\ninterrupted: killing running scripts and cleaning up\n');
+      abort.abort();
+      killAllRunning();
+    };
+    process.once('SIGINT', onInterrupt);
+    process.once('SIGTERM', onInterrupt);
+    try {
+      const summary = await runScenarios(planned, {
+        jobs,
+        bail: values.bail!,
+        keep: values.keep!,
+        ...(filter ? { filter } : {}),
+        ...(shard ? { shard } : {}),
+        reporter,
+        providerLabel: provider ?? [...new Set(planned.map((p) => p.providerDir))].join(', '),
+        signal: abort.signal,
+      });
+      if (abort.signal.aborted) return 130;
+      return summary.failed > 0 ? EXIT.failed : EXIT.ok;
+    } finally {
+      process.off('SIGINT', onInterrupt);
+      process.off('SIGTERM', onInterrupt);
+    }
+  },
+};

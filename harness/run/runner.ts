@@ -1,0 +1,85 @@
+// Runs many scenarios: filtering, sharding, a pool of parallel jobs, --bail, and the reporter's
+// events. Results come back in a stable order (file, then position in file), whatever finished first.
+
+import { checkProvider, type ProviderCheck } from '../provider/check.js';
+import type { Reporter } from '../report/reporter.js';
+import type { Scenario } from '../scenario/model.js';
+import type { RunSummary, ScenarioResult } from './result.js';
+import { runScenario } from './scenario-runner.js';
+
+export interface PlannedScenario {
+  readonly scenario: Scenario;
+  readonly providerDir: string;
+}
+
+export interface Shard {
+  /** 1-based. */
+  readonly index: number;
+  readonly count: number;
+}
+
+export interface RunOptions {
+  readonly jobs: number;
+  readonly bail: boolean;
+  readonly keep: boolean;
+  readonly filter?: RegExp;
+  readonly shard?: Shard;
+  readonly reporter: Reporter;
+  /** Shown as the provider in reports. */
+  readonly providerLabel: string;
+  readonly lingerGraceMs?: number;
+  /** Aborting stops new scenarios from starting; running ones are killed by the caller. */
+  readonly signal?: AbortSignal;
+}
+
+/** Stable order, then --filter (on "file: name" or the name), then every Nth for --shard. */
+export function selectScenarios(planned: readonly PlannedScenario[], filter?: RegExp, shard?: Shard): PlannedScenario[] {
+  const ordered = [...planned].sort((a, b) => (a.scenario.file < b.scenario.file ? -1 : a.scenario.file > b.scenario.file ? 1 : a.scenario.index - b.scenario.index));
+  const filtered = filter ? ordered.filter(({ scenario: s }) => filter.test(s.name) || filter.test(`${s.file}: ${s.name}`)) : ordered;
+  return shard ? filtered.filter((_, i) => i % shard.count === shard.index - 1) : filtered;
+}
+
+export async function runScenarios(planned: readonly PlannedScenario[], options: RunOptions): Promise<RunSummary> {
+  const started = performance.now();
+  const selected = selectScenarios(planned, options.filter, options.shard);
+  const checks = new Map<string, ProviderCheck>();
+  const checkOf = (dir: string) => {
+    if (!checks.has(dir)) checks.set(dir, checkProvider(dir));
+    return checks.get(dir)!;
+  };
+  options.reporter.start({ provider: options.providerLabel, total: selected.length, jobs: options.jobs });
+
+  const results: (ScenarioResult | undefined)[] = new Array(selected.length);
+  let next = 0;
+  let stop = false;
+  const worker = async () => {
+    while (!stop && !options.signal?.aborted && next < selected.length) {
+      const i = next++;
+      const { scenario, providerDir } = selected[i]!;
+      options.reporter.scenarioStarted({ file: scenario.file, name: scenario.name, index: scenario.index });
+      const result = await runScenario(scenario, {
+        providerDir,
+        providerCheck: checkOf(providerDir),
+        keep: options.keep,
+        ...(options.lingerGraceMs !== undefined ? { lingerGraceMs: options.lingerGraceMs } : {}),
+      });
+      results[i] = result;
+      options.reporter.scenarioFinished(result);
+      if (result.status === 'fail' && options.bail) stop = true;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.jobs, selected.length)) }, worker));
+
+  const done = results.filter((r): r is ScenarioResult => r !== undefined);
+  const summary: RunSummary = {
+    provider: options.providerLabel,
+    results: done,
+    passed: done.filter((r) => r.status === 'pass').length,
+    failed: done.filter((r) => r.status === 'fail').length,
+    skipped: done.filter((r) => r.status === 'skip').length,
+    notRun: selected.length - done.length,
+    durationMs: performance.now() - started,
+  };
+  await options.reporter.finish(summary);
+  return summary;
+}

@@ -1,0 +1,136 @@
+// Runs one scenario in a sandbox of its own: its steps in order, each script as Ganeti runs it,
+// then the checks that span the scenario (unused stubs), then every process it left is killed.
+
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import tmp from 'tmp';
+import type { ProviderCheck } from '../provider/check.js';
+import { OPTIONAL_SCRIPTS } from '../provider/layout.js';
+import type { Scenario, Step } from '../scenario/model.js';
+import { actionEnvironment, defaultNewSize, SANDBOX_MARKER, type SandboxPaths, type VolumeState } from './environment.js';
+import { judgeStep, type JudgedRun } from './expect.js';
+import { invokeScript } from './invoke.js';
+import type { Failure, ScenarioResult, StepResult } from './result.js';
+import { callMark, callsSince, installStubs, unusedStubFailures, type StubSandbox } from './stubs.js';
+import { sweepProcesses } from './sweep.js';
+
+export interface ScenarioContext {
+  readonly providerDir: string;
+  readonly providerCheck: ProviderCheck;
+  /** Keep the sandbox directory afterwards. */
+  readonly keep: boolean;
+  readonly lingerGraceMs?: number;
+}
+
+function initialVolume(scenario: Scenario): VolumeState {
+  const spec = scenario.volume;
+  return {
+    name: spec.name ?? `${randomUUID()}.ext.disk0`,
+    size: spec.size,
+    ...(spec.cname !== undefined ? { cname: spec.cname } : {}),
+    uuid: spec.uuid ?? randomUUID(),
+    params: spec.params,
+  };
+}
+
+/** Why Ganeti would not run this step's script at all, or null. */
+function refusal(step: Step, check: ProviderCheck): Failure | null {
+  if (!check.valid) {
+    const reasons = check.problems.filter((p) => p.severity === 'error').map((p) => `${p.file}: ${p.message}`);
+    return { message: `Ganeti would refuse this provider, so no action runs:\n${reasons.join('\n')}` };
+  }
+  const optional = (OPTIONAL_SCRIPTS as readonly string[]).includes(step.action);
+  if (optional && !check.optional[step.action as keyof ProviderCheck['optional']]) {
+    return { message: `the provider has no ${step.action} script: Ganeti would skip this action silently, so the step cannot be judged` };
+  }
+  return null;
+}
+
+async function runStep(
+  step: Step,
+  index: number,
+  scenario: Scenario,
+  volume: VolumeState,
+  paths: SandboxPaths,
+  stubs: StubSandbox,
+  context: ScenarioContext,
+): Promise<StepResult> {
+  const base = { index, action: step.action, label: step.name ?? step.action, position: step.position };
+  const refused = refusal(step, context.providerCheck);
+  if (refused !== null) return { ...base, status: 'fail', runs: [], failures: [refused] };
+  const runs: JudgedRun[] = [];
+  for (let i = 0; i < step.repeat; i++) {
+    const env = actionEnvironment(step.action, volume, step.input, scenario.env, paths);
+    const mark = callMark(stubs);
+    const run = await invokeScript({
+      script: join(context.providerDir, step.action),
+      args: step.input.args,
+      cwd: context.providerDir,
+      env,
+      timeoutSeconds: step.timeout,
+      ...(context.lingerGraceMs !== undefined ? { lingerGraceMs: context.lingerGraceMs } : {}),
+    });
+    const shownEnv = Object.fromEntries(Object.entries(env).filter(([k]) => k !== SANDBOX_MARKER));
+    runs.push({ ...run, env: shownEnv, calls: callsSince(stubs, mark) });
+  }
+  const verdict = judgeStep(step, runs);
+  return {
+    ...base,
+    status: verdict.failures.length === 0 ? 'pass' : 'fail',
+    runs,
+    failures: verdict.failures,
+    ...(verdict.compatibility ? { compatibility: verdict.compatibility } : {}),
+  };
+}
+
+/** Ganeti's idea of the volume's size follows a successful create or grow. */
+function trackSize(step: Step, volume: VolumeState): void {
+  if (step.action === 'create' && step.input.size !== undefined) volume.size = step.input.size;
+  if (step.action === 'grow') volume.size = step.input.newSize ?? defaultNewSize(step.input.size ?? volume.size);
+}
+
+export async function runScenario(scenario: Scenario, context: ScenarioContext): Promise<ScenarioResult> {
+  const started = performance.now();
+  const base = { file: scenario.file, name: scenario.name, index: scenario.index, position: scenario.position };
+  if (scenario.skip !== undefined) {
+    return { ...base, status: 'skip', skipReason: scenario.skip, steps: [], failures: [], durationMs: 0 };
+  }
+  const sandbox = tmp.dirSync({ prefix: 'extstorage-kit-', unsafeCleanup: true, keep: context.keep });
+  const id = randomUUID();
+  const paths: SandboxPaths = {
+    id,
+    stubsDir: join(sandbox.name, 'stubs'),
+    home: join(sandbox.name, 'home'),
+    tmp: join(sandbox.name, 'tmp'),
+  };
+  mkdirSync(paths.home);
+  mkdirSync(paths.tmp);
+  const steps: StepResult[] = [];
+  const failures: Failure[] = [];
+  try {
+    const stubs = installStubs(scenario.stubs, sandbox.name, SANDBOX_MARKER);
+    const volume = initialVolume(scenario);
+    for (const [index, step] of scenario.steps.entries()) {
+      const result = await runStep(step, index, scenario, volume, paths, stubs, context);
+      steps.push(result);
+      if (result.status === 'fail') break; // later steps build on this one
+      trackSize(step, volume);
+    }
+    if (steps.every((s) => s.status === 'pass')) failures.push(...unusedStubFailures(stubs));
+  } catch (error) {
+    failures.push({ message: `the harness failed to run this scenario: ${(error as Error).message}` });
+  } finally {
+    sweepProcesses(SANDBOX_MARKER, id);
+    if (!context.keep) sandbox.removeCallback();
+  }
+  const failed = failures.length > 0 || steps.some((s) => s.status === 'fail');
+  return {
+    ...base,
+    status: failed ? 'fail' : 'pass',
+    steps,
+    failures,
+    durationMs: performance.now() - started,
+    ...(context.keep ? { sandbox: sandbox.name } : {}),
+  };
+}

@@ -1,0 +1,107 @@
+// Stubbed commands in a scenario's sandbox: one executable per command, first on PATH, each
+// answering from the scenario's plan (stub-main.ts) and logging every call for `calls` and reports.
+
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { StubPlan } from '../scenario/model.js';
+import { formatPosition } from '../scenario/position.js';
+import type { Failure, StubCall } from './result.js';
+import type { StubConfig } from './stub-main.js';
+import { renderEntry, unusedEntries, type LoggedCall, type StoredStubEntry, type StubCursor } from './stub-plan.js';
+
+export interface StubSandbox {
+  readonly stubsDir: string;
+  readonly stateDir: string;
+  readonly planFile: string;
+  readonly callLog: string;
+  readonly plan: Readonly<Record<string, StoredStubEntry[]>>;
+}
+
+const STUB_MAIN = new URL('./stub-main.js', import.meta.url).href;
+
+/** The interpreter line of generated stubs: this very node, unless its path cannot stand in a #! line. */
+function shebang(): string {
+  return /^[^\s]+$/.test(process.execPath) ? `#!${process.execPath}` : '#!/usr/bin/env node';
+}
+
+export function storedPlan(plan: StubPlan): Record<string, StoredStubEntry[]> {
+  return Object.fromEntries(
+    Object.entries(plan).map(([command, entries]) => [
+      command,
+      entries.map((e) => ({
+        args: e.args.map((m) => ('equals' in m ? { equals: m.equals } : { regex: m.source })),
+        stdout: e.stdout,
+        stderr: e.stderr,
+        exit: e.exit,
+        times: e.times,
+        at: formatPosition(e.position),
+      })),
+    ]),
+  );
+}
+
+/** Writes one executable per stubbed command into `<root>/stubs`; PATH puts that directory first. */
+export function installStubs(plan: StubPlan, root: string, marker: string): StubSandbox {
+  const stubsDir = join(root, 'stubs');
+  const stateDir = join(root, 'stub-state');
+  mkdirSync(stubsDir, { recursive: true });
+  mkdirSync(stateDir, { recursive: true });
+  const planFile = join(stateDir, 'plan.json');
+  const callLog = join(stateDir, 'calls.jsonl');
+  const stored = storedPlan(plan);
+  writeFileSync(planFile, JSON.stringify(stored));
+  writeFileSync(callLog, '');
+  for (const command of Object.keys(stored)) {
+    const config: StubConfig = { command, planFile, stateDir, callLog, marker };
+    // A CommonJS file (no package.json around it) that loads the ESM stub runtime.
+    const source = `${shebang()}\n// extstorage-kit stub for ${JSON.stringify(command)}\nimport(${JSON.stringify(STUB_MAIN)}).then((m) => m.runStub(${JSON.stringify(config)}, process.argv.slice(2)));\n`;
+    const path = join(stubsDir, command);
+    writeFileSync(path, source);
+    chmodSync(path, 0o755);
+  }
+  return { stubsDir, stateDir, planFile, callLog, plan: stored };
+}
+
+/** How many calls the log holds so far: a step's calls are those logged after this mark. */
+export function callMark(sandbox: StubSandbox): number {
+  return readLog(sandbox).length;
+}
+
+function readLog(sandbox: StubSandbox): LoggedCall[] {
+  if (!existsSync(sandbox.callLog)) return [];
+  return readFileSync(sandbox.callLog, 'utf8')
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as LoggedCall);
+}
+
+export interface LoggedStubCall extends StubCall {
+  readonly expected?: string;
+}
+
+export function callsSince(sandbox: StubSandbox, mark: number): LoggedStubCall[] {
+  return readLog(sandbox)
+    .slice(mark)
+    .map((c) => ({ command: c.command, argv: c.argv, env: c.env, entry: c.entry, exit: c.exit, ...(c.expected ? { expected: c.expected } : {}) }));
+}
+
+/** Plan entries that never got their calls, as scenario failures. */
+export function unusedStubFailures(sandbox: StubSandbox): Failure[] {
+  const failures: Failure[] = [];
+  for (const [command, plan] of Object.entries(sandbox.plan)) {
+    let cursor: StubCursor = { entry: 0, used: 0 };
+    try {
+      cursor = JSON.parse(readFileSync(join(sandbox.stateDir, `${command}.cursor.json`), 'utf8')) as StubCursor;
+    } catch {
+      // never called
+    }
+    for (const { index, missing } of unusedEntries(plan, cursor)) {
+      failures.push({
+        message: `stub entry never used: ${renderEntry(command, plan[index]!)}`,
+        expected: `${missing} more call${missing > 1 ? 's' : ''} to ${command} matching it`,
+        actual: 'none',
+      });
+    }
+  }
+  return failures;
+}
