@@ -17,3 +17,9 @@ export {
   type GanetiVersion,
 } from './ganeti/versions.js';
 export { HYPERVISORS, type Hypervisor } from './ganeti/hypervisors.js';
+export { checkProvider, type ProviderCheck, type CheckProblem } from './provider/check.js';
+export { loadScenarioFile, loadScenarioPaths, parseScenarioText } from './scenario/load.js';
+export type { ScenarioFile, Scenario, Step, ScenarioFileError } from './scenario/model.js';
+export { runScenarios, type PlannedScenario, type RunOptions } from './run/runner.js';
+export type { RunSummary, ScenarioResult, StepResult, ScriptRun, Failure } from './run/result.js';
+export { createReporters, type Reporter } from './report/index.js';

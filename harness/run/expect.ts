@@ -144,7 +144,10 @@ function attachFailures(step: Step, run: ScriptRun): { failures: Failure[]; comp
     if (!matchesText(wanted, actual)) failures.push({ message: `attach offers another URI to ${hypervisor}`, expected: renderExpected(wanted), actual: renderActual(actual) });
   }
 
-  const mustAccept = expect.acceptedBy ?? (expect.exit === 0 ? step.ganeti : []);
+  // The step's versions (unless it pins one as rejecting), plus those it names in accepted_by.
+  const rejected = new Set((expect.rejectedBy ?? []).map((v) => parseGanetiVersion(v).release));
+  const promised = expect.exit === 0 ? step.ganeti.filter((v) => !rejected.has(parseGanetiVersion(v).release)) : [];
+  const mustAccept = [...new Set([...promised, ...(expect.acceptedBy ?? [])])];
   for (const v of mustAccept) {
     const r = results.get(v)!;
     if (!r.ok) {

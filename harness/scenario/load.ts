@@ -42,16 +42,6 @@ export const DEFAULT_GANETI: readonly string[] = ['3.1'];
 /** grow without `new_size`: VOL_NEW_SIZE is the current size plus this (MiB). */
 export const DEFAULT_GROW_BY = 1024;
 
-/** The `with` keys that only make sense for some actions: Ganeti sends their variable to those only. */
-const WITH_ONLY_FOR: Readonly<Record<string, { actions: readonly Action[]; variable: string }>> = {
-  new_size: { actions: ['grow'], variable: 'VOL_NEW_SIZE' },
-  size: { actions: ['create', 'grow'], variable: 'VOL_SIZE' },
-  metadata: { actions: ['setinfo'], variable: 'VOL_METADATA' },
-  exclusive: { actions: ['open'], variable: 'VOL_OPEN_EXCLUSIVE' },
-  snapshot_name: { actions: ['snapshot'], variable: 'VOL_SNAPSHOT_NAME' },
-  snapshot_size: { actions: ['snapshot'], variable: 'VOL_SNAPSHOT_SIZE' },
-};
-
 /** `expect` keys that judge attach output, which only attach prints for Ganeti to read. */
 const ATTACH_ONLY_EXPECT = ['device', 'uris', 'accepted_by', 'rejected_by', 'lint'] as const;
 
@@ -814,18 +804,6 @@ function checkSemantics(data: unknown, source: Source): Issue[] {
       const action = typeof step['action'] === 'string' && isAction(step['action']) ? step['action'] : undefined;
       versions([...stepAt, 'ganeti'], step['ganeti']);
       duration([...stepAt, 'timeout'], step['timeout']);
-      if (action && isObj(step['with'])) {
-        for (const key of Object.keys(step['with'])) {
-          const rule = WITH_ONLY_FOR[key];
-          if (!rule || rule.actions.includes(action)) continue;
-          const only = rule.actions.join(' and ');
-          issues.push({
-            path: [...stepAt, 'with', key],
-            at: 'key',
-            message: `${JSON.stringify(key)} does not apply to ${action}: only ${only} ${rule.actions.length > 1 ? 'get' : 'gets'} ${rule.variable}`,
-          });
-        }
-      }
       const expect = step['expect'];
       if (!isObj(expect)) return;
       const expectAt: Path = [...stepAt, 'expect'];
