@@ -25,10 +25,13 @@ export interface LoggedCall {
   readonly command: string;
   readonly argv: string[];
   readonly env: Record<string, string>;
+  /** The plan entry that answered; null for an unexpected call or a simulator's call. */
   readonly entry: number | null;
   readonly exit: number;
   /** For an unexpected call: what the plan expected instead. */
   readonly expected?: string;
+  /** Answered by a backend simulator, not by the plan. */
+  readonly simulated?: boolean;
 }
 
 export function argsMatch(entry: StoredStubEntry, argv: readonly string[]): boolean {

@@ -77,12 +77,21 @@ function readLog(sandbox: StubSandbox): LoggedCall[] {
 
 export interface LoggedStubCall extends StubCall {
   readonly expected?: string;
+  readonly simulated?: boolean;
 }
 
 export function callsSince(sandbox: StubSandbox, mark: number): LoggedStubCall[] {
   return readLog(sandbox)
     .slice(mark)
-    .map((c) => ({ command: c.command, argv: c.argv, env: c.env, entry: c.entry, exit: c.exit, ...(c.expected ? { expected: c.expected } : {}) }));
+    .map((c) => ({
+      command: c.command,
+      argv: c.argv,
+      env: c.env,
+      entry: c.entry,
+      exit: c.exit,
+      ...(c.expected ? { expected: c.expected } : {}),
+      ...(c.simulated ? { simulated: true } : {}),
+    }));
 }
 
 /** Plan entries that never got their calls, as scenario failures. */
