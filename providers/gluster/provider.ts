@@ -1,0 +1,105 @@
+// The Gluster provider: image files on a GlusterFS volume that is FUSE-mounted on every node.
+// attach maps the file with losetup and prints the device, then a kvm: line with the gluster://
+// URI QEMU opens through libgfapi; with userspace_only it prints an empty first line and the URI,
+// and needs no mount.
+
+import { isIPv6 } from 'node:net';
+import { join } from 'node:path';
+import type { ActionEnvironment } from '../lib/environment.js';
+import { InputError } from '../lib/errors.js';
+import {
+  copyImageSparse,
+  createImage,
+  growImage,
+  imagePaths,
+  removeIfPresent,
+  requireDirectory,
+  requireImage,
+  writeAtomically,
+} from '../lib/image-file.js';
+import { detachLoopDevices, ensureLoopDevice, refreshLoopDevices } from '../lib/loop.js';
+import type { ParameterSpec } from '../lib/parameters.js';
+import type { ProviderDefinition } from '../lib/runtime.js';
+
+export const parameters: readonly ParameterSpec[] = [
+  { name: 'host', kind: 'host', default: '127.0.0.1', description: 'GlusterFS server QEMU connects to (host name, IPv4 or IPv6 address)' },
+  { name: 'port', kind: 'port', default: '24007', description: 'glusterd port on that server' },
+  { name: 'volume', kind: 'name', required: true, description: 'GlusterFS volume that holds the images' },
+  { name: 'mountpoint', kind: 'path', description: 'Where the volume is FUSE-mounted on every node; needed by all actions but a userspace-only attach/detach/open/close' },
+  { name: 'dir', kind: 'name', default: 'ganeti', description: 'Folder inside the volume for the images; it must exist' },
+  { name: 'userspace_only', kind: 'boolean', default: 'false', description: 'true: no loop device, attach prints only the URI (needs Ganeti 2.14.2/2.15.1 or later and access=userspace)' },
+];
+
+export function glusterUri(env: ActionEnvironment): string {
+  const host = env.params.host as string;
+  const shownHost = isIPv6(host) ? `[${host}]` : host;
+  return `gluster://${shownHost}:${env.params.port as number}/${env.params.volume as string}/${env.params.dir as string}/${env.volume}.img`;
+}
+
+/** The folder of images on the mount; it must exist, so an unmounted volume is noticed. */
+function imageDir(env: ActionEnvironment): string {
+  const mountpoint = env.params.mountpoint as string | undefined;
+  if (mountpoint === undefined) {
+    throw new InputError(`parameter mountpoint is required for ${env.action}: give mountpoint=<where volume ${env.params.volume as string} is mounted>`);
+  }
+  const dir = join(mountpoint, env.params.dir as string);
+  requireDirectory(dir, `is the GlusterFS volume ${env.params.volume as string} mounted at ${mountpoint}? (create the folder ${env.params.dir as string} in it once)`);
+  return dir;
+}
+
+const paths = (env: ActionEnvironment, volume = env.volume) => imagePaths(imageDir(env), volume);
+
+export const gluster: ProviderDefinition = {
+  name: 'gluster',
+  summary: 'image files on a FUSE-mounted GlusterFS volume; attach prints the loop device and a kvm:gluster:// URI',
+  parameters,
+  checks: {
+    mount: 'the image folder exists on the mount',
+  },
+  actions: {
+    create(env) {
+      createImage(paths(env).image, env.size!);
+    },
+    attach(env) {
+      const uri = `kvm:${glusterUri(env)}`;
+      if (env.params.userspace_only) return `\n${uri}\n`; // QEMU reaches the file itself: no mount needed
+      const { image } = paths(env);
+      requireImage(image, env.volume);
+      return `${ensureLoopDevice(image)}\n${uri}\n`;
+    },
+    detach(env) {
+      if (env.params.userspace_only && env.params.mountpoint === undefined) return; // nothing was mapped
+      detachLoopDevices(paths(env).image);
+    },
+    remove(env) {
+      const { image, metadata } = paths(env);
+      detachLoopDevices(image);
+      removeIfPresent(image);
+      removeIfPresent(metadata);
+    },
+    grow(env) {
+      const { image } = paths(env);
+      if (growImage(image, env.volume, env.newSize!)) refreshLoopDevices(image);
+    },
+    setinfo(env) {
+      const { image, metadata } = paths(env);
+      requireImage(image, env.volume);
+      writeAtomically(metadata, `${env.metadata!}\n`);
+    },
+    snapshot(env) {
+      const { image } = paths(env);
+      requireImage(image, env.volume);
+      copyImageSparse(image, paths(env, env.snapshotName!).image);
+    },
+    open(env) {
+      if (env.params.mountpoint !== undefined) requireImage(paths(env).image, env.volume);
+    },
+    close() {
+      // nothing to release
+    },
+    verify(env, checks) {
+      const wanted = checks.length > 0 ? checks : ['mount'];
+      if (wanted.includes('mount')) imageDir(env);
+    },
+  },
+};
