@@ -6,8 +6,11 @@ import { EXIT, UsageError, type Command } from './cli/command.js';
 import { checkCommand } from './commands/check.js';
 import { parseCommand } from './commands/parse.js';
 import { runCommand } from './commands/run.js';
+import { buildCommand } from './commands/build.js';
+import { installCommand } from './commands/install.js';
+import { newCommand } from './commands/new.js';
 
-const COMMANDS: readonly Command[] = [parseCommand, checkCommand, runCommand];
+const COMMANDS: readonly Command[] = [parseCommand, checkCommand, runCommand, newCommand, buildCommand, installCommand];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };

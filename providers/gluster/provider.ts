@@ -49,7 +49,7 @@ function imageDir(env: ActionEnvironment): string {
 
 const paths = (env: ActionEnvironment, volume = env.volume) => imagePaths(imageDir(env), volume);
 
-export const gluster: ProviderDefinition = {
+export const provider: ProviderDefinition = {
   name: 'gluster',
   summary: 'image files on a FUSE-mounted GlusterFS volume; attach prints the loop device and a kvm:gluster:// URI',
   parameters,

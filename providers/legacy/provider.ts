@@ -30,7 +30,7 @@ function paths(env: ActionEnvironment) {
   return imagePaths(dir, env.volume);
 }
 
-export const legacy: ProviderDefinition = {
+export const provider: ProviderDefinition = {
   name: 'legacy',
   summary: 'sparse image files in a shared directory, mapped with losetup; single-line attach output',
   parameters,

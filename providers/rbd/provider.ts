@@ -71,7 +71,7 @@ function map(v: Volume): string {
   );
 }
 
-export const rbd: ProviderDefinition = {
+export const provider: ProviderDefinition = {
   name: 'rbd',
   summary: 'Ceph RBD images through the rbd CLI; attach prints the mapped device and a kvm:rbd: URI',
   parameters,
