@@ -8,7 +8,7 @@ import { EXIT, HELP_OPTION, UsageError, usageErrors, type Command } from '../cli
 import { ACTIONS, PARAMETERS_FILE } from '../provider/layout.js';
 import { createReporters } from '../report/index.js';
 import { killAllRunning } from '../run/invoke.js';
-import { runScenarios, type PlannedScenario, type Shard } from '../run/runner.js';
+import { runScenarios, selectScenarios, type PlannedScenario, type Shard } from '../run/runner.js';
 import { loadScenarioPaths } from '../scenario/load.js';
 import { formatFileError } from '../scenario/model.js';
 
@@ -149,6 +149,10 @@ export const runCommand: Command = {
       return EXIT.usage;
     }
     if (planned.length === 0) throw new UsageError(`no scenario found in ${paths.join(', ')}`);
+    // A filter that selects nothing is a typo, not a pass.
+    if (filter && selectScenarios(planned, filter).length === 0) {
+      throw new UsageError(`--filter ${JSON.stringify(values.filter)} matches none of the ${planned.length} scenarios`);
+    }
 
     const reporter = createReporters({
       reporter: reporterName,

@@ -2,7 +2,7 @@
 // every machine: nothing leaks in from the caller's environment.
 
 import type { Action } from '../provider/layout.js';
-import type { StepInput } from '../scenario/model.js';
+import { DEFAULT_GROW_BY, type StepInput } from '../scenario/model.js';
 
 export const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -43,7 +43,7 @@ export function sanitizeMetadata(text: string): string {
 
 /** The new size grow gets when a step names none: Ganeti always sends a larger VOL_NEW_SIZE. */
 export function defaultNewSize(size: number): number {
-  return size + 1024;
+  return size + DEFAULT_GROW_BY;
 }
 
 export function baseEnvironment(sandbox: SandboxPaths): Record<string, string> {

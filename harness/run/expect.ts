@@ -37,6 +37,7 @@ function describeExit(run: ScriptRun): string {
 }
 
 function exitFailure(step: Step, run: ScriptRun): Failure | null {
+  if (run.fault !== undefined) return null; // faultFailure has said what went wrong, by name
   const wanted = step.expect.exit;
   const failed = run.exitCode !== 0 || run.signal !== null || run.fault !== undefined;
   const ok = wanted === 'nonzero' ? failed : run.exitCode === wanted && run.signal === null && run.fault === undefined;
@@ -146,7 +147,8 @@ function attachFailures(step: Step, run: ScriptRun): { failures: Failure[]; comp
 
   // The step's versions (unless it pins one as rejecting), plus those it names in accepted_by.
   const rejected = new Set((expect.rejectedBy ?? []).map((v) => parseGanetiVersion(v).release));
-  const promised = expect.exit === 0 ? step.ganeti.filter((v) => !rejected.has(parseGanetiVersion(v).release)) : [];
+  // Ganeti never passes arguments: output from a usage call (with.args) promises nothing.
+  const promised = expect.exit === 0 && step.input.args.length === 0 ? step.ganeti.filter((v) => !rejected.has(parseGanetiVersion(v).release)) : [];
   const mustAccept = [...new Set([...promised, ...(expect.acceptedBy ?? [])])];
   for (const v of mustAccept) {
     const r = results.get(v)!;

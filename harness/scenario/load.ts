@@ -39,8 +39,7 @@ export const DEFAULT_VOLUME_SIZE = 1024;
 export const DEFAULT_TIMEOUT_SECONDS = 10;
 /** Versions a successful attach must satisfy when no `ganeti` list is given anywhere. */
 export const DEFAULT_GANETI: readonly string[] = ['3.1'];
-/** grow without `new_size`: VOL_NEW_SIZE is the current size plus this (MiB). */
-export const DEFAULT_GROW_BY = 1024;
+export { DEFAULT_GROW_BY } from './model.js';
 
 /** `expect` keys that judge attach output, which only attach prints for Ganeti to read. */
 const ATTACH_ONLY_EXPECT = ['device', 'uris', 'accepted_by', 'rejected_by', 'lint'] as const;
@@ -965,7 +964,7 @@ function buildFile(raw: RawFile, source: Source): ScenarioFile {
       return {
         action: step.action,
         ...optional('name', step.name),
-        input: stepInput(step, volume.size),
+        input: stepInput(step),
         repeat: step.repeat ?? 1,
         timeout: step.timeout !== undefined ? parseDuration(step.timeout)! : scenarioTimeout,
         expect: expectation(source, [...stepAt, 'expect'], step.expect),
@@ -1023,9 +1022,10 @@ function textExpectation(raw: RawText): DeviceExpectation {
   return { regex: new RegExp(raw.regex), source: raw.regex };
 }
 
-function stepInput(step: RawStep, volumeSize: number): StepInput {
+function stepInput(step: RawStep): StepInput {
   const w = step.with ?? {};
-  const newSize = step.action === 'grow' ? (w.new_size ?? (w.size ?? volumeSize) + DEFAULT_GROW_BY) : undefined;
+  // Without new_size the runner uses the size at that point of the scenario plus DEFAULT_GROW_BY.
+  const newSize = w.new_size;
   const exclusive = step.action === 'open' ? (w.exclusive ?? true) : undefined;
   return {
     ...optional('newSize', newSize),

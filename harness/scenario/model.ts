@@ -3,6 +3,9 @@
 
 import type { Action } from '../provider/layout.js';
 
+/** grow without `new_size`: VOL_NEW_SIZE is the size at that point of the scenario plus this (MiB). */
+export const DEFAULT_GROW_BY = 1024;
+
 /** Where something stands in a scenario file, for `file:line:col:` messages. */
 export interface SourcePosition {
   readonly file: string;
