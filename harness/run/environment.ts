@@ -26,6 +26,8 @@ export interface VolumeState {
 
 export interface SandboxPaths {
   readonly id: string;
+  /** The scenario's sandbox directory: ${SANDBOX} in scenario values. */
+  readonly root: string;
   readonly stubsDir: string;
   readonly home: string;
   readonly tmp: string;

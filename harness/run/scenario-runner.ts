@@ -23,14 +23,23 @@ export interface ScenarioContext {
   readonly lingerGraceMs?: number;
 }
 
-function initialVolume(scenario: Scenario): VolumeState {
+/** `${SANDBOX}` in parameter and environment values stands for the scenario's sandbox directory. */
+export function expandSandbox(value: string, sandboxDir: string): string {
+  return value.replaceAll('${SANDBOX}', sandboxDir);
+}
+
+function expandAll(values: Readonly<Record<string, string>>, sandboxDir: string): Record<string, string> {
+  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, expandSandbox(v, sandboxDir)]));
+}
+
+function initialVolume(scenario: Scenario, sandboxDir: string): VolumeState {
   const spec = scenario.volume;
   return {
     name: spec.name ?? `${randomUUID()}.ext.disk0`,
     size: spec.size,
     ...(spec.cname !== undefined ? { cname: spec.cname } : {}),
     uuid: spec.uuid ?? randomUUID(),
-    params: spec.params,
+    params: expandAll(spec.params, sandboxDir),
   };
 }
 
@@ -61,7 +70,8 @@ async function runStep(
   if (refused !== null) return { ...base, status: 'fail', runs: [], failures: [refused] };
   const runs: JudgedRun[] = [];
   for (let i = 0; i < step.repeat; i++) {
-    const env = actionEnvironment(step.action, volume, step.input, scenario.env, paths);
+    const input = { ...step.input, env: expandAll(step.input.env, paths.root) };
+    const env = actionEnvironment(step.action, volume, input, expandAll(scenario.env, paths.root), paths);
     const mark = callMark(stubs);
     const run = await invokeScript({
       script: join(context.providerDir, step.action),
@@ -100,17 +110,19 @@ export async function runScenario(scenario: Scenario, context: ScenarioContext):
   const id = randomUUID();
   const paths: SandboxPaths = {
     id,
+    root: sandbox.name,
     stubsDir: join(sandbox.name, 'stubs'),
     home: join(sandbox.name, 'home'),
     tmp: join(sandbox.name, 'tmp'),
   };
   mkdirSync(paths.home);
   mkdirSync(paths.tmp);
+  mkdirSync(join(sandbox.name, 'data')); // an empty folder scenarios can use as ${SANDBOX}/data
   const steps: StepResult[] = [];
   const failures: Failure[] = [];
   try {
     const stubs = installStubs(scenario.stubs, sandbox.name, SANDBOX_MARKER);
-    const volume = initialVolume(scenario);
+    const volume = initialVolume(scenario, sandbox.name);
     for (const [index, step] of scenario.steps.entries()) {
       const result = await runStep(step, index, scenario, volume, paths, stubs, context);
       steps.push(result);
