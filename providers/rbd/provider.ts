@@ -88,8 +88,11 @@ export const provider: ProviderDefinition = {
     },
     attach(env) {
       const v = volume(env);
-      requireExists(v);
-      if (env.params.userspace_only) return `\nkvm:${rbdUri(env)}\n`;
+      if (env.params.userspace_only) {
+        requireExists(v); // QEMU would say much less clearly that it is missing
+        return `\nkvm:${rbdUri(env)}\n`;
+      }
+      // Ganeti calls attach often: one rbd call when mapped already; map says itself if the image is missing.
       const device = v.rbd.devicesOf(v.pool, v.image)[0] ?? map(v);
       return `${device}\nkvm:${rbdUri(env)}\n`;
     },
