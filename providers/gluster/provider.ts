@@ -3,7 +3,6 @@
 // URI QEMU opens through libgfapi; with userspace_only it prints an empty first line and the URI,
 // and needs no mount.
 
-import { isIPv6 } from 'node:net';
 import { join } from 'node:path';
 import type { ActionEnvironment } from '../lib/environment.js';
 import { InputError } from '../lib/errors.js';
@@ -19,6 +18,7 @@ import {
 } from '../lib/image-file.js';
 import { detachLoopDevices, ensureLoopDevice, refreshLoopDevices } from '../lib/loop.js';
 import type { ParameterSpec } from '../lib/parameters.js';
+import { isIPv6 } from '../lib/validate.js';
 import type { ProviderDefinition } from '../lib/runtime.js';
 
 export const parameters: readonly ParameterSpec[] = [

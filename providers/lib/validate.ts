@@ -1,7 +1,6 @@
 // Validators for everything a provider reads from its environment. Each returns the clean value or
 // throws InputError naming the variable, what it holds, and what was expected.
 
-import { isIP } from 'node:net';
 import { InputError } from './errors.js';
 
 // eslint-disable-next-line no-control-regex
@@ -69,11 +68,24 @@ export function simpleName(variable: string, value: string): string {
   return value;
 }
 
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+/** An IPv6 address, checked by the URL parser (a global: loading node:net costs start-up time). */
+export function isIPv6(value: string): boolean {
+  if (!value.includes(':')) return false;
+  try {
+    return new URL(`http://[${value}]/`).hostname.startsWith('[');
+  } catch {
+    return false;
+  }
+}
+
 /** A host name, an IPv4 address or an IPv6 address (with or without brackets). */
 export function host(variable: string, value: string): string {
   noControl(variable, value);
   const bare = value.startsWith('[') && value.endsWith(']') ? value.slice(1, -1) : value;
-  if (isIP(bare) !== 0) return bare;
+  if (IPV4.test(bare) || isIPv6(bare)) return bare;
+  if (/^[\d.]+$/.test(value)) throw new InputError(`${variable} is not a valid IPv4 address: ${describe(value)}`);
   if (/^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/.test(value)) return value;
   throw new InputError(`${variable} must be a host name or an IP address, got ${describe(value)}`);
 }
