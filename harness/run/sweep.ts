@@ -1,5 +1,7 @@
 // Finds and kills every process a scenario left behind, by the marker in its environment:
-// process groups alone miss daemons that call setsid().
+// process groups alone miss daemons that call setsid(). Only processes started since the
+// scenario began can carry its marker, and Linux hands out PIDs in increasing order, so only
+// PIDs above the last one allocated at the start are read (all of them after a wrap-around).
 
 import { readdirSync, readFileSync } from 'node:fs';
 
@@ -8,8 +10,20 @@ export interface SweptProcess {
   readonly command: string;
 }
 
-/** Kills (SIGKILL) every process whose environment holds `name=value`; returns what it killed. */
-export function sweepProcesses(name: string, value: string): SweptProcess[] {
+/** The last PID the kernel handed out, or 0 when that cannot be read (then every PID is read). */
+export function lastPid(): number {
+  try {
+    return Number(readFileSync('/proc/sys/kernel/ns_last_pid', 'utf8').trim()) || 0;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Kills (SIGKILL) every process whose environment holds `name=value` and that started after
+ * `sincePid` was allocated; returns what it killed.
+ */
+export function sweepProcesses(name: string, value: string, sincePid = 0): SweptProcess[] {
   const needle = Buffer.from(`\0${name}=${value}\0`);
   const swept: SweptProcess[] = [];
   let entries: string[];
@@ -18,10 +32,11 @@ export function sweepProcesses(name: string, value: string): SweptProcess[] {
   } catch {
     return swept; // not Linux: process groups are all we have
   }
+  const wrapped = lastPid() < sincePid;
   for (const entry of entries) {
     if (!/^\d+$/.test(entry)) continue;
     const pid = Number(entry);
-    if (pid === process.pid) continue;
+    if (pid === process.pid || (!wrapped && pid <= sincePid)) continue;
     try {
       const environ = Buffer.concat([Buffer.from([0]), readFileSync(`/proc/${pid}/environ`)]);
       if (!environ.includes(needle)) continue;
