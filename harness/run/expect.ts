@@ -7,12 +7,15 @@ import { REPRESENTATIVE_VERSIONS, parseGanetiVersion } from '../ganeti/versions.
 import type { DeviceExpectation, Step, StreamExpectation } from '../scenario/model.js';
 import { completeBytes, streamText } from './capture.js';
 import type { CompatibilityRow, Failure, ScriptRun } from './result.js';
+import { matchState } from '../simulate/match.js';
 import { renderCall } from './stub-plan.js';
 import type { LoggedStubCall } from './stubs.js';
 
 /** A run as the expectation checks see it: with the stub calls it made. */
 export interface JudgedRun extends ScriptRun {
   readonly calls: readonly LoggedStubCall[];
+  /** Each backend simulator's state after the run (spec/SCENARIOS.md), when the scenario has any. */
+  readonly simulated?: Readonly<Record<string, unknown>>;
 }
 
 const READING_VERSION = parseGanetiVersion('3.1');
@@ -101,6 +104,21 @@ function callFailures(step: Step, runs: readonly JudgedRun[]): Failure[] {
   return failures;
 }
 
+/** expect.simulated, after every run: each simulator's state holds the expected subset. */
+function simulatedFailures(step: Step, runs: readonly JudgedRun[]): Failure[] {
+  const failures: Failure[] = [];
+  const wanted = Object.entries(step.expect.simulated ?? {});
+  runs.forEach((run, i) => {
+    const label = runs.length > 1 ? `run ${i + 1} of ${runs.length}: ` : '';
+    for (const [name, subset] of wanted) {
+      for (const m of matchState(subset ?? null, run.simulated?.[name])) {
+        failures.push({ message: `${label}simulated ${name} state differs at ${m.path}`, expected: m.expected, actual: m.actual });
+      }
+    }
+  });
+  return failures;
+}
+
 /** The versions shown in an attach step's compatibility row: one per behaviour, plus those named. */
 function rowVersions(step: Step): string[] {
   const named = [...step.ganeti, ...(step.expect.acceptedBy ?? []), ...(step.expect.rejectedBy ?? [])];
@@ -161,7 +179,8 @@ function attachFailures(step: Step, run: ScriptRun): { failures: Failure[]; comp
     if (results.get(v)!.ok) failures.push({ message: `Ganeti ${v} accepts this attach output`, expected: `rejected by ${v}`, actual: 'accepted' });
   }
   if (expect.lint !== undefined) {
-    const checked = [...new Set([...step.ganeti, ...(expect.acceptedBy ?? [])])];
+    // The versions the step promises to work with: never one it pins as rejecting.
+    const checked = [...new Set([...step.ganeti.filter((v) => !rejected.has(parseGanetiVersion(v).release)), ...(expect.acceptedBy ?? [])])];
     for (const v of checked) {
       const problems = results.get(v)!.problems.filter((p) => expect.lint === 'clean' || p.severity === 'error');
       for (const p of problems) {
@@ -196,7 +215,7 @@ export function judgeStep(step: Step, runs: readonly JudgedRun[]): StepVerdict {
     }
   });
   failures.push(...streamFailures('stdout', step.expect.stdout, first), ...streamFailures('stderr', step.expect.stderr, first));
-  failures.push(...callFailures(step, runs));
+  failures.push(...callFailures(step, runs), ...simulatedFailures(step, runs));
   // The attach output is only judged when attach succeeded, as Ganeti only reads it then.
   const succeeded = first.exitCode === 0 && first.signal === null && first.fault === undefined;
   if (step.action !== 'attach' || !succeeded) return { failures };

@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import tmp from 'tmp';
 import type { ProviderCheck } from '../provider/check.js';
+import { installSimulators, simulatorViews, unusedInjectedFailures, type SimulatorSandbox } from '../simulate/install.js';
 import { OPTIONAL_SCRIPTS } from '../provider/layout.js';
 import type { Scenario, Step } from '../scenario/model.js';
 import { actionEnvironment, defaultNewSize, SANDBOX_MARKER, type SandboxPaths, type VolumeState } from './environment.js';
@@ -13,7 +14,7 @@ import { judgeStep, type JudgedRun } from './expect.js';
 import { invokeScript } from './invoke.js';
 import type { Failure, ScenarioResult, StepResult } from './result.js';
 import { callMark, callsSince, installStubs, unusedStubFailures, type StubSandbox } from './stubs.js';
-import { sweepProcesses } from './sweep.js';
+import { lastPid, sweepProcesses } from './sweep.js';
 
 export interface ScenarioContext {
   readonly providerDir: string;
@@ -63,6 +64,7 @@ async function runStep(
   volume: VolumeState,
   paths: SandboxPaths,
   stubs: StubSandbox,
+  sims: SimulatorSandbox | null,
   context: ScenarioContext,
 ): Promise<StepResult> {
   const base = { index, action: step.action, label: step.name ?? step.action, position: step.position };
@@ -82,7 +84,7 @@ async function runStep(
       ...(context.lingerGraceMs !== undefined ? { lingerGraceMs: context.lingerGraceMs } : {}),
     });
     const shownEnv = Object.fromEntries(Object.entries(env).filter(([k]) => k !== SANDBOX_MARKER));
-    runs.push({ ...run, env: shownEnv, calls: callsSince(stubs, mark) });
+    runs.push({ ...run, env: shownEnv, calls: callsSince(stubs, mark), ...(sims ? { simulated: simulatorViews(sims) } : {}) });
   }
   const verdict = judgeStep(step, runs);
   return {
@@ -108,6 +110,7 @@ export async function runScenario(scenario: Scenario, context: ScenarioContext):
   }
   const sandbox = tmp.dirSync({ prefix: 'extstorage-kit-', unsafeCleanup: true, keep: context.keep });
   const id = randomUUID();
+  const pidsBefore = lastPid(); // every process the scenario starts gets a larger PID
   const paths: SandboxPaths = {
     id,
     root: sandbox.name,
@@ -122,18 +125,19 @@ export async function runScenario(scenario: Scenario, context: ScenarioContext):
   const failures: Failure[] = [];
   try {
     const stubs = installStubs(scenario.stubs, sandbox.name, SANDBOX_MARKER);
+    const sims = installSimulators(scenario.simulators, sandbox.name, stubs.stubsDir, stubs.callLog, SANDBOX_MARKER);
     const volume = initialVolume(scenario, sandbox.name);
     for (const [index, step] of scenario.steps.entries()) {
-      const result = await runStep(step, index, scenario, volume, paths, stubs, context);
+      const result = await runStep(step, index, scenario, volume, paths, stubs, sims, context);
       steps.push(result);
       if (result.status === 'fail') break; // later steps build on this one
       trackSize(step, volume);
     }
-    if (steps.every((s) => s.status === 'pass')) failures.push(...unusedStubFailures(stubs));
+    if (steps.every((s) => s.status === 'pass')) failures.push(...unusedStubFailures(stubs), ...(sims ? unusedInjectedFailures(sims) : []));
   } catch (error) {
     failures.push({ message: `the harness failed to run this scenario: ${(error as Error).message}` });
   } finally {
-    sweepProcesses(SANDBOX_MARKER, id);
+    sweepProcesses(SANDBOX_MARKER, id, pidsBefore);
     if (!context.keep) sandbox.removeCallback();
   }
   const failed = failures.length > 0 || steps.some((s) => s.status === 'fail');

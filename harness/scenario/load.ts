@@ -17,6 +17,9 @@ import { isAction, type Action } from '../provider/layout.js';
 import type {
   ArgMatcher,
   DeviceExpectation,
+  LosetupSimulation,
+  RbdPreloadedImage,
+  RbdSimulation,
   Scenario,
   ScenarioFile,
   ScenarioFileError,
@@ -26,6 +29,11 @@ import type {
   StepInput,
   StreamExpectation,
   StubEntry,
+  SimulatedFailure,
+  SimulatedFailureKind,
+  SimulatorName,
+  Simulators,
+  StateExpectation,
   VolumeSpec,
 } from './model.js';
 import { scenarioSchema, scenarioValidator, type JsonSchema } from './schema.js';
@@ -400,6 +408,12 @@ const PHRASES: Readonly<Record<string, string>> = {
   positiveInteger: 'a positive integer',
   envName: 'a variable name (not empty, no "=")',
   commandName: 'a command name (letters, digits and _ . + -)',
+  simulate: 'a list of simulator names, or a map: simulator name -> options',
+  stringState: 'a string or {regex: "..."}',
+  poolName: 'a pool name, or pool/namespace (no "@", no spaces)',
+  imageSpec: 'an image spec: [<pool>/[<namespace>/]]<image> (no "@", no spaces)',
+  snapshotName: 'a snapshot name (no "/", "@" or spaces)',
+  rbdSnapshot: 'a snapshot name or {name: ..., protected: ...}',
 };
 
 /** Lists of named definitions, for "a list of <plural>". */
@@ -411,12 +425,16 @@ const PLURALS: Readonly<Record<string, string>> = {
   version: 'Ganeti versions',
   simulator: 'simulator names',
   envName: 'variable names',
+  rbdImage: 'images ({spec: ...})',
+  rbdSnapshot: 'snapshots',
+  simulatedFailure: 'failures ({error: ...})',
+  poolName: 'pool names',
 };
 
 /** What the keys of a map are called in "unknown <noun>" messages, by definition name. */
-const KEY_NOUNS: Readonly<Record<string, string>> = { uris: 'hypervisor' };
+const KEY_NOUNS: Readonly<Record<string, string>> = { uris: 'hypervisor', simulate: 'simulator', simulatedExpectation: 'simulator' };
 
-const STRUCTURAL = new Set(['required', 'additionalProperties', 'propertyNames']);
+const STRUCTURAL = new Set(['required', 'additionalProperties', 'propertyNames', 'uniqueItems']);
 
 class SchemaErrors {
   private readonly root = scenarioSchema() as SchemaObject;
@@ -796,6 +814,7 @@ function checkSemantics(data: unknown, source: Source): Issue[] {
         });
       }
     }
+    const simulated = checkSimulators(scenario, at, issues, matcher);
     const steps = Array.isArray(scenario['steps']) ? scenario['steps'] : [];
     steps.forEach((step, i) => {
       if (!isObj(step)) return;
@@ -824,6 +843,15 @@ function checkSemantics(data: unknown, source: Source): Issue[] {
         const checks = expect[stream];
         if (isObj(checks)) regex([...expectAt, stream, 'regex'], checks['regex']);
       }
+      if (isObj(expect['simulated'])) {
+        for (const [name, subset] of Object.entries(expect['simulated'])) {
+          if (simulated !== null && (name === 'rbd' || name === 'losetup') && !simulated.includes(name)) {
+            const running = simulated.length === 0 ? 'no simulator' : `simulate: ${simulated.join(', ')}`;
+            issues.push({ path: [...expectAt, 'simulated', name], at: 'key', message: `${JSON.stringify(name)} is not simulated in this scenario (${running})` });
+          }
+          stateRegexes([...expectAt, 'simulated', name], subset, regex);
+        }
+      }
       const accepted = versions([...expectAt, 'accepted_by'], expect['accepted_by']);
       const rejected = versions([...expectAt, 'rejected_by'], expect['rejected_by']);
       for (const r of rejected) {
@@ -839,6 +867,114 @@ function checkSemantics(data: unknown, source: Source): Issue[] {
     });
   });
   return issues;
+}
+
+/** Every {regex: ...} in a state expectation compiles. */
+function stateRegexes(path: Path, value: unknown, regex: (path: Path, value: unknown) => void): void {
+  if (Array.isArray(value)) value.forEach((item, i) => stateRegexes([...path, i], item, regex));
+  else if (isObj(value)) {
+    if (Object.keys(value).length === 1 && typeof value['regex'] === 'string') regex([...path, 'regex'], value['regex']);
+    else for (const [key, item] of Object.entries(value)) stateRegexes([...path, key], item, regex);
+  }
+}
+
+/** Simulator names as written in `simulate` (a list or the keys of a map); null if malformed. */
+function simulatorNames(value: unknown): string[] | null {
+  if (value === undefined) return [];
+  if (Array.isArray(value)) return value.filter((v): v is string => typeof v === 'string');
+  if (isObj(value)) return Object.keys(value);
+  return null;
+}
+
+/** Parses an image spec as rbd does: [pool/[namespace/]]image. */
+export function parseImageSpec(spec: string): { pool: string; namespace: string; name: string } {
+  const parts = spec.split('/');
+  const name = parts.pop()!;
+  const pool = parts.length > 0 ? parts[0]! : 'rbd';
+  const namespace = parts.length > 1 ? parts[1]! : '';
+  return { pool, namespace, name };
+}
+
+/**
+ * What the schema cannot say about `simulate`: a command both stubbed and simulated, regexes in
+ * `when`, unreachable for losetup, images in pools that do not exist. Returns the names simulated.
+ */
+function checkSimulators(scenario: Obj, at: Path, issues: Issue[], matcher: (path: Path, value: unknown) => void): string[] | null {
+  const names = simulatorNames(scenario['simulate']);
+  if (names === null) return null;
+  if (isObj(scenario['stubs'])) {
+    for (const command of Object.keys(scenario['stubs'])) {
+      if (!names.includes(command)) continue;
+      issues.push({
+        path: [...at, 'stubs', command],
+        at: 'key',
+        message: `${JSON.stringify(command)} is both stubbed and simulated in this scenario: a command is either stubbed or simulated`,
+      });
+    }
+  }
+  const options = scenario['simulate'];
+  if (!isObj(options)) return names;
+  for (const [name, value] of Object.entries(options)) {
+    if (!isObj(value)) continue;
+    const simAt: Path = [...at, 'simulate', name];
+    if (Array.isArray(value['fail'])) {
+      value['fail'].forEach((failure, f) => {
+        if (!isObj(failure)) return;
+        if (Array.isArray(failure['when'])) failure['when'].forEach((m, w) => matcher([...simAt, 'fail', f, 'when', w], m));
+        if (name === 'losetup' && failure['error'] === 'unreachable') {
+          issues.push({
+            path: [...simAt, 'fail', f, 'error'],
+            at: 'value',
+            message: '"unreachable" does not apply to losetup: it has no cluster to reach (use busy, not-found, permission, timeout or garbage)',
+          });
+        }
+      });
+    }
+    if (name !== 'rbd') continue;
+    const pools = Array.isArray(value['pools']) ? value['pools'].filter((p): p is string => typeof p === 'string') : ['rbd'];
+    if (Array.isArray(value['pools'])) {
+      value['pools'].forEach((pool, p) => {
+        if (typeof pool !== 'string' || !pool.includes('/')) return;
+        const parent = pool.split('/')[0]!;
+        if (!pools.includes(parent)) {
+          issues.push({ path: [...simAt, 'pools', p], at: 'value', message: `namespace ${JSON.stringify(pool)} is in pool ${JSON.stringify(parent)}, which is not in pools` });
+        }
+      });
+    }
+    if (!Array.isArray(value['images'])) continue;
+    const seen = new Map<string, number>();
+    value['images'].forEach((image, i) => {
+      if (!isObj(image) || typeof image['spec'] !== 'string') return;
+      const spec = parseImageSpec(image['spec']);
+      const key = `${spec.pool}/${spec.namespace === '' ? '' : `${spec.namespace}/`}${spec.name}`;
+      const specAt: Path = [...simAt, 'images', i, 'spec'];
+      const first = seen.get(key);
+      if (first !== undefined) {
+        issues.push({ path: specAt, at: 'value', message: `image ${JSON.stringify(key)} is listed twice in "images" (first as item ${first + 1})` });
+      } else seen.set(key, i);
+      const where = spec.namespace === '' ? spec.pool : `${spec.pool}/${spec.namespace}`;
+      if (!pools.includes(where)) {
+        const known = pools.length === 0 ? 'there are no pools' : `pools: ${pools.join(', ')}`;
+        issues.push({
+          path: specAt,
+          at: 'value',
+          message: `image ${JSON.stringify(image['spec'])} is in ${spec.namespace === '' ? 'pool' : 'namespace'} ${JSON.stringify(where)}, which is not in pools (${known})`,
+        });
+      }
+      if (Array.isArray(image['snapshots'])) {
+        const snapNames = new Set<string>();
+        image['snapshots'].forEach((snap, n) => {
+          const snapName = typeof snap === 'string' ? snap : isObj(snap) && typeof snap['name'] === 'string' ? snap['name'] : undefined;
+          if (snapName === undefined) return;
+          if (snapNames.has(snapName)) {
+            issues.push({ path: [...simAt, 'images', i, 'snapshots', n], at: 'value', message: `snapshot ${JSON.stringify(snapName)} is listed twice` });
+          }
+          snapNames.add(snapName);
+        });
+      }
+    });
+  }
+  return names;
 }
 
 /** A version as written: unquoted 2.10 is the number 2.1 to YAML, but the user meant "2.10". */
@@ -905,8 +1041,36 @@ interface RawStep {
     stdout?: RawStream;
     stderr?: RawStream;
     calls?: Record<string, string[][]>;
+    simulated?: Record<string, unknown>;
   };
 }
+
+interface RawFailure {
+  when?: RawMatcher[];
+  error: SimulatedFailureKind;
+  times?: number | 'any';
+}
+
+interface RawRbdSimulator {
+  pools?: string[];
+  images?: {
+    spec: string;
+    size?: number;
+    meta?: Record<string, string>;
+    mapped?: boolean;
+    snapshots?: (string | { name: string; protected?: boolean })[];
+    features?: string[];
+  }[];
+  kernel_module?: boolean;
+  fail?: RawFailure[];
+}
+
+interface RawLosetupSimulator {
+  devices?: number;
+  fail?: RawFailure[];
+}
+
+type RawSimulate = SimulatorName[] | { rbd?: RawRbdSimulator | null; losetup?: RawLosetupSimulator | null };
 
 interface RawScenario {
   name: string;
@@ -914,7 +1078,7 @@ interface RawScenario {
   volume?: RawVolume;
   env?: Record<string, string>;
   stubs?: Record<string, RawStubEntry[]>;
-  simulate?: string[];
+  simulate?: RawSimulate;
   ganeti?: RawVersion[];
   timeout?: number | string;
   steps: RawStep[];
@@ -959,6 +1123,7 @@ function buildFile(raw: RawFile, source: Source): ScenarioFile {
         }),
       );
     }
+    const { names: simulate, simulators } = buildSimulators(source, [...at, 'simulate'], s.simulate);
     const steps = s.steps.map((step, i): Step => {
       const stepAt: Path = [...at, 'steps', i];
       return {
@@ -980,7 +1145,8 @@ function buildFile(raw: RawFile, source: Source): ScenarioFile {
       volume,
       env: { ...(defaults.env ?? {}), ...(s.env ?? {}) },
       stubs,
-      simulate: s.simulate ?? [],
+      simulate,
+      simulators,
       steps,
       position: source.positionOf(at, 'value'),
     };
@@ -991,6 +1157,64 @@ function buildFile(raw: RawFile, source: Source): ScenarioFile {
     ...optional('provider', raw.provider === undefined ? undefined : resolve(dirname(file), raw.provider)),
     scenarios,
   };
+}
+
+/** Default pools of the rbd simulator. */
+export const DEFAULT_RBD_POOLS: readonly string[] = ['rbd'];
+/** Default number of loop devices of the losetup simulator. */
+export const DEFAULT_LOOP_DEVICES = 8;
+
+function buildFailures(source: Source, path: Path, raw: readonly RawFailure[] | undefined): SimulatedFailure[] {
+  return (raw ?? []).map((f, i) => ({
+    when: (f.when ?? []).map(argMatcher),
+    error: f.error,
+    times: f.times ?? 'any',
+    position: source.positionOf([...path, i], 'value'),
+  }));
+}
+
+function buildSimulators(source: Source, path: Path, raw: RawSimulate | undefined): { names: SimulatorName[]; simulators: Simulators } {
+  const names: SimulatorName[] = raw === undefined ? [] : Array.isArray(raw) ? [...raw] : (Object.keys(raw) as SimulatorName[]);
+  const options = raw !== undefined && !Array.isArray(raw) ? raw : {};
+  const simulators: { rbd?: RbdSimulation; losetup?: LosetupSimulation } = {};
+  if (names.includes('rbd')) {
+    const rbd = options.rbd ?? {};
+    const images = (rbd.images ?? []).map((image): RbdPreloadedImage => {
+      const spec = parseImageSpec(image.spec);
+      return {
+        ...spec,
+        size: image.size ?? DEFAULT_VOLUME_SIZE,
+        meta: image.meta ?? {},
+        mapped: image.mapped ?? false,
+        snapshots: (image.snapshots ?? []).map((snap) => (typeof snap === 'string' ? { name: snap, protected: false } : { name: snap.name, protected: snap.protected ?? false })),
+        ...optional('features', image.features),
+      };
+    });
+    simulators.rbd = {
+      pools: rbd.pools ?? DEFAULT_RBD_POOLS,
+      images,
+      kernelModule: rbd.kernel_module ?? true,
+      fail: buildFailures(source, [...path, 'rbd', 'fail'], rbd.fail),
+    };
+  }
+  if (names.includes('losetup')) {
+    const losetup = options.losetup ?? {};
+    simulators.losetup = {
+      devices: losetup.devices ?? DEFAULT_LOOP_DEVICES,
+      fail: buildFailures(source, [...path, 'losetup', 'fail'], losetup.fail),
+    };
+  }
+  return { names, simulators };
+}
+
+/** A state expectation with its {regex: ...} leaves compiled. */
+function stateExpectation(raw: unknown): StateExpectation {
+  if (Array.isArray(raw)) return raw.map(stateExpectation);
+  if (isObj(raw)) {
+    if (Object.keys(raw).length === 1 && typeof raw['regex'] === 'string') return { regex: new RegExp(raw['regex']), source: raw['regex'] };
+    return Object.fromEntries(Object.entries(raw).map(([key, value]) => [key, stateExpectation(value)]));
+  }
+  return raw as StateExpectation;
 }
 
 /** `{ [key]: value }`, or nothing when value is undefined (keeps optional fields absent, not undefined). */
@@ -1068,5 +1292,9 @@ function expectation(source: Source, path: Path, raw: RawStep['expect']): StepEx
     ...optional('stdout', stream(e.stdout)),
     ...optional('stderr', stream(e.stderr)),
     ...optional('calls', e.calls),
+    ...optional(
+      'simulated',
+      e.simulated === undefined ? undefined : (Object.fromEntries(Object.entries(e.simulated).map(([name, subset]) => [name, stateExpectation(subset)])) as StepExpectation['simulated']),
+    ),
   };
 }

@@ -34,8 +34,71 @@ export interface StubEntry {
 /** Stubbed commands: name -> the calls expected, in order. */
 export type StubPlan = Readonly<Record<string, readonly StubEntry[]>>;
 
-/** Names of backend simulators (issue #4 adds them; the loader accepts only known names). */
-export type SimulatorName = string;
+/** Names of backend simulators (the loader accepts only these). */
+export type SimulatorName = 'rbd' | 'losetup';
+
+/** What an injected failure makes a simulated command do (spec/SCENARIOS.md, "Backend simulators"). */
+export type SimulatedFailureKind = 'unreachable' | 'busy' | 'not-found' | 'permission' | 'timeout' | 'garbage';
+
+/** A failure injected into a simulated command: the calls it applies to, and how many. */
+export interface SimulatedFailure {
+  /** Matchers for the first arguments of a call (for rbd, after its global options). [] matches every call. */
+  readonly when: readonly ArgMatcher[];
+  readonly error: SimulatedFailureKind;
+  /** How many matching calls fail; "any": all of them. */
+  readonly times: number | 'any';
+  readonly position: SourcePosition;
+}
+
+/** An rbd image that exists when the scenario starts. */
+export interface RbdPreloadedImage {
+  readonly pool: string;
+  /** "" for the pool's default namespace. */
+  readonly namespace: string;
+  readonly name: string;
+  /** MiB. */
+  readonly size: number;
+  readonly meta: Readonly<Record<string, string>>;
+  /** Mapped with `rbd device map` (it then has a watcher). */
+  readonly mapped: boolean;
+  readonly snapshots: readonly { readonly name: string; readonly protected: boolean }[];
+  /** Image features; absent: Ceph 16's defaults. */
+  readonly features?: readonly string[];
+}
+
+export interface RbdSimulation {
+  /** Pools that exist ("pool"), and namespaces ("pool/namespace"). */
+  readonly pools: readonly string[];
+  readonly images: readonly RbdPreloadedImage[];
+  /** false: `rbd device map` fails as on a host without the rbd kernel module. */
+  readonly kernelModule: boolean;
+  readonly fail: readonly SimulatedFailure[];
+}
+
+export interface LosetupSimulation {
+  /** How many loop devices exist; none can be added. */
+  readonly devices: number;
+  readonly fail: readonly SimulatedFailure[];
+}
+
+/** The options of each simulator a scenario runs (a list of names gives every default). */
+export interface Simulators {
+  readonly rbd?: RbdSimulation;
+  readonly losetup?: LosetupSimulation;
+}
+
+/**
+ * A subset of a simulator's state that must hold after a step: maps list the keys checked (null:
+ * the key must be absent), lists and scalars must be equal, strings may be {regex: ...}.
+ */
+export type StateExpectation =
+  | null
+  | boolean
+  | number
+  | string
+  | { readonly regex: RegExp; readonly source: string }
+  | readonly StateExpectation[]
+  | { readonly [key: string]: StateExpectation };
 
 export interface VolumeSpec {
   /** VOL_NAME; default "<random uuid>.ext.disk0". */
@@ -80,6 +143,8 @@ export interface StepExpectation {
   readonly stderr?: StreamExpectation;
   /** Per stubbed command: the exact argv of each call made during the step, in order. */
   readonly calls?: Readonly<Record<string, readonly (readonly string[])[]>>;
+  /** Per simulator: a subset of its state that must hold after each run. */
+  readonly simulated?: Readonly<Partial<Record<SimulatorName, StateExpectation>>>;
 }
 
 export interface StepInput {
@@ -126,7 +191,10 @@ export interface Scenario {
   readonly volume: VolumeSpec;
   readonly env: Readonly<Record<string, string>>;
   readonly stubs: StubPlan;
+  /** The simulators the scenario runs, in the order written. */
   readonly simulate: readonly SimulatorName[];
+  /** Their options, every default applied (one entry per name in `simulate`). */
+  readonly simulators: Simulators;
   readonly steps: readonly Step[];
   readonly position: SourcePosition;
 }
