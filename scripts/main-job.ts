@@ -1,14 +1,25 @@
-// `npm start`: the main job. For now it shows `parse` and `check` at work on the examples in
-// examples/, each with the verdict it is meant to get; it exits 1 if any verdict differs.
+// `npm start`, the main job: every reference provider (built into dist/providers/) through its
+// scenario suite in one run and one report, then `parse` and `check` on the examples in examples/.
+// Exits 1 when a scenario fails or an example does not get the verdict it is meant to get.
 
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { REFERENCE_PROVIDERS } from '../harness/build/reference.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const cli = join(root, 'dist/harness/cli.js');
 const examples = join(root, 'examples');
+
+function run(args: string[]): number | null {
+  process.stdout.write(`\n$ extstorage-kit ${args.map((a) => a.replace(root, '')).join(' ')}\n`);
+  return spawnSync(process.execPath, [cli, ...args], { stdio: ['ignore', 'inherit', 'inherit'], cwd: root }).status;
+}
+
+process.stdout.write('=== The reference providers through their scenario suites\n');
+const suites = REFERENCE_PROVIDERS.map((name) => join('providers', name, 'scenarios'));
+const scenariosPassed = run(['run', ...suites]) === 0;
 
 // The exit code each example should give: 0 accepted / valid, 1 rejected / invalid.
 const expected: Record<string, number> = {
@@ -20,24 +31,19 @@ const expected: Record<string, number> = {
   'providers/echo-legacy': 0,
   'providers/half-installed': 1,
 };
-
-function run(title: string, args: string[], key: string): boolean {
-  process.stdout.write(`\n=== ${title}\n$ extstorage-kit ${args.map((a) => a.replace(root, '')).join(' ')}\n`);
-  const result = spawnSync(process.execPath, [cli, ...args], { stdio: ['ignore', 'inherit', 'inherit'] });
-  const ok = result.status === expected[key];
-  process.stdout.write(`--> exit ${result.status}${ok ? '' : ` (expected ${expected[key]})`}\n`);
-  return ok;
-}
-
-let allAsExpected = true;
+process.stdout.write('\n=== parse and check on the examples in examples/\n');
+const unexpected: string[] = [];
 for (const file of readdirSync(join(examples, 'attach')).sort()) {
   const key = `attach/${file}`;
-  allAsExpected = run(`attach output ${file}`, ['parse', '--file', join(examples, key)], key) && allAsExpected;
+  if (run(['parse', '--file', join(examples, key)]) !== expected[key]) unexpected.push(key);
 }
 for (const dir of readdirSync(join(examples, 'providers')).sort()) {
   const key = `providers/${dir}`;
-  allAsExpected = run(`provider directory ${dir}`, ['check', join(examples, key)], key) && allAsExpected;
+  if (run(['check', join(examples, key)]) !== expected[key]) unexpected.push(key);
 }
-const unknown = Object.keys(expected).length;
-process.stdout.write(`\n${allAsExpected ? 'every example got the verdict it is meant to get' : 'SOME EXAMPLES GOT AN UNEXPECTED VERDICT'} (${unknown} examples)\n`);
-process.exitCode = allAsExpected ? 0 : 1;
+
+process.stdout.write(
+  `\n${scenariosPassed ? 'every reference scenario passed' : 'REFERENCE SCENARIOS FAILED (see above)'}; ` +
+    `${unexpected.length === 0 ? `every example got its verdict (${Object.keys(expected).length})` : `UNEXPECTED VERDICTS: ${unexpected.join(', ')}`}\n`,
+);
+process.exitCode = scenariosPassed && unexpected.length === 0 ? 0 : 1;
