@@ -3,6 +3,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import tmp from 'tmp';
 import type { ProviderCheck } from '../provider/check.js';
@@ -138,7 +139,8 @@ export async function runScenario(scenario: Scenario, context: ScenarioContext):
     failures.push({ message: `the harness failed to run this scenario: ${(error as Error).message}` });
   } finally {
     sweepProcesses(SANDBOX_MARKER, id, pidsBefore);
-    if (!context.keep) sandbox.removeCallback();
+    // Removed off the main thread: the next scenario need not wait for it.
+    if (!context.keep) await rm(sandbox.name, { recursive: true, force: true });
   }
   const failed = failures.length > 0 || steps.some((s) => s.status === 'fail');
   return {

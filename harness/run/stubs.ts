@@ -44,11 +44,13 @@ export function storedPlan(plan: StubPlan): Record<string, StoredStubEntry[]> {
 export function installStubs(plan: StubPlan, root: string, marker: string): StubSandbox {
   const stubsDir = join(root, 'stubs');
   const stateDir = join(root, 'stub-state');
-  mkdirSync(stubsDir, { recursive: true });
-  mkdirSync(stateDir, { recursive: true });
   const planFile = join(stateDir, 'plan.json');
   const callLog = join(stateDir, 'calls.jsonl');
   const stored = storedPlan(plan);
+  // Most scenarios stub nothing: then nothing is written (a missing log means no call).
+  if (Object.keys(stored).length === 0) return { stubsDir, stateDir, planFile, callLog, plan: stored };
+  mkdirSync(stubsDir, { recursive: true });
+  mkdirSync(stateDir, { recursive: true });
   writeFileSync(planFile, JSON.stringify(stored));
   writeFileSync(callLog, '');
   for (const command of Object.keys(stored)) {

@@ -4,7 +4,7 @@
 // injected failures a scenario never triggered.
 
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Failure } from '../run/result.js';
 import { renderEntry } from '../run/stub-plan.js';
@@ -45,6 +45,7 @@ export function installSimulators(simulators: Simulators, root: string, stubsDir
   const stateDir = join(root, 'sim-state');
   mkdirSync(stateDir, { recursive: true });
   mkdirSync(stubsDir, { recursive: true });
+  mkdirSync(dirname(callLog), { recursive: true }); // shared with stubs, which may have written nothing
   const at = (p: SourcePosition) => formatPosition(p);
   const stateFiles: Partial<Record<SimulatorName, string>> = {};
   for (const name of names) {
