@@ -128,7 +128,14 @@ export const newCommand: Command = {
         writeFileSync(join(dir, entry), source);
       }
     }
-    if (existsSync(join(template, 'scenarios'))) cpSync(join(template, 'scenarios'), join(dir, 'scenarios'), { recursive: true });
+    if (existsSync(join(template, 'scenarios'))) {
+      mkdirSync(join(dir, 'scenarios'));
+      for (const entry of readdirSync(join(template, 'scenarios'))) {
+        // The suite names the reference build; the project's own build is dist/<name>.
+        const text = readFileSync(join(template, 'scenarios', entry), 'utf8').replace(/^provider: .*$/m, `provider: ../dist/${name}`);
+        writeFileSync(join(dir, 'scenarios', entry), text);
+      }
+    }
     writeFileSync(join(dir, 'README.md'), projectReadme(name, from));
     writeFileSync(join(dir, 'package.json'), packageJson(name));
     writeFileSync(join(dir, 'tsconfig.json'), TSCONFIG);
