@@ -6,17 +6,8 @@
 import { join } from 'node:path';
 import type { ActionEnvironment } from '../lib/environment.js';
 import { InputError } from '../lib/errors.js';
-import {
-  copyImageSparse,
-  createImage,
-  growImage,
-  imagePaths,
-  removeIfPresent,
-  requireDirectory,
-  requireImage,
-  writeAtomically,
-} from '../lib/image-file.js';
-import { detachLoopDevices, ensureLoopDevice, refreshLoopDevices } from '../lib/loop.js';
+import { requireDirectory, requireImage } from '../lib/image-file.js';
+import { loopVolumeActions } from '../lib/loop-volume.js';
 import type { ParameterSpec } from '../lib/parameters.js';
 import { isIPv6 } from '../lib/validate.js';
 import type { ProviderDefinition } from '../lib/runtime.js';
@@ -47,7 +38,7 @@ function imageDir(env: ActionEnvironment): string {
   return dir;
 }
 
-const paths = (env: ActionEnvironment, volume = env.volume) => imagePaths(imageDir(env), volume);
+const volumes = loopVolumeActions(imageDir);
 
 export const provider: ProviderDefinition = {
   name: 'gluster',
@@ -57,42 +48,22 @@ export const provider: ProviderDefinition = {
     mount: 'the image folder exists on the mount',
   },
   actions: {
-    create(env) {
-      createImage(paths(env).image, env.size!);
-    },
+    create: volumes.create,
     attach(env) {
       const uri = `kvm:${glusterUri(env)}`;
       if (env.params.userspace_only) return `\n${uri}\n`; // QEMU reaches the file itself: no mount needed
-      const { image } = paths(env);
-      requireImage(image, env.volume);
-      return `${ensureLoopDevice(image)}\n${uri}\n`;
+      return `${volumes.device(env)}\n${uri}\n`;
     },
     detach(env) {
       if (env.params.userspace_only && env.params.mountpoint === undefined) return; // nothing was mapped
-      detachLoopDevices(paths(env).image);
+      volumes.detach(env);
     },
-    remove(env) {
-      const { image, metadata } = paths(env);
-      detachLoopDevices(image);
-      removeIfPresent(image);
-      removeIfPresent(metadata);
-    },
-    grow(env) {
-      const { image } = paths(env);
-      if (growImage(image, env.volume, env.newSize!)) refreshLoopDevices(image);
-    },
-    setinfo(env) {
-      const { image, metadata } = paths(env);
-      requireImage(image, env.volume);
-      writeAtomically(metadata, `${env.metadata!}\n`);
-    },
-    snapshot(env) {
-      const { image } = paths(env);
-      requireImage(image, env.volume);
-      copyImageSparse(image, paths(env, env.snapshotName!).image);
-    },
+    remove: volumes.remove,
+    grow: volumes.grow,
+    setinfo: volumes.setinfo,
+    snapshot: volumes.snapshot,
     open(env) {
-      if (env.params.mountpoint !== undefined) requireImage(paths(env).image, env.volume);
+      if (env.params.mountpoint !== undefined) requireImage(volumes.paths(env).image, env.volume);
     },
     close() {
       // nothing to release

@@ -5,30 +5,24 @@
 import { accessSync, constants } from 'node:fs';
 import type { ActionEnvironment } from '../lib/environment.js';
 import { ProviderError } from '../lib/errors.js';
-import {
-  copyImageSparse,
-  createImage,
-  growImage,
-  imagePaths,
-  removeIfPresent,
-  requireDirectory,
-  requireImage,
-  writeAtomically,
-} from '../lib/image-file.js';
-import { detachLoopDevices, ensureLoopDevice, refreshLoopDevices } from '../lib/loop.js';
+import { requireDirectory, requireImage } from '../lib/image-file.js';
+import { tryRun } from '../lib/command.js';
+import { loopVolumeActions } from '../lib/loop-volume.js';
 import type { ParameterSpec } from '../lib/parameters.js';
 import type { ProviderDefinition } from '../lib/runtime.js';
-import { tryRun } from '../lib/command.js';
 
 export const parameters: readonly ParameterSpec[] = [
   { name: 'dir', kind: 'path', default: '/srv/ganeti/legacy-volumes', description: 'Directory (shared by the nodes, e.g. NFS) that holds the volume image files; it must exist' },
 ];
 
-function paths(env: ActionEnvironment) {
+/** The image directory; it must exist, so a share that is not mounted is noticed, not filled. */
+function imageDir(env: ActionEnvironment): string {
   const dir = env.params.dir as string;
   requireDirectory(dir, 'create it (and mount the share there) on every node first');
-  return imagePaths(dir, env.volume);
+  return dir;
 }
+
+const volumes = loopVolumeActions(imageDir);
 
 export const provider: ProviderDefinition = {
   name: 'legacy',
@@ -39,48 +33,23 @@ export const provider: ProviderDefinition = {
     losetup: 'losetup is installed and can list loop devices',
   },
   actions: {
-    create(env) {
-      createImage(paths(env).image, env.size!);
-    },
-    attach(env) {
-      const { image } = paths(env);
-      requireImage(image, env.volume);
-      return ensureLoopDevice(image); // no newline: Ganeti 2.7-2.12 read the whole output as the path
-    },
-    detach(env) {
-      detachLoopDevices(paths(env).image);
-    },
-    remove(env) {
-      const { image, metadata } = paths(env);
-      detachLoopDevices(image);
-      removeIfPresent(image);
-      removeIfPresent(metadata);
-    },
-    grow(env) {
-      const { image } = paths(env);
-      if (growImage(image, env.volume, env.newSize!)) refreshLoopDevices(image);
-    },
-    setinfo(env) {
-      const { image, metadata } = paths(env);
-      requireImage(image, env.volume);
-      writeAtomically(metadata, `${env.metadata!}\n`);
-    },
-    snapshot(env) {
-      const { image } = paths(env);
-      requireImage(image, env.volume);
-      copyImageSparse(image, imagePaths(env.params.dir as string, env.snapshotName!).image);
-    },
+    create: volumes.create,
+    attach: (env) => volumes.device(env), // no newline: Ganeti 2.7-2.12 read the whole output as the path
+    detach: volumes.detach,
+    remove: volumes.remove,
+    grow: volumes.grow,
+    setinfo: volumes.setinfo,
+    snapshot: volumes.snapshot,
     open(env) {
-      requireImage(paths(env).image, env.volume); // files need no preparation for I/O
+      requireImage(volumes.paths(env).image, env.volume); // files need no preparation for I/O
     },
     close(env) {
-      paths(env); // nothing to release; still refuse a broken environment
+      imageDir(env); // nothing to release; still refuse a broken environment
     },
     verify(env, checks) {
       const wanted = checks.length > 0 ? checks : ['dir', 'losetup'];
       if (wanted.includes('dir')) {
-        const dir = env.params.dir as string;
-        requireDirectory(dir, 'create it (and mount the share there) first');
+        const dir = imageDir(env);
         try {
           accessSync(dir, constants.W_OK);
         } catch {
