@@ -9,8 +9,9 @@ import { runCommand } from './commands/run.js';
 import { buildCommand } from './commands/build.js';
 import { installCommand } from './commands/install.js';
 import { newCommand } from './commands/new.js';
+import { testCommand } from './commands/test.js';
 
-const COMMANDS: readonly Command[] = [parseCommand, checkCommand, runCommand, newCommand, buildCommand, installCommand];
+const COMMANDS: readonly Command[] = [parseCommand, checkCommand, runCommand, testCommand, newCommand, buildCommand, installCommand];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };

@@ -165,8 +165,7 @@ function attachFailures(step: Step, run: ScriptRun): { failures: Failure[]; comp
 
   // The step's versions (unless it pins one as rejecting), plus those it names in accepted_by.
   const rejected = new Set((expect.rejectedBy ?? []).map((v) => parseGanetiVersion(v).release));
-  // Ganeti never passes arguments: output from a usage call (with.args) promises nothing.
-  const promised = expect.exit === 0 && step.input.args.length === 0 ? step.ganeti.filter((v) => !rejected.has(parseGanetiVersion(v).release)) : [];
+  const promised = expect.exit === 0 ? step.ganeti.filter((v) => !rejected.has(parseGanetiVersion(v).release)) : [];
   const mustAccept = [...new Set([...promised, ...(expect.acceptedBy ?? [])])];
   for (const v of mustAccept) {
     const r = results.get(v)!;
@@ -218,7 +217,8 @@ export function judgeStep(step: Step, runs: readonly JudgedRun[]): StepVerdict {
   failures.push(...callFailures(step, runs), ...simulatedFailures(step, runs));
   // The attach output is only judged when attach succeeded, as Ganeti only reads it then.
   const succeeded = first.exitCode === 0 && first.signal === null && first.fault === undefined;
-  if (step.action !== 'attach' || !succeeded) return { failures };
+  // A usage call (with.args) is not attach's answer: Ganeti never passes arguments.
+  if (step.action !== 'attach' || !succeeded || step.input.args.length > 0) return { failures };
   const attach = attachFailures(step, first);
   return { failures: [...failures, ...attach.failures], compatibility: attach.compatibility };
 }

@@ -1,7 +1,7 @@
 // What running scenarios produces: the one model every reporter reads (../report/).
 
 import type { Action } from '../provider/layout.js';
-import type { SourcePosition } from '../scenario/model.js';
+import type { CheckInfo, SourcePosition } from '../scenario/model.js';
 
 /** A stream kept within bounds: the first and last bytes, and how many were dropped between. */
 export interface CapturedStream {
@@ -68,6 +68,8 @@ export interface StepResult {
 export interface ScenarioResult {
   readonly file: string;
   readonly name: string;
+  /** For a conformance check: its id, level and spec section. */
+  readonly check?: CheckInfo;
   readonly index: number;
   readonly position: SourcePosition;
   readonly status: 'pass' | 'fail' | 'skip';

@@ -73,7 +73,9 @@ async function runStep(
   if (refused !== null) return { ...base, status: 'fail', runs: [], failures: [refused] };
   const runs: JudgedRun[] = [];
   for (let i = 0; i < step.repeat; i++) {
-    const input = { ...step.input, env: expandAll(step.input.env, paths.root) };
+    // ${VOLUME} in a step's env is the scenario's volume name (e.g. VOL_NAME: "${VOLUME}.snap").
+    const stepEnv = Object.fromEntries(Object.entries(step.input.env).map(([k, v]) => [k, v.replaceAll('${VOLUME}', volume.name)]));
+    const input = { ...step.input, env: expandAll(stepEnv, paths.root) };
     const env = actionEnvironment(step.action, volume, input, expandAll(scenario.env, paths.root), paths);
     const mark = callMark(stubs);
     const run = await invokeScript({
@@ -105,9 +107,20 @@ function trackSize(step: Step, volume: VolumeState): void {
 
 export async function runScenario(scenario: Scenario, context: ScenarioContext): Promise<ScenarioResult> {
   const started = performance.now();
-  const base = { file: scenario.file, name: scenario.name, index: scenario.index, position: scenario.position };
+  const base = {
+    file: scenario.file,
+    name: scenario.name,
+    ...(scenario.check ? { check: scenario.check } : {}),
+    index: scenario.index,
+    position: scenario.position,
+  };
   if (scenario.skip !== undefined) {
     return { ...base, status: 'skip', skipReason: scenario.skip, steps: [], failures: [], durationMs: 0 };
+  }
+  const missing = scenario.requires.filter((script) => !context.providerCheck.optional[script]);
+  if (missing.length > 0) {
+    const reason = `the provider has no ${missing.join(' or ')} script (optional: Ganeti skips the action silently)`;
+    return { ...base, status: 'skip', skipReason: reason, steps: [], failures: [], durationMs: 0 };
   }
   const sandbox = tmp.dirSync({ prefix: 'extstorage-kit-', unsafeCleanup: true, keep: context.keep });
   const id = randomUUID();
@@ -125,7 +138,7 @@ export async function runScenario(scenario: Scenario, context: ScenarioContext):
   const steps: StepResult[] = [];
   const failures: Failure[] = [];
   try {
-    const stubs = installStubs(scenario.stubs, sandbox.name, SANDBOX_MARKER);
+    const stubs = installStubs(scenario.stubs, sandbox.name, SANDBOX_MARKER, scenario.stubMode === 'lookup');
     const sims = installSimulators(scenario.simulators, sandbox.name, stubs.stubsDir, stubs.callLog, SANDBOX_MARKER);
     const volume = initialVolume(scenario, sandbox.name);
     for (const [index, step] of scenario.steps.entries()) {

@@ -3,7 +3,7 @@
 
 import { appendFileSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { answer, renderCall, renderEntry, type LoggedCall, type StoredStubEntry, type StubCursor } from './stub-plan.js';
+import { answer, lookUp, renderCall, renderEntry, type LoggedCall, type StoredStubEntry, type StubCursor } from './stub-plan.js';
 
 export interface StubConfig {
   readonly command: string;
@@ -11,6 +11,8 @@ export interface StubConfig {
   readonly stateDir: string;
   readonly callLog: string;
   readonly marker: string;
+  /** Answer each call from the first matching entry, in any order (backend files). */
+  readonly lookup?: boolean;
 }
 
 function sleep(ms: number): void {
@@ -49,10 +51,14 @@ export function runStub(config: StubConfig, argv: string[]): void {
       // first call of this command
     }
     const before = { ...cursor };
-    const index = answer(plan, cursor, argv);
+    const index = config.lookup ? lookUp(plan, argv) : answer(plan, cursor, argv);
     let logged: LoggedCall;
     if (index === null) {
-      const expected = before.entry < plan.length ? renderEntry(config.command, plan[before.entry]!) : 'no further call';
+      const expected = config.lookup
+        ? `one of: ${plan.map((e) => renderEntry(config.command, e)).join('; ')}`
+        : before.entry < plan.length
+          ? renderEntry(config.command, plan[before.entry]!)
+          : 'no further call';
       logged = { command: config.command, argv, env, entry: null, exit: 127, expected };
     } else {
       writeFileSync(cursorFile, JSON.stringify(cursor));

@@ -72,6 +72,12 @@ export function answer(plan: readonly StoredStubEntry[], cursor: StubCursor, arg
   return null;
 }
 
+/** Lookup mode: the first entry that matches answers, whatever came before. */
+export function lookUp(plan: readonly StoredStubEntry[], argv: readonly string[]): number | null {
+  const index = plan.findIndex((entry) => argsMatch(entry, argv));
+  return index < 0 ? null : index;
+}
+
 /** Entries that were owed calls and did not get them. */
 export function unusedEntries(plan: readonly StoredStubEntry[], cursor: StubCursor): { index: number; missing: number }[] {
   const unused: { index: number; missing: number }[] = [];

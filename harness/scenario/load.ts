@@ -16,6 +16,7 @@ import { parseGanetiVersion, UnsupportedVersionError } from '../ganeti/versions.
 import { isAction, type Action } from '../provider/layout.js';
 import type {
   ArgMatcher,
+  CheckInfo,
   DeviceExpectation,
   LosetupSimulation,
   RbdPreloadedImage,
@@ -1074,6 +1075,8 @@ type RawSimulate = SimulatorName[] | { rbd?: RawRbdSimulator | null; losetup?: R
 
 interface RawScenario {
   name: string;
+  check?: CheckInfo;
+  requires?: ('snapshot' | 'open' | 'close')[];
   skip?: string;
   volume?: RawVolume;
   env?: Record<string, string>;
@@ -1139,6 +1142,8 @@ function buildFile(raw: RawFile, source: Source): ScenarioFile {
     });
     return {
       name: s.name,
+      ...optional('check', s.check),
+      requires: s.requires ?? [],
       file,
       index,
       ...optional('skip', s.skip),

@@ -182,8 +182,23 @@ export interface Step {
   readonly position: SourcePosition;
 }
 
+/** How much a conformance check matters (spec/conformance/README.md). */
+export type CheckLevel = 'MUST' | 'SHOULD' | 'ADVICE';
+
+/** A scenario that is a conformance check: its id, level and the spec section it enforces. */
+export interface CheckInfo {
+  readonly id: string;
+  readonly level: CheckLevel;
+  /** The SPEC.md section(s) it enforces, e.g. "§4, §5". */
+  readonly spec: string;
+}
+
 export interface Scenario {
   readonly name: string;
+  /** Set for the checks of the conformance suite. */
+  readonly check?: CheckInfo;
+  /** Optional scripts the scenario needs; a provider without one skips it, saying why. */
+  readonly requires: readonly ('snapshot' | 'open' | 'close')[];
   readonly file: string;
   /** Index in its file, for a stable report order. */
   readonly index: number;
@@ -191,6 +206,12 @@ export interface Scenario {
   readonly volume: VolumeSpec;
   readonly env: Readonly<Record<string, string>>;
   readonly stubs: StubPlan;
+  /**
+   * sequence (scenario files): calls are matched in order against the plan.
+   * lookup (backend files of `extstorage-kit test`): each call is answered by the first entry that
+   * matches it, any number of times; nothing is owed.
+   */
+  readonly stubMode?: 'sequence' | 'lookup';
   /** The simulators the scenario runs, in the order written. */
   readonly simulate: readonly SimulatorName[];
   /** Their options, every default applied (one entry per name in `simulate`). */

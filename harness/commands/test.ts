@@ -1,0 +1,243 @@
+// `extstorage-kit test`: the zero-config conformance suite (spec/conformance/) against any provider.
+
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { referenceBuild, isReferenceProvider } from '../build/reference.js';
+import { EXIT, HELP_OPTION, UsageError, usageErrors, type Command } from '../cli/command.js';
+import { loadBackend, type Backend } from '../conformance/backend.js';
+import { LiveRegistry } from '../conformance/live.js';
+import { checkIds, loadSuite, prepareScenario } from '../conformance/suite.js';
+import { buildVerdict, renderVerdict } from '../conformance/verdict.js';
+import { parseGanetiVersion, UnsupportedVersionError } from '../ganeti/versions.js';
+import { checkProvider } from '../provider/check.js';
+import { createReporters } from '../report/index.js';
+import { killAllRunning } from '../run/invoke.js';
+import { runScenarios, type PlannedScenario } from '../run/runner.js';
+import { formatFileError } from '../scenario/model.js';
+
+const help = `Usage: extstorage-kit test <provider-dir> (--backend FILE | --live) [options]
+
+Is this a correct Ganeti ExtStorage provider? Runs the built-in conformance
+suite (spec/conformance/, one page per check in spec/conformance/checks/) with
+no scenario of yours: the layout, usage messages, refusing a bad VOL_NAME,
+attach output per Ganeti version and its lint, idempotent attach and detach,
+the whole lifecycle, grow to VOL_NEW_SIZE, snapshot and open/close (skipped,
+with the reason, when the optional script is missing), quiet stdout, no
+process left holding stdout, no timeout. Every check has an id, a level (MUST:
+Ganeti breaks otherwise; SHOULD: the man page asks for it; ADVICE) and the spec
+section it enforces. It ends with a verdict: the Ganeti releases the attach
+output works with, and every MUST that failed.
+
+The backend, one of:
+      --backend FILE   fake the storage: a YAML file with the keys volume
+                       (params every volume gets), env, stubs (stateless: each
+                       call is answered by the first entry that matches) and
+                       simulate (rbd, losetup), as in scenario files
+      --live           use the real storage the provider talks to (a test
+                       cluster!): unique volume names per run, and every volume
+                       a check may create is detached and removed afterwards,
+                       last first, also after a failure or Ctrl-C
+
+Options:
+  -g, --ganeti V       Ganeti versions attach output must work with; repeatable
+                       (default: 3.1)
+      --only ID        run only this check (repeatable)
+      --skip ID        do not run this check (repeatable)
+      --idempotent-count N   attach runs in ATTACH-IDEMPOTENT (default: 5)
+      --timeout S      seconds each script may take (default: 30)
+  -j, --jobs N         checks run at once (default: ${availableParallelism()}; 1 with --live)
+      --shard I/N, --filter REGEX, --bail, --keep
+      --reporter R     human (default), tap or tap13
+      --junit FILE, --json FILE (the JSON gets a "conformance" verdict too)
+  -h, --help           show this help
+
+<provider-dir> may also be a provider project (provider.ts, e.g. providers/rbd
+or one made by "new"): its build is tested.
+
+Exit status: 0 every MUST and SHOULD check passed (ADVICE does not count),
+1 one failed, 2 usage error or a bad backend file, 130 interrupted.
+
+Examples:
+  extstorage-kit test ./my-provider --backend my-backend.yaml
+  extstorage-kit test providers/rbd --backend providers/rbd/backend.yaml
+  extstorage-kit test /srv/ganeti/extstorage/rbd --live --ganeti 2.16 --ganeti 3.1
+  extstorage-kit test ./my-provider --backend b.yaml --only ATTACH-IDEMPOTENT --reporter tap
+`;
+
+/** A provider project (provider.ts) is tested through its build. */
+function providerDirOf(arg: string): string {
+  const dir = resolve(arg);
+  if (existsSync(join(dir, 'provider.ts')) && !existsSync(join(dir, 'attach'))) {
+    const name = basename(dir);
+    const built = isReferenceProvider(name) && existsSync(referenceBuild(name)) ? referenceBuild(name) : join(dir, 'dist', name);
+    if (!existsSync(built)) throw new UsageError(`${arg} is a provider project; build it first ("npm run build" or "extstorage-kit build ${arg}")`);
+    process.stderr.write(`testing the build of ${arg}: ${built}\n`);
+    return built;
+  }
+  return dir;
+}
+
+function positiveInteger(name: string, text: string): number {
+  if (!/^\d+$/.test(text) || Number(text) < 1) throw new UsageError(`${name} takes a whole number of at least 1, got ${JSON.stringify(text)}`);
+  return Number(text);
+}
+
+export const testCommand: Command = {
+  name: 'test',
+  summary: 'the conformance suite: is this a correct ExtStorage provider?',
+  help,
+  async run(argv) {
+    const { values, positionals } = usageErrors(() =>
+      parseArgs({
+        args: argv,
+        allowPositionals: true,
+        options: {
+          ...HELP_OPTION,
+          backend: { type: 'string' },
+          live: { type: 'boolean', default: false },
+          ganeti: { type: 'string', short: 'g', multiple: true },
+          only: { type: 'string', multiple: true },
+          skip: { type: 'string', multiple: true },
+          'idempotent-count': { type: 'string' },
+          timeout: { type: 'string' },
+          jobs: { type: 'string', short: 'j' },
+          filter: { type: 'string' },
+          shard: { type: 'string' },
+          bail: { type: 'boolean', default: false },
+          keep: { type: 'boolean', default: false },
+          reporter: { type: 'string', default: 'human' },
+          junit: { type: 'string' },
+          json: { type: 'string' },
+        },
+      }),
+    );
+    if (values.help) {
+      process.stdout.write(help);
+      return EXIT.ok;
+    }
+    if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'missing <provider-dir>' : `expected one <provider-dir>, got ${positionals.length}`);
+    if (values.live === (values.backend !== undefined)) throw new UsageError('give either --backend FILE (fake storage) or --live (the real storage)');
+    const reporterName = values.reporter!;
+    if (!['human', 'tap', 'tap13'].includes(reporterName)) throw new UsageError(`--reporter takes human, tap or tap13, got ${JSON.stringify(reporterName)}`);
+    const ganeti = values.ganeti ?? ['3.1'];
+    for (const v of ganeti) {
+      try {
+        parseGanetiVersion(v);
+      } catch (error) {
+        if (error instanceof UnsupportedVersionError) throw new UsageError(error.message);
+        throw error;
+      }
+    }
+    const idempotentCount = values['idempotent-count'] === undefined ? 5 : positiveInteger('--idempotent-count', values['idempotent-count']);
+    const timeoutSeconds = values.timeout === undefined ? 30 : positiveInteger('--timeout', values.timeout);
+    const jobs = values.jobs === undefined ? (values.live ? 1 : availableParallelism()) : positiveInteger('--jobs', values.jobs);
+    let filter: RegExp | undefined;
+    if (values.filter !== undefined) {
+      try {
+        filter = new RegExp(values.filter);
+      } catch (error) {
+        throw new UsageError(`--filter: ${(error as Error).message}`);
+      }
+    }
+    let shard: { index: number; count: number } | undefined;
+    if (values.shard !== undefined) {
+      const m = /^(\d+)\/(\d+)$/.exec(values.shard);
+      if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2])) throw new UsageError(`--shard takes I/N with 1 <= I <= N, got ${JSON.stringify(values.shard)}`);
+      shard = { index: Number(m[1]), count: Number(m[2]) };
+    }
+
+    const providerDir = providerDirOf(positionals[0]!);
+    const layout = checkProvider(providerDir);
+    const suite = loadSuite();
+    if (suite.errors.length > 0) throw new Error(`the built-in suite does not load:\n${suite.errors.map(formatFileError).join('\n')}`);
+    const known = new Set(['LAYOUT-VALID', 'LAYOUT-CLEAN', 'PROCESS-LINGER', 'PROCESS-TIMEOUT', ...checkIds(suite.scenarios)]);
+    for (const id of [...(values.only ?? []), ...(values.skip ?? [])]) {
+      if (!known.has(id)) throw new UsageError(`unknown check ${JSON.stringify(id)}: the checks are ${[...known].join(', ')}`);
+    }
+    let backend: Backend | undefined;
+    if (values.backend !== undefined) {
+      const loaded = loadBackend(values.backend);
+      if ('errors' in loaded) {
+        for (const e of loaded.errors) process.stderr.write(`${formatFileError(e)}\n`);
+        process.stderr.write(`${loaded.errors.length} error${loaded.errors.length > 1 ? 's' : ''} in the backend file; nothing was run\n`);
+        return EXIT.usage;
+      }
+      backend = loaded.backend;
+    }
+
+    const selected = (id: string) => (values.only === undefined || values.only.includes(id)) && !(values.skip ?? []).includes(id);
+    const registry = values.live ? new LiveRegistry() : undefined;
+    const planned: PlannedScenario[] = [];
+    const skippedIds = new Set<string>();
+    suite.scenarios.forEach((scenario, serial) => {
+      const id = scenario.check?.id ?? '';
+      if (!selected(id)) {
+        skippedIds.add(id);
+        return;
+      }
+      const prepared = prepareScenario(scenario, serial, {
+        ganeti,
+        idempotentCount,
+        timeoutSeconds,
+        ...(backend ? { backend } : {}),
+        ...(registry ? { livePrefix: registry.prefix } : {}),
+      });
+      registry?.register(prepared);
+      planned.push({ scenario: prepared, providerDir });
+    });
+    for (const id of ['LAYOUT-VALID', 'LAYOUT-CLEAN', 'PROCESS-LINGER', 'PROCESS-TIMEOUT']) if (!selected(id)) skippedIds.add(id);
+
+    const reporter = createReporters({
+      reporter: reporterName as 'human' | 'tap' | 'tap13',
+      ...(values.junit !== undefined ? { junit: values.junit } : {}),
+      ...(values.json !== undefined ? { json: values.json } : {}),
+      stdout: process.stdout,
+      stderr: process.stderr,
+      env: process.env,
+      cwd: process.cwd(),
+    });
+    const abort = new AbortController();
+    const onInterrupt = () => {
+      process.stderr.write('\ninterrupted: killing running scripts and cleaning up\n');
+      abort.abort();
+      killAllRunning();
+    };
+    process.once('SIGINT', onInterrupt);
+    process.once('SIGTERM', onInterrupt);
+    let summary;
+    try {
+      summary = await runScenarios(planned, {
+        jobs,
+        bail: values.bail!,
+        keep: values.keep!,
+        ...(filter ? { filter } : {}),
+        ...(shard ? { shard } : {}),
+        reporter,
+        providerLabel: providerDir,
+        signal: abort.signal,
+      });
+    } finally {
+      if (registry && registry.size > 0) {
+        process.stderr.write(`cleaning up ${registry.size} volume names of this run (detach, remove; last first)\n`);
+        for (const outcome of await registry.cleanup(providerDir, timeoutSeconds)) {
+          if (!outcome.ok) process.stderr.write(`  could not clean up ${outcome.volume}: ${outcome.message ?? ''}\n`);
+        }
+      }
+      process.off('SIGINT', onInterrupt);
+      process.off('SIGTERM', onInterrupt);
+    }
+    if (abort.signal.aborted) return 130;
+    const ran = new Set(summary.results.map((r) => r.check?.id));
+    for (const id of checkIds(suite.scenarios)) if (!ran.has(id) && selected(id)) skippedIds.add(id);
+    const verdict = buildVerdict(layout, suite.scenarios, summary, skippedIds);
+    process.stdout.write(renderVerdict(verdict, reporterName !== 'human'));
+    if (values.json !== undefined) {
+      const path = resolve(values.json);
+      const report = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+      writeFileSync(path, `${JSON.stringify({ ...report, conformance: verdict }, null, 2)}\n`);
+    }
+    return verdict.passed ? EXIT.ok : EXIT.failed;
+  },
+};

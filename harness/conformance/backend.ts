@@ -1,0 +1,76 @@
+// Backend files for `extstorage-kit test --backend FILE`: what every volume of the suite gets
+// (parameters, environment) and the fake backend (stateless stubs, simulators). The file is a
+// scenario's volume/env/stubs/simulate keys on their own; it is checked by the scenario loader,
+// so its errors come as file:line:col like any scenario file's.
+
+import { readFileSync } from 'node:fs';
+import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
+import { parseScenarioText } from '../scenario/load.js';
+import type { Scenario, ScenarioFileError, Simulators, StubPlan } from '../scenario/model.js';
+
+export const BACKEND_KEYS = ['volume', 'env', 'stubs', 'simulate'] as const;
+
+export interface Backend {
+  readonly file: string;
+  readonly params: Readonly<Record<string, string>>;
+  readonly size?: number;
+  readonly env: Readonly<Record<string, string>>;
+  readonly stubs: StubPlan;
+  readonly simulate: Scenario['simulate'];
+  readonly simulators: Simulators;
+}
+
+/** Lines and columns the wrapper below adds before the backend's own text. */
+const HEADER = 'scenarios:\n  - name: backend\n    steps: [{ action: verify }]\n';
+const HEADER_LINES = 3;
+const INDENT = 4;
+
+export function loadBackend(file: string): { backend: Backend } | { errors: ScenarioFileError[] } {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    return { errors: [{ position: { file, line: 1, col: 1 }, message: `cannot read the backend file: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` }] };
+  }
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines });
+  if (doc.errors.length === 0) {
+    if (doc.contents !== null && !isMap(doc.contents)) {
+      return { errors: [{ position: { file, line: 1, col: 1 }, message: `a backend file is a mapping with the keys ${BACKEND_KEYS.join(', ')}` }] };
+    }
+    const errors: ScenarioFileError[] = [];
+    for (const pair of isMap(doc.contents) ? doc.contents.items : []) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : '';
+      if (!(BACKEND_KEYS as readonly string[]).includes(key)) {
+        const at = lines.linePos(isScalar(pair.key) && pair.key.range ? pair.key.range[0] : 0);
+        errors.push({ position: { file, line: at.line, col: at.col }, message: `unknown key ${JSON.stringify(key)} in a backend file (expected one of: ${BACKEND_KEYS.join(', ')})` });
+      }
+    }
+    if (errors.length > 0) return { errors };
+  }
+  // Checked as the keys of a scenario, indented under one, and the positions mapped back.
+  const wrapped = HEADER + text.split('\n').map((line) => (line === '' ? '' : ' '.repeat(INDENT) + line)).join('\n');
+  const parsed = parseScenarioText(wrapped, file);
+  if ('errors' in parsed) {
+    return {
+      errors: parsed.errors.map((e) => ({
+        ...e,
+        position: e.position.line > HEADER_LINES ? { file, line: e.position.line - HEADER_LINES, col: Math.max(1, e.position.col - INDENT) } : { file, line: 1, col: 1 },
+      })),
+    };
+  }
+  const scenario = parsed.file.scenarios[0]!;
+  const volume = doc.get('volume') as { get?: (k: string) => unknown } | undefined;
+  const hasSize = volume !== undefined && typeof volume.get === 'function' && volume.get('size') !== undefined;
+  return {
+    backend: {
+      file,
+      params: scenario.volume.params,
+      ...(hasSize ? { size: scenario.volume.size } : {}),
+      env: scenario.env,
+      stubs: scenario.stubs,
+      simulate: scenario.simulate,
+      simulators: scenario.simulators,
+    },
+  };
+}
