@@ -1,6 +1,7 @@
-// `npm start`, the main job: every reference provider (built into dist/providers/) through its
+// `npm start`, the main job: the conformance suite against every reference provider (built into
+// dist/providers/, on the simulated backends in providers/<name>/backend.yaml), then each one's own
 // scenario suite in one run and one report, then `parse` and `check` on the examples in examples/.
-// Exits 1 when a scenario fails or an example does not get the verdict it is meant to get.
+// Exits 1 when a check or scenario fails or an example does not get the verdict it is meant to get.
 
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -17,7 +18,14 @@ function run(args: string[]): number | null {
   return spawnSync(process.execPath, [cli, ...args], { stdio: ['ignore', 'inherit', 'inherit'], cwd: root }).status;
 }
 
-process.stdout.write('=== The reference providers through their scenario suites\n');
+let conformant = true;
+for (const name of REFERENCE_PROVIDERS) {
+  process.stdout.write(`=== The conformance suite against the ${name} provider\n`);
+  const code = run(['test', join('providers', name), '--backend', join('providers', name, 'backend.yaml'), '--ganeti', '2.16', '--ganeti', '3.1']);
+  conformant = code === 0 && conformant;
+}
+
+process.stdout.write('\n=== The reference providers through their own scenario suites\n');
 const suites = REFERENCE_PROVIDERS.map((name) => join('providers', name, 'scenarios'));
 const scenariosPassed = run(['run', ...suites]) === 0;
 
@@ -43,7 +51,8 @@ for (const dir of readdirSync(join(examples, 'providers')).sort()) {
 }
 
 process.stdout.write(
-  `\n${scenariosPassed ? 'every reference scenario passed' : 'REFERENCE SCENARIOS FAILED (see above)'}; ` +
+  `\n${conformant ? 'every reference provider passed the conformance suite' : 'A REFERENCE PROVIDER FAILED THE CONFORMANCE SUITE'}; ` +
+    `${scenariosPassed ? 'every reference scenario passed' : 'REFERENCE SCENARIOS FAILED (see above)'}; ` +
     `${unexpected.length === 0 ? `every example got its verdict (${Object.keys(expected).length})` : `UNEXPECTED VERDICTS: ${unexpected.join(', ')}`}\n`,
 );
-process.exitCode = scenariosPassed && unexpected.length === 0 ? 0 : 1;
+process.exitCode = conformant && scenariosPassed && unexpected.length === 0 ? 0 : 1;

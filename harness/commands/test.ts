@@ -41,6 +41,8 @@ The backend, one of:
                        last first, also after a failure or Ctrl-C
 
 Options:
+  -p, --param N=V      a disk parameter every volume gets (EXTP_<N>); repeatable;
+                       over the backend file's volume.params
   -g, --ganeti V       Ganeti versions attach output must work with; repeatable
                        (default: 3.1)
       --only ID        run only this check (repeatable)
@@ -62,7 +64,7 @@ Exit status: 0 every MUST and SHOULD check passed (ADVICE does not count),
 Examples:
   extstorage-kit test ./my-provider --backend my-backend.yaml
   extstorage-kit test providers/rbd --backend providers/rbd/backend.yaml
-  extstorage-kit test /srv/ganeti/extstorage/rbd --live --ganeti 2.16 --ganeti 3.1
+  extstorage-kit test /srv/ganeti/extstorage/rbd --live -p pool=test --ganeti 2.16 --ganeti 3.1
   extstorage-kit test ./my-provider --backend b.yaml --only ATTACH-IDEMPOTENT --reporter tap
 `;
 
@@ -97,6 +99,7 @@ export const testCommand: Command = {
           ...HELP_OPTION,
           backend: { type: 'string' },
           live: { type: 'boolean', default: false },
+          param: { type: 'string', short: 'p', multiple: true },
           ganeti: { type: 'string', short: 'g', multiple: true },
           only: { type: 'string', multiple: true },
           skip: { type: 'string', multiple: true },
@@ -165,6 +168,24 @@ export const testCommand: Command = {
         return EXIT.usage;
       }
       backend = loaded.backend;
+    }
+
+    const params: Record<string, string> = {};
+    for (const text of values.param ?? []) {
+      const eq = text.indexOf('=');
+      if (eq < 1 || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(text.slice(0, eq))) throw new UsageError(`--param takes NAME=VALUE, got ${JSON.stringify(text)}`);
+      params[text.slice(0, eq)] = text.slice(eq + 1);
+    }
+    if (Object.keys(params).length > 0) {
+      backend = {
+        file: backend?.file ?? '(command line)',
+        env: backend?.env ?? {},
+        stubs: backend?.stubs ?? {},
+        simulate: backend?.simulate ?? [],
+        simulators: backend?.simulators ?? {},
+        ...(backend?.size !== undefined ? { size: backend.size } : {}),
+        params: { ...(backend?.params ?? {}), ...params },
+      };
     }
 
     const selected = (id: string) => (values.only === undefined || values.only.includes(id)) && !(values.skip ?? []).includes(id);
