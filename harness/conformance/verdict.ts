@@ -74,6 +74,7 @@ function failureLines(result: ScenarioResult): string[] {
 
 export function buildVerdict(provider: ProviderCheck, suite: readonly Scenario[], summary: RunSummary, skippedIds: ReadonlySet<string>): Verdict {
   const checks: CheckOutcome[] = [];
+  const notSelected = ['not selected (--only/--skip/--filter/--shard)'];
   checks.push({
     id: 'LAYOUT-VALID',
     level: 'MUST',
@@ -81,8 +82,13 @@ export function buildVerdict(provider: ProviderCheck, suite: readonly Scenario[]
     status: provider.valid ? 'pass' : 'fail',
     reasons: provider.problems.filter((p) => p.severity === 'error').map((p) => `${p.file}: ${p.message}`),
   });
+  if (skippedIds.has('LAYOUT-VALID')) Object.assign(checks[checks.length - 1]!, { status: 'skip', reasons: notSelected });
   const warnings = provider.problems.filter((p) => p.severity === 'warning');
-  checks.push({ id: 'LAYOUT-CLEAN', level: 'ADVICE', spec: '§8', status: warnings.length === 0 ? 'pass' : 'fail', reasons: warnings.map((p) => `${p.file}: ${p.message}`) });
+  checks.push(
+    skippedIds.has('LAYOUT-CLEAN')
+      ? { id: 'LAYOUT-CLEAN', level: 'ADVICE', spec: '§8', status: 'skip', reasons: notSelected }
+      : { id: 'LAYOUT-CLEAN', level: 'ADVICE', spec: '§8', status: warnings.length === 0 ? 'pass' : 'fail', reasons: warnings.map((p) => `${p.file}: ${p.message}`) },
+  );
 
   const byId = new Map<string, ScenarioResult[]>();
   for (const r of summary.results) if (r.check) byId.set(r.check.id, [...(byId.get(r.check.id) ?? []), r]);
@@ -93,7 +99,7 @@ export function buildVerdict(provider: ProviderCheck, suite: readonly Scenario[]
     seen.add(info.id);
     const results = byId.get(info.id) ?? [];
     if (skippedIds.has(info.id) || results.length === 0) {
-      checks.push({ ...info, status: 'skip', reasons: [skippedIds.has(info.id) ? 'not selected (--only/--skip/--filter/--shard)' : 'not run'] });
+      checks.push({ ...info, status: 'skip', reasons: skippedIds.has(info.id) ? notSelected : ['not run'] });
       continue;
     }
     const failed = results.filter((r) => r.status === 'fail');
@@ -118,8 +124,12 @@ export function buildVerdict(provider: ProviderCheck, suite: readonly Scenario[]
     summary.results.flatMap((r) => r.steps.flatMap((s) => (s.runs.some((run) => run.fault?.kind === kind) ? [`${r.name.replace(/^[A-Z-]+: /, '')}: ${s.label}`] : [])));
   const lingering = faults('lingering');
   const timeouts = faults('timeout');
-  checks.push({ id: 'PROCESS-LINGER', level: 'MUST', spec: '§3', status: lingering.length ? 'fail' : 'pass', reasons: lingering.map((w) => `${w}: a background process kept stdout or stderr open; Ganeti would wait for it forever`) });
-  checks.push({ id: 'PROCESS-TIMEOUT', level: 'MUST', spec: '§3', status: timeouts.length ? 'fail' : 'pass', reasons: timeouts.map((w) => `${w}: did not finish in time (Ganeti has no timeout and would hang)`) });
+  const faultCheck = (id: string, found: string[], why: string): CheckOutcome =>
+    skippedIds.has(id)
+      ? { id, level: 'MUST', spec: '§3', status: 'skip', reasons: notSelected }
+      : { id, level: 'MUST', spec: '§3', status: found.length ? 'fail' : 'pass', reasons: found.map((w) => `${w}: ${why}`) };
+  checks.push(faultCheck('PROCESS-LINGER', lingering, 'a background process kept stdout or stderr open; Ganeti would wait for it forever'));
+  checks.push(faultCheck('PROCESS-TIMEOUT', timeouts, 'did not finish in time (Ganeti has no timeout and would hang)'));
 
   // Every attach output seen, judged by one release of each behaviour.
   const rows = summary.results.flatMap((r) => r.steps.flatMap((s) => (s.compatibility ? [s.compatibility] : [])));

@@ -3,7 +3,7 @@
 // injected failures, the call log that `expect.calls` reads, and the output written at the end.
 // Kept to node built-ins so a simulated command starts fast.
 
-import { appendFileSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import type { LoggedCall, StoredMatcher } from '../run/stub-plan.js';
 
 /** What the executable in the sandbox's stubs directory passes to the simulator. */
@@ -103,12 +103,16 @@ export function withLock<T>(lockDir: string, fn: () => T): T {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       if (attempt % 20 === 19) {
         let pid = NaN;
+        let age = 0;
         try {
           pid = Number(readFileSync(owner, 'utf8'));
+          age = Date.now() - statSync(owner).mtimeMs;
         } catch {
           // being created or removed right now
         }
-        if (Number.isInteger(pid) && pid > 0 && !pidAlive(pid)) rmSync(lockDir, { recursive: true, force: true });
+        // Stale only when its owner is dead AND it is old: a lock taken a moment ago by a new owner,
+        // after the dead pid was read, must not be broken.
+        if (Number.isInteger(pid) && pid > 0 && age > 1000 && !pidAlive(pid)) rmSync(lockDir, { recursive: true, force: true });
       }
       if (attempt > 6000) throw new Error(`simulator lock ${lockDir} held for too long`);
       sleep(5);

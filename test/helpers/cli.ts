@@ -12,13 +12,26 @@ export interface CliResult {
   readonly stderr: string;
 }
 
+/**
+ * The caller's environment without tap's process tracking (NODE_OPTIONS=--import ..., _TAPJS_*).
+ * tap patches child_process in this process and adds them back to any env it is given, so the CLI
+ * is started through `env -i` with the variables as arguments: then nothing the CLI starts (stubs
+ * are Node programs too) loads tap's hooks.
+ */
+export function cleanEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== 'NODE_OPTIONS' && !name.startsWith('_TAPJS_')));
+}
+
+function envArgs(env: NodeJS.ProcessEnv): string[] {
+  return Object.entries(env).flatMap(([k, v]) => (v === undefined || k === 'NODE_OPTIONS' || k.startsWith('_TAPJS_') ? [] : [`${k}=${v}`]));
+}
+
 export function runCli(args: string[], options: { input?: string | Uint8Array; cwd?: string; env?: NodeJS.ProcessEnv } = {}): CliResult {
-  const result = spawnSync(process.execPath, [CLI, ...args], {
+  const result = spawnSync('/usr/bin/env', ['-i', ...envArgs({ ...cleanEnv(), NO_COLOR: '1', ...options.env }), process.execPath, CLI, ...args], {
     input: options.input ?? '',
     cwd: options.cwd ?? REPO_ROOT,
-    env: { ...process.env, NO_COLOR: '1', ...options.env },
     encoding: 'utf8',
-    timeout: 60_000,
+    timeout: 300_000,
   });
   if (result.error) throw result.error;
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
