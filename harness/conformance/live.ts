@@ -26,7 +26,7 @@ export class LiveRegistry {
   register(scenario: Scenario): void {
     const name = scenario.volume.name!;
     this.volumes.push({ name, params: scenario.volume.params, env: scenario.env });
-    if (scenario.steps.some((s) => s.action === 'snapshot')) this.volumes.push({ name: `${name}.snap`, params: scenario.volume.params, env: scenario.env });
+    if (scenario.steps.some((s) => s.action === 'snapshot' && s.input.args.length === 0)) this.volumes.push({ name: `${name}.snap`, params: scenario.volume.params, env: scenario.env });
   }
 
   get size(): number {

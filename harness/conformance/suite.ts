@@ -39,7 +39,8 @@ export function prepareScenario(scenario: Scenario, serial: number, options: Sui
     volume: {
       ...scenario.volume,
       ...(name !== undefined ? { name } : {}),
-      ...(backend?.size !== undefined ? { size: backend.size } : {}),
+      // GROW-NEW-SIZE looks for its own sizes (1024 -> 3072 MiB) in the backend calls.
+      ...(backend?.size !== undefined && scenario.check?.id !== 'GROW-NEW-SIZE' ? { size: backend.size } : {}),
       params: { ...(backend?.params ?? {}), ...scenario.volume.params },
     },
     env: { ...(backend?.env ?? {}), ...scenario.env },

@@ -36,7 +36,8 @@ export const GROW_TO_MIB = 3072;
 function sizePattern(mib: number): RegExp {
   const gib = mib / 1024;
   const bytes = mib * 1024 * 1024;
-  return new RegExp(`(?<![0-9.])(${mib}(?:[mM](?:i?[bB])?)?|${gib}(?:[gG](?:i?[bB])?)|${bytes})(?![0-9])`);
+  // A whole token: not part of a longer number or a name (a uuid can hold "3072").
+  return new RegExp(`(?<![0-9A-Za-z.])(${mib}(?:[mM](?:i?[bB])?)?|${gib}(?:[gG](?:i?[bB])?)|${bytes})(?![0-9A-Za-z])`);
 }
 
 /** Did grow hand the backend VOL_NEW_SIZE? Read from the arguments of the commands it ran. */
@@ -74,7 +75,7 @@ function failureLines(result: ScenarioResult): string[] {
 
 export function buildVerdict(provider: ProviderCheck, suite: readonly Scenario[], summary: RunSummary, skippedIds: ReadonlySet<string>): Verdict {
   const checks: CheckOutcome[] = [];
-  const notSelected = ['not selected (--only/--skip/--filter/--shard)'];
+  const notSelected = ['not run: not selected (--only/--skip/--filter/--shard), or stopped by --bail or Ctrl-C'];
   checks.push({
     id: 'LAYOUT-VALID',
     level: 'MUST',
@@ -125,8 +126,8 @@ export function buildVerdict(provider: ProviderCheck, suite: readonly Scenario[]
   const lingering = faults('lingering');
   const timeouts = faults('timeout');
   const faultCheck = (id: string, found: string[], why: string): CheckOutcome =>
-    skippedIds.has(id)
-      ? { id, level: 'MUST', spec: '§3', status: 'skip', reasons: notSelected }
+    skippedIds.has(id) || summary.results.every((r) => r.status === 'skip')
+      ? { id, level: 'MUST', spec: '§3', status: 'skip', reasons: skippedIds.has(id) ? notSelected : ['no script ran: this check watches the runs of the others'] }
       : { id, level: 'MUST', spec: '§3', status: found.length ? 'fail' : 'pass', reasons: found.map((w) => `${w}: ${why}`) };
   checks.push(faultCheck('PROCESS-LINGER', lingering, 'a background process kept stdout or stderr open; Ganeti would wait for it forever'));
   checks.push(faultCheck('PROCESS-TIMEOUT', timeouts, 'did not finish in time (Ganeti has no timeout and would hang)'));
@@ -147,7 +148,7 @@ export function buildVerdict(provider: ProviderCheck, suite: readonly Scenario[]
 function acceptedReleases(behaviours: readonly AttachBehaviour[]): string | null {
   const key = [...behaviours].sort().join('');
   const known: Record<string, string> = {
-    ABCD: 'every release from 2.7.0 to 3.1.0',
+    ABCD: 'every release, 2.7.0 to 3.1.0',
     BCD: '2.13.0 to 3.1.0',
     CD: '2.14.2, 2.15.1 and later (to 3.1.0)',
     D: '3.0.0 to 3.1.0',
@@ -174,7 +175,9 @@ export function renderVerdict(verdict: Verdict, comment = false): string {
   if (verdict.mustFailures.length > 0) {
     lines.push(`Verdict: NOT a correct ExtStorage provider: ${verdict.mustFailures.length} MUST check${verdict.mustFailures.length > 1 ? 's' : ''} failed (${verdict.mustFailures.join(', ')}).`);
   } else {
-    lines.push(`Verdict: ${accepted === null ? 'no Ganeti release accepts its attach output' : `compatible with Ganeti ${accepted}`}${verdict.passed ? '' : ', with SHOULD checks failing'}.`);
+    const judged = verdict.compatibility.some((c) => c.ok !== null);
+    const versions = !judged ? 'no attach output was judged (no attach ran)' : accepted === null ? 'no Ganeti release accepts its attach output' : `compatible with Ganeti ${accepted}`;
+    lines.push(`Verdict: ${versions}${verdict.passed ? '' : ', with SHOULD checks failing'}.`);
   }
   const text = lines.join('\n') + '\n';
   return comment ? text.replace(/^(?=.)/gm, '# ') : text;

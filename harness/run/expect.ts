@@ -218,7 +218,8 @@ export function judgeStep(step: Step, runs: readonly JudgedRun[]): StepVerdict {
   // The attach output is only judged when attach succeeded, as Ganeti only reads it then.
   const succeeded = first.exitCode === 0 && first.signal === null && first.fault === undefined;
   // A usage call (with.args) is not attach's answer: Ganeti never passes arguments.
-  if (step.action !== 'attach' || !succeeded || step.input.args.length > 0) return { failures };
+  // Nor is the output of an attach that was meant to fail (a bad VOL_NAME): nothing to judge there.
+  if (step.action !== 'attach' || !succeeded || step.input.args.length > 0 || step.expect.exit === 'nonzero') return { failures };
   const attach = attachFailures(step, first);
   return { failures: [...failures, ...attach.failures], compatibility: attach.compatibility };
 }
