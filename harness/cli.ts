@@ -10,8 +10,9 @@ import { buildCommand } from './commands/build.js';
 import { installCommand } from './commands/install.js';
 import { newCommand } from './commands/new.js';
 import { testCommand } from './commands/test.js';
+import { recordCommand } from './commands/record.js';
 
-const COMMANDS: readonly Command[] = [parseCommand, checkCommand, runCommand, testCommand, newCommand, buildCommand, installCommand];
+const COMMANDS: readonly Command[] = [parseCommand, checkCommand, runCommand, testCommand, recordCommand, newCommand, buildCommand, installCommand];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
