@@ -159,6 +159,7 @@ scenarios:
         },
         simulate: ['losetup'],
         simulators: { losetup: { devices: 8, fail: [] } },
+        requires: [],
         steps: [
           {
             action: 'attach',
@@ -211,6 +212,7 @@ scenarios:
         stubs: {},
         simulate: [],
         simulators: {},
+        requires: [],
         steps: [
           { action: 'grow', input: { size: 200, ...none }, repeat: 1, timeout: 60, expect: { exit: 0 }, ganeti: ['3.0'], position: at(49, 9) },
           { action: 'grow', input: { newSize: 5000, ...none }, repeat: 1, timeout: 2, expect: { exit: 0 }, ganeti: ['3.0'], position: at(50, 9) },
@@ -370,7 +372,7 @@ t.test('unknown keys are reported at the key, with the keys expected', async (t)
     '1:1: unknown key "provder" at the top level (expected one of: provider, defaults, scenarios, or x-<anything> for YAML anchors)',
   ]);
   t.strictSame(errors(t, 'scenarios:\n  - name: a\n    volum: {}\n    steps: [{ action: attach }]\n'), [
-    '3:5: unknown key "volum" in scenario (expected one of: name, skip, volume, env, stubs, simulate, ganeti, timeout, steps)',
+    '3:5: unknown key "volum" in scenario (expected one of: name, check, requires, skip, volume, env, stubs, simulate, ganeti, timeout, steps)',
   ]);
   t.strictSame(errors(t, 'defaults: { volume: { sise: 1 } }\nscenarios:\n  - name: a\n    steps: [{ action: attach }]\n'), [
     '1:23: unknown key "sise" in "volume" (expected one of: name, size, cname, uuid, params)',
