@@ -7,8 +7,8 @@ import { parseArgs } from 'node:util';
 import { EXIT, HELP_OPTION, UsageError, usageErrors, type Command } from '../cli/command.js';
 import { ACTIONS, PARAMETERS_FILE } from '../provider/layout.js';
 import { createReporters } from '../report/index.js';
-import { killAllRunning } from '../run/invoke.js';
-import { runScenarios, selectScenarios, type PlannedScenario, type Shard } from '../run/runner.js';
+import { runScenarios, selectScenarios, type PlannedScenario } from '../run/runner.js';
+import { filterOption, interruptible, positiveInteger, reporterOption, shardOption } from '../cli/options.js';
 import { loadScenarioPaths } from '../scenario/load.js';
 import { formatFileError } from '../scenario/model.js';
 
@@ -61,21 +61,6 @@ function looksLikeProvider(path: string): boolean {
   }
 }
 
-function parseShard(text: string): Shard {
-  const match = /^(\d+)\/(\d+)$/.exec(text);
-  const index = Number(match?.[1]);
-  const count = Number(match?.[2]);
-  if (!match || count < 1 || index < 1 || index > count) {
-    throw new UsageError(`--shard takes I/N with 1 <= I <= N, e.g. 2/4; got ${JSON.stringify(text)}`);
-  }
-  return { index, count };
-}
-
-function parsePositiveInteger(name: string, text: string): number {
-  if (!/^\d+$/.test(text) || Number(text) < 1) throw new UsageError(`${name} takes a whole number of at least 1, got ${JSON.stringify(text)}`);
-  return Number(text);
-}
-
 export const runCommand: Command = {
   name: 'run',
   summary: 'put a provider through YAML scenarios, as Ganeti calls it',
@@ -103,20 +88,10 @@ export const runCommand: Command = {
       process.stdout.write(help);
       return EXIT.ok;
     }
-    const reporterName = values.reporter!;
-    if (reporterName !== 'human' && reporterName !== 'tap' && reporterName !== 'tap13') {
-      throw new UsageError(`--reporter takes human, tap or tap13, got ${JSON.stringify(reporterName)}`);
-    }
-    const jobs = values.jobs === undefined ? availableParallelism() : parsePositiveInteger('--jobs', values.jobs);
-    let filter: RegExp | undefined;
-    if (values.filter !== undefined) {
-      try {
-        filter = new RegExp(values.filter);
-      } catch (error) {
-        throw new UsageError(`--filter: ${(error as Error).message}`);
-      }
-    }
-    const shard = values.shard === undefined ? undefined : parseShard(values.shard);
+    const reporterName = reporterOption(values.reporter!);
+    const jobs = values.jobs === undefined ? availableParallelism() : positiveInteger('--jobs', values.jobs);
+    const filter = values.filter === undefined ? undefined : filterOption(values.filter);
+    const shard = values.shard === undefined ? undefined : shardOption(values.shard);
 
     let provider = values.provider;
     let paths = positionals;
@@ -163,15 +138,7 @@ export const runCommand: Command = {
       env: process.env,
       cwd: process.cwd(),
     });
-    const abort = new AbortController();
-    const onInterrupt = () => {
-      process.stderr.write('\ninterrupted: killing running scripts and cleaning up\n');
-      abort.abort();
-      killAllRunning();
-    };
-    process.once('SIGINT', onInterrupt);
-    process.once('SIGTERM', onInterrupt);
-    try {
+    return interruptible(async (signal) => {
       const summary = await runScenarios(planned, {
         jobs,
         bail: values.bail!,
@@ -180,13 +147,10 @@ export const runCommand: Command = {
         ...(shard ? { shard } : {}),
         reporter,
         providerLabel: provider ?? [...new Set(planned.map((p) => p.providerDir))].join(', '),
-        signal: abort.signal,
+        signal,
       });
-      if (abort.signal.aborted) return 130;
+      if (signal.aborted) return 130;
       return summary.failed > 0 ? EXIT.failed : EXIT.ok;
-    } finally {
-      process.off('SIGINT', onInterrupt);
-      process.off('SIGTERM', onInterrupt);
-    }
+    });
   },
 };

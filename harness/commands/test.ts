@@ -6,6 +6,7 @@ import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { referenceBuild, isReferenceProvider } from '../build/reference.js';
 import { EXIT, HELP_OPTION, UsageError, usageErrors, type Command } from '../cli/command.js';
+import { filterOption, interruptible, positiveInteger, reporterOption, shardOption } from '../cli/options.js';
 import { loadBackend, type Backend } from '../conformance/backend.js';
 import { LiveRegistry } from '../conformance/live.js';
 import { checkIds, loadSuite, prepareScenario } from '../conformance/suite.js';
@@ -13,7 +14,6 @@ import { buildVerdict, renderVerdict } from '../conformance/verdict.js';
 import { parseGanetiVersion, UnsupportedVersionError } from '../ganeti/versions.js';
 import { checkProvider } from '../provider/check.js';
 import { createReporters } from '../report/index.js';
-import { killAllRunning } from '../run/invoke.js';
 import { runScenarios, type PlannedScenario } from '../run/runner.js';
 import { formatFileError } from '../scenario/model.js';
 
@@ -81,11 +81,6 @@ function providerDirOf(arg: string): string {
   return dir;
 }
 
-function positiveInteger(name: string, text: string): number {
-  if (!/^\d+$/.test(text) || Number(text) < 1) throw new UsageError(`${name} takes a whole number of at least 1, got ${JSON.stringify(text)}`);
-  return Number(text);
-}
-
 export const testCommand: Command = {
   name: 'test',
   summary: 'the conformance suite: is this a correct ExtStorage provider?',
@@ -122,8 +117,7 @@ export const testCommand: Command = {
     }
     if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'missing <provider-dir>' : `expected one <provider-dir>, got ${positionals.length}`);
     if (values.live === (values.backend !== undefined)) throw new UsageError('give either --backend FILE (fake storage) or --live (the real storage)');
-    const reporterName = values.reporter!;
-    if (!['human', 'tap', 'tap13'].includes(reporterName)) throw new UsageError(`--reporter takes human, tap or tap13, got ${JSON.stringify(reporterName)}`);
+    const reporterName = reporterOption(values.reporter!);
     const ganeti = values.ganeti ?? ['3.1'];
     for (const v of ganeti) {
       try {
@@ -136,20 +130,8 @@ export const testCommand: Command = {
     const idempotentCount = values['idempotent-count'] === undefined ? 5 : positiveInteger('--idempotent-count', values['idempotent-count']);
     const timeoutSeconds = values.timeout === undefined ? 30 : positiveInteger('--timeout', values.timeout);
     const jobs = values.jobs === undefined ? (values.live ? 1 : availableParallelism()) : positiveInteger('--jobs', values.jobs);
-    let filter: RegExp | undefined;
-    if (values.filter !== undefined) {
-      try {
-        filter = new RegExp(values.filter);
-      } catch (error) {
-        throw new UsageError(`--filter: ${(error as Error).message}`);
-      }
-    }
-    let shard: { index: number; count: number } | undefined;
-    if (values.shard !== undefined) {
-      const m = /^(\d+)\/(\d+)$/.exec(values.shard);
-      if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2])) throw new UsageError(`--shard takes I/N with 1 <= I <= N, got ${JSON.stringify(values.shard)}`);
-      shard = { index: Number(m[1]), count: Number(m[2]) };
-    }
+    const filter = values.filter === undefined ? undefined : filterOption(values.filter);
+    const shard = values.shard === undefined ? undefined : shardOption(values.shard);
 
     const providerDir = providerDirOf(positionals[0]!);
     const layout = checkProvider(providerDir);
@@ -211,7 +193,7 @@ export const testCommand: Command = {
     for (const id of ['LAYOUT-VALID', 'LAYOUT-CLEAN', 'PROCESS-LINGER', 'PROCESS-TIMEOUT']) if (!selected(id)) skippedIds.add(id);
 
     const reporter = createReporters({
-      reporter: reporterName as 'human' | 'tap' | 'tap13',
+      reporter: reporterName,
       ...(values.junit !== undefined ? { junit: values.junit } : {}),
       ...(values.json !== undefined ? { json: values.json } : {}),
       stdout: process.stdout,
@@ -219,37 +201,31 @@ export const testCommand: Command = {
       env: process.env,
       cwd: process.cwd(),
     });
-    const abort = new AbortController();
-    const onInterrupt = () => {
-      process.stderr.write('\ninterrupted: killing running scripts and cleaning up\n');
-      abort.abort();
-      killAllRunning();
-    };
-    process.once('SIGINT', onInterrupt);
-    process.once('SIGTERM', onInterrupt);
-    let summary;
-    try {
-      summary = await runScenarios(planned, {
-        jobs,
-        bail: values.bail!,
-        keep: values.keep!,
-        ...(filter ? { filter } : {}),
-        ...(shard ? { shard } : {}),
-        reporter,
-        providerLabel: providerDir,
-        signal: abort.signal,
-      });
-    } finally {
-      if (registry && registry.size > 0) {
-        process.stderr.write(`cleaning up ${registry.size} volume names of this run (detach, remove; last first)\n`);
-        for (const outcome of await registry.cleanup(providerDir, timeoutSeconds)) {
-          if (!outcome.ok) process.stderr.write(`  could not clean up ${outcome.volume}: ${outcome.message ?? ''}\n`);
+    let interrupted = false;
+    const summary = await interruptible(async (signal) => {
+      try {
+        return await runScenarios(planned, {
+          jobs,
+          bail: values.bail!,
+          keep: values.keep!,
+          ...(filter ? { filter } : {}),
+          ...(shard ? { shard } : {}),
+          reporter,
+          providerLabel: providerDir,
+          signal,
+        });
+      } finally {
+        interrupted = signal.aborted;
+        // Live volumes are cleaned up whatever happened: failures, Ctrl-C.
+        if (registry && registry.size > 0) {
+          process.stderr.write(`cleaning up ${registry.size} volume names of this run (detach, remove; last first)\n`);
+          for (const outcome of await registry.cleanup(providerDir, timeoutSeconds)) {
+            if (!outcome.ok) process.stderr.write(`  could not clean up ${outcome.volume}: ${outcome.message ?? ''}\n`);
+          }
         }
       }
-      process.off('SIGINT', onInterrupt);
-      process.off('SIGTERM', onInterrupt);
-    }
-    if (abort.signal.aborted) return 130;
+    });
+    if (interrupted) return 130;
     const ran = new Set(summary.results.map((r) => r.check?.id));
     for (const id of checkIds(suite.scenarios)) if (!ran.has(id) && selected(id)) skippedIds.add(id);
     const verdict = buildVerdict(layout, suite.scenarios, summary, skippedIds);
