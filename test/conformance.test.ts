@@ -72,6 +72,8 @@ t.test('usage errors and bad backend files exit 2 with file:line:col', async (t)
   const r = runCli(['test', 'providers/rbd', '--backend', bad]);
   t.equal(r.code, 2);
   t.match(r.stderr, new RegExp(`${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:3:1: unknown key "steps"`));
+  writeFileSync(bad, 'volume: { params: { pool: rbd }, name: fixed }\n');
+  t.match(runCli(['test', 'providers/rbd', '--backend', bad]), { code: 2, stderr: /backend\.yaml:1:34: "volume\.name" cannot be set in a backend file/ });
   writeFileSync(bad, 'volume: { params: { pool: rbd } }\nsimulate: [ceph]\n');
   t.match(runCli(['test', 'providers/rbd', '--backend', bad]), { code: 2, stderr: /backend\.yaml:2:\d+: .*ceph/ });
 });

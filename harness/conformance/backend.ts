@@ -45,6 +45,15 @@ export function loadBackend(file: string): { backend: Backend } | { errors: Scen
         const at = lines.linePos(isScalar(pair.key) && pair.key.range ? pair.key.range[0] : 0);
         errors.push({ position: { file, line: at.line, col: at.col }, message: `unknown key ${JSON.stringify(key)} in a backend file (expected one of: ${BACKEND_KEYS.join(', ')})` });
       }
+      // Each check names its own volume: a backend gives only what every volume shares.
+      if (key === 'volume' && isMap(pair.value)) {
+        for (const inner of pair.value.items) {
+          const name = isScalar(inner.key) ? String(inner.key.value) : '';
+          if (name === 'params' || name === 'size') continue;
+          const at = lines.linePos(isScalar(inner.key) && inner.key.range ? inner.key.range[0] : 0);
+          errors.push({ position: { file, line: at.line, col: at.col }, message: `"volume.${name}" cannot be set in a backend file: each check names its own volume (expected params or size)` });
+        }
+      }
     }
     if (errors.length > 0) return { errors };
   }
