@@ -4,7 +4,8 @@
 
 import type { ActionEnvironment } from '../lib/environment.js';
 import { ProviderError } from '../lib/errors.js';
-import { lastWords, render } from '../lib/command.js';
+import { existsSync } from 'node:fs';
+import { lastWords, render, tryRun } from '../lib/command.js';
 import type { ParameterSpec } from '../lib/parameters.js';
 import type { ProviderDefinition } from '../lib/runtime.js';
 import { ENOENT, Rbd } from './rbd-cli.js';
@@ -152,7 +153,13 @@ export const provider: ProviderDefinition = {
       const v = volume(env, 'verify');
       const wanted = checks.length > 0 ? checks : ['cluster', 'mapping'];
       if (wanted.includes('cluster')) v.rbd.must(['ls', v.pool], `listing pool ${v.pool}`);
-      if (wanted.includes('mapping') && !env.params.userspace_only) v.rbd.mapped();
+      if (wanted.includes('mapping') && !env.params.userspace_only) {
+        v.rbd.mapped();
+        // rbd device list answers [] on a node without the module too; map would then fail.
+        if (!existsSync('/sys/bus/rbd') && tryRun(['modinfo', 'rbd']).status !== 0) {
+          throw new ProviderError('this node has no rbd kernel module (no /sys/bus/rbd, modinfo rbd fails): kernel mapping is impossible; set userspace_only=true');
+        }
+      }
     },
   },
 };

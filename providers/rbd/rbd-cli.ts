@@ -56,6 +56,10 @@ export class Rbd {
   /** Image info, or null when the image does not exist. */
   info(spec: string): ImageInfo | null {
     const result = this.call(['info', spec, '--format', 'json']);
+    // A missing pool also exits ENOENT: that is a mistake to report, not a volume already gone.
+    if (result.status === ENOENT && /error opening pool/.test(result.stderr)) {
+      throw new ProviderError(`the pool of ${spec} does not exist: ${lastWords(result)}`);
+    }
     if (result.status === ENOENT) return null;
     if (result.status !== 0) throw new ProviderError(`reading ${spec} failed: ${render(result.argv)}: ${lastWords(result)}`);
     let parsed: { size?: unknown; parent?: { pool?: unknown; image?: unknown; snapshot?: unknown } };
