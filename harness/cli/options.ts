@@ -7,6 +7,18 @@ import { UsageError } from './command.js';
 
 export type ReporterName = 'human' | 'tap' | 'tap13';
 
+/** The parseArgs options of the scenario runner, as `run` and `test` both take them. */
+export const RUNNER_OPTIONS = {
+  jobs: { type: 'string', short: 'j' },
+  filter: { type: 'string' },
+  shard: { type: 'string' },
+  bail: { type: 'boolean', default: false },
+  keep: { type: 'boolean', default: false },
+  reporter: { type: 'string', default: 'human' },
+  junit: { type: 'string' },
+  json: { type: 'string' },
+} as const;
+
 export function positiveInteger(option: string, text: string): number {
   if (!/^\d+$/.test(text) || Number(text) < 1) throw new UsageError(`${option} takes a whole number of at least 1, got ${JSON.stringify(text)}`);
   return Number(text);

@@ -8,7 +8,7 @@ import { EXIT, HELP_OPTION, UsageError, usageErrors, type Command } from '../cli
 import { ACTIONS, PARAMETERS_FILE } from '../provider/layout.js';
 import { createReporters } from '../report/index.js';
 import { runScenarios, selectScenarios, type PlannedScenario } from '../run/runner.js';
-import { filterOption, interruptible, positiveInteger, reporterOption, shardOption } from '../cli/options.js';
+import { RUNNER_OPTIONS, filterOption, interruptible, positiveInteger, reporterOption, shardOption } from '../cli/options.js';
 import { loadScenarioPaths } from '../scenario/load.js';
 import { formatFileError } from '../scenario/model.js';
 
@@ -72,15 +72,8 @@ export const runCommand: Command = {
         allowPositionals: true,
         options: {
           ...HELP_OPTION,
+          ...RUNNER_OPTIONS,
           provider: { type: 'string' },
-          jobs: { type: 'string', short: 'j' },
-          filter: { type: 'string' },
-          shard: { type: 'string' },
-          bail: { type: 'boolean', default: false },
-          keep: { type: 'boolean', default: false },
-          reporter: { type: 'string', default: 'human' },
-          junit: { type: 'string' },
-          json: { type: 'string' },
         },
       }),
     );

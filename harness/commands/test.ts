@@ -6,7 +6,7 @@ import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { referenceBuild, isReferenceProvider } from '../build/reference.js';
 import { EXIT, HELP_OPTION, UsageError, usageErrors, type Command } from '../cli/command.js';
-import { filterOption, interruptible, positiveInteger, reporterOption, shardOption } from '../cli/options.js';
+import { RUNNER_OPTIONS, filterOption, interruptible, positiveInteger, reporterOption, shardOption } from '../cli/options.js';
 import { loadBackend, type Backend } from '../conformance/backend.js';
 import { LiveRegistry } from '../conformance/live.js';
 import { checkIds, loadSuite, prepareScenario } from '../conformance/suite.js';
@@ -92,6 +92,7 @@ export const testCommand: Command = {
         allowPositionals: true,
         options: {
           ...HELP_OPTION,
+          ...RUNNER_OPTIONS,
           backend: { type: 'string' },
           live: { type: 'boolean', default: false },
           param: { type: 'string', short: 'p', multiple: true },
@@ -100,14 +101,6 @@ export const testCommand: Command = {
           skip: { type: 'string', multiple: true },
           'idempotent-count': { type: 'string' },
           timeout: { type: 'string' },
-          jobs: { type: 'string', short: 'j' },
-          filter: { type: 'string' },
-          shard: { type: 'string' },
-          bail: { type: 'boolean', default: false },
-          keep: { type: 'boolean', default: false },
-          reporter: { type: 'string', default: 'human' },
-          junit: { type: 'string' },
-          json: { type: 'string' },
         },
       }),
     );
