@@ -3,7 +3,7 @@
 
 import { BEHAVIOUR_RANGES, isPython2 } from '../ganeti/versions.js';
 import type { Hypervisor } from '../ganeti/hypervisors.js';
-import { isControlByte } from './bytes.js';
+import { isControlByte, lineOfOffset } from './bytes.js';
 import type { AttachVerdict } from './interpret.js';
 import { qemuUriProblem } from './qemu-uri.js';
 import { hypervisorOf, type AttachLine, type AttachReading } from './reading.js';
@@ -33,7 +33,7 @@ export function lintAttachOutput(reading: AttachReading, verdict: AttachVerdict)
 
   if (reading.invalidUtf8At >= 0) {
     const at = reading.invalidUtf8At;
-    const line = lineOf(reading, at);
+    const line = lineOfOffset(bytes, at);
     const byte = bytes[at]!.toString(16).padStart(2, '0');
     if (reading.undecodable) {
       add('invalid-utf8', 'error', line, `byte 0x${byte} at offset ${at} is not valid UTF-8: Ganeti 3.x fails the whole attach call`);
@@ -76,15 +76,6 @@ export function lintAttachOutput(reading: AttachReading, verdict: AttachVerdict)
 }
 
 type Add = (code: string, severity: Severity, line: number, message: string) => void;
-
-function lineOf(reading: AttachReading, offset: number): number {
-  let start = 0;
-  for (const line of reading.lines) {
-    if (offset < start + line.bytes.length + 1) return line.number;
-    start += line.bytes.length + 1;
-  }
-  return reading.lines.length;
-}
 
 function endsWithCr(line: AttachLine): boolean {
   return line.bytes[line.bytes.length - 1] === 0x0d;

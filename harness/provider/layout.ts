@@ -9,13 +9,6 @@ export type RequiredScript = (typeof REQUIRED_SCRIPTS)[number];
 export type OptionalScript = (typeof OPTIONAL_SCRIPTS)[number];
 export type Action = (typeof ACTIONS)[number];
 
-/** The first Ganeti release that runs each optional script; older ones ignore the file. */
-export const OPTIONAL_SINCE: Readonly<Record<OptionalScript, string>> = {
-  snapshot: '2.13.0',
-  open: '2.14.0',
-  close: '2.14.0',
-};
-
 export function isAction(name: string): name is Action {
   return (ACTIONS as readonly string[]).includes(name);
 }
