@@ -366,7 +366,7 @@ t.test('an empty file, and a file that is not a map', async (t) => {
 
 t.test('unknown keys are reported at the key, with the keys expected', async (t) => {
   t.strictSame(errors(t, 'scenarios:\n  - name: a\n    steps:\n      - action: attach\n        expct: { exit: 0 }\n'), [
-    '5:9: unknown key "expct" in step (expected one of: action, name, with, repeat, timeout, ganeti, expect)',
+    '5:9: unknown key "expct" in step (expected one of: action, command, name, with, repeat, timeout, ganeti, expect)',
   ]);
   t.strictSame(errors(t, `provder: x\n${MINIMAL}`), [
     '1:1: unknown key "provder" at the top level (expected one of: provider, defaults, scenarios, or x-<anything> for YAML anchors)',
@@ -465,7 +465,7 @@ t.test('missing required keys are reported at the map', async (t) => {
     '2:5: missing required key "name" in scenario',
     '3:5: missing required key "steps" in scenario',
   ]);
-  t.strictSame(errors(t, 'scenarios:\n  - name: a\n    steps: [{ name: x }]\n'), ['3:13: missing required key "action" in step']);
+  t.strictSame(errors(t, 'scenarios:\n  - name: a\n    steps: [{ name: x }]\n'), ['3:13: missing required key "action" in step (or "command", to run a check between actions)']);
 });
 
 t.test('unsupported Ganeti versions name the supported range', async (t) => {
@@ -620,7 +620,7 @@ scenarios:
     '8:36: invalid regular expression "(": Unterminated group',
     '8:49: "exit" must be an integer from 0 to 255 or "nonzero", got "x"',
     '9:17: unknown action "atach": expected one of create, attach, detach, remove, grow, setinfo, verify, snapshot, open, close',
-    '10:9: unknown key "bogus" in step (expected one of: action, name, with, repeat, timeout, ganeti, expect)',
+    '10:9: unknown key "bogus" in step (expected one of: action, command, name, with, repeat, timeout, ganeti, expect)',
     '11:11: duplicate scenario name "one" (first at line 4)',
   ]);
 });

@@ -133,6 +133,29 @@ function compareReleases(a: string, b: string): number {
   return 0;
 }
 
+/** What an attach output gives, read line by line as Ganeti 2.13 and later do. */
+export interface AttachedVolume {
+  /** The first line; null when it is empty (userspace access only). */
+  readonly device: string | null;
+  /** The URI the hypervisor would get, or null. */
+  uri(hypervisor: string): string | null;
+}
+
+export function readDeviceAndUris(bytes: Uint8Array): AttachedVolume {
+  const reading = readAttachOutput(bytes, READING_VERSION);
+  const firstLine = reading.lines[0]!.text;
+  return {
+    device: firstLine === '' ? null : firstLine,
+    uri(hypervisor) {
+      for (const line of reading.lines.slice(1)) {
+        const uri = uriFor(line, hypervisor, false);
+        if (uri !== null) return uri;
+      }
+      return null;
+    },
+  };
+}
+
 function attachFailures(step: Step, run: ScriptRun): { failures: Failure[]; compatibility: CompatibilityRow } {
   const failures: Failure[] = [];
   const bytes = completeBytes(run.stdout);
@@ -148,18 +171,13 @@ function attachFailures(step: Step, run: ScriptRun): { failures: Failure[]; comp
   const expect = step.expect;
 
   // device and uris: read line by line as Ganeti 2.13 and later do, whatever the verdict.
-  const reading = readAttachOutput(bytes, READING_VERSION);
-  const firstLine = reading.lines[0]!.text;
+  const attached = readDeviceAndUris(bytes);
   if (expect.device !== undefined) {
-    const actual = firstLine === '' ? null : firstLine;
+    const actual = attached.device;
     if (!matchesText(expect.device, actual)) failures.push({ message: 'attach printed another device', expected: renderExpected(expect.device), actual: renderActual(actual) });
   }
   for (const [hypervisor, wanted] of Object.entries(expect.uris ?? {})) {
-    let actual: string | null = null;
-    for (const line of reading.lines.slice(1)) {
-      actual = uriFor(line, hypervisor, false);
-      if (actual !== null) break;
-    }
+    const actual = attached.uri(hypervisor);
     if (!matchesText(wanted, actual)) failures.push({ message: `attach offers another URI to ${hypervisor}`, expected: renderExpected(wanted), actual: renderActual(actual) });
   }
 

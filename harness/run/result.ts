@@ -1,7 +1,6 @@
 // What running scenarios produces: the one model every reporter reads (../report/).
 
-import type { Action } from '../provider/layout.js';
-import type { CheckInfo, SourcePosition } from '../scenario/model.js';
+import type { CheckInfo, SourcePosition, StepKind } from '../scenario/model.js';
 
 /** A stream kept within bounds: the first and last bytes, and how many were dropped between. */
 export interface CapturedStream {
@@ -55,7 +54,7 @@ export type CompatibilityRow = readonly { readonly ganeti: string; readonly ok: 
 
 export interface StepResult {
   readonly index: number;
-  readonly action: Action;
+  readonly action: StepKind;
   readonly label: string;
   readonly position: SourcePosition;
   readonly status: 'pass' | 'fail';

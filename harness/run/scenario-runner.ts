@@ -10,8 +10,9 @@ import type { ProviderCheck } from '../provider/check.js';
 import { installSimulators, simulatorViews, unusedInjectedFailures, type SimulatorSandbox } from '../simulate/install.js';
 import { OPTIONAL_SCRIPTS } from '../provider/layout.js';
 import type { Scenario, Step } from '../scenario/model.js';
-import { actionEnvironment, defaultNewSize, SANDBOX_MARKER, type SandboxPaths, type VolumeState } from './environment.js';
-import { judgeStep, type JudgedRun } from './expect.js';
+import { completeBytes } from './capture.js';
+import { actionEnvironment, baseEnvironment, defaultNewSize, SANDBOX_MARKER, type SandboxPaths, type VolumeState } from './environment.js';
+import { judgeStep, readDeviceAndUris, type AttachedVolume, type JudgedRun } from './expect.js';
 import { invokeScript } from './invoke.js';
 import type { Failure, ScenarioResult, StepResult } from './result.js';
 import { callMark, callsSince, installStubs, unusedStubFailures, type StubSandbox } from './stubs.js';
@@ -47,6 +48,7 @@ function initialVolume(scenario: Scenario, sandboxDir: string): VolumeState {
 
 /** Why Ganeti would not run this step's script at all, or null. */
 function refusal(step: Step, check: ProviderCheck): Failure | null {
+  if (step.action === 'command') return null; // a check of ours, not a script of the provider
   if (!check.valid) {
     const reasons = check.problems.filter((p) => p.severity === 'error').map((p) => `${p.file}: ${p.message}`);
     return { message: `Ganeti would refuse this provider, so no action runs:\n${reasons.join('\n')}` };
@@ -58,6 +60,33 @@ function refusal(step: Step, check: ProviderCheck): Failure | null {
   return null;
 }
 
+/** What the scenario's steps so far have left for the next ones: the last attach's output. */
+interface ScenarioProgress {
+  attached: AttachedVolume | null;
+}
+
+/** A command step's argv with its placeholders replaced, or why it cannot run. */
+function commandArgv(command: readonly string[], volume: VolumeState, paths: SandboxPaths, progress: ScenarioProgress): string[] | Failure {
+  const argv: string[] = [];
+  for (const arg of command) {
+    let missing: string | null = null;
+    const replaced = arg.replace(/\$\{(SANDBOX|VOLUME|DEVICE|URI:[^}]+)\}/g, (text, name: string) => {
+      if (name === 'SANDBOX') return paths.root;
+      if (name === 'VOLUME') return volume.name;
+      const attached = progress.attached;
+      const value = attached === null ? null : name === 'DEVICE' ? attached.device : attached.uri(name.slice('URI:'.length));
+      if (value === null) {
+        missing ??= attached === null ? `${text}: no attach step of this scenario has succeeded yet` : `${text}: the last attach printed ${name === 'DEVICE' ? 'no device' : `no URI for ${name.slice(4)}`}`;
+        return '';
+      }
+      return value;
+    });
+    if (missing !== null) return { message: `cannot run the command: ${missing}` };
+    argv.push(replaced);
+  }
+  return argv;
+}
+
 async function runStep(
   step: Step,
   index: number,
@@ -67,21 +96,30 @@ async function runStep(
   stubs: StubSandbox,
   sims: SimulatorSandbox | null,
   context: ScenarioContext,
+  progress: ScenarioProgress,
 ): Promise<StepResult> {
-  const base = { index, action: step.action, label: step.name ?? step.action, position: step.position };
-  const refused = refusal(step, context.providerCheck);
+  const label = step.name ?? (step.command ? step.command.join(' ') : step.action);
+  const base = { index, action: step.action, label, position: step.position };
+  const argv = step.command ? commandArgv(step.command, volume, paths, progress) : null;
+  const refused = argv !== null && !Array.isArray(argv) ? argv : refusal(step, context.providerCheck);
   if (refused !== null) return { ...base, status: 'fail', runs: [], failures: [refused] };
   const runs: JudgedRun[] = [];
   for (let i = 0; i < step.repeat; i++) {
-    // ${VOLUME} in a step's env is the scenario's volume name (e.g. VOL_NAME: "${VOLUME}.snap").
-    const stepEnv = Object.fromEntries(Object.entries(step.input.env).map(([k, v]) => [k, v.replaceAll('${VOLUME}', volume.name)]));
-    const input = { ...step.input, env: expandAll(stepEnv, paths.root) };
-    const env = actionEnvironment(step.action, volume, input, expandAll(scenario.env, paths.root), paths);
+    let env: Record<string, string>;
+    if (step.action === 'command') {
+      // A check between actions: the sandbox's PATH (stubs and simulators first) and the scenario's env.
+      env = { ...baseEnvironment(paths), ...expandAll(scenario.env, paths.root) };
+    } else {
+      // ${VOLUME} in a step's env is the scenario's volume name (e.g. VOL_NAME: "${VOLUME}.snap").
+      const stepEnv = Object.fromEntries(Object.entries(step.input.env).map(([k, v]) => [k, v.replaceAll('${VOLUME}', volume.name)]));
+      const input = { ...step.input, env: expandAll(stepEnv, paths.root) };
+      env = actionEnvironment(step.action, volume, input, expandAll(scenario.env, paths.root), paths);
+    }
     const mark = callMark(stubs);
     const run = await invokeScript({
-      script: join(context.providerDir, step.action),
-      args: step.input.args,
-      cwd: context.providerDir,
+      ...(Array.isArray(argv)
+        ? { script: argv[0]!, args: argv.slice(1), cwd: paths.root }
+        : { script: join(context.providerDir, step.action), args: step.input.args, cwd: context.providerDir }),
       env,
       timeoutSeconds: step.timeout,
       ...(context.lingerGraceMs !== undefined ? { lingerGraceMs: context.lingerGraceMs } : {}),
@@ -90,6 +128,11 @@ async function runStep(
     runs.push({ ...run, env: shownEnv, calls: callsSince(stubs, mark), ...(sims ? { simulated: simulatorViews(sims) } : {}) });
   }
   const verdict = judgeStep(step, runs);
+  const first = runs[0];
+  if (step.action === 'attach' && verdict.failures.length === 0 && first?.exitCode === 0) {
+    const bytes = completeBytes(first.stdout);
+    if (bytes !== null) progress.attached = readDeviceAndUris(bytes);
+  }
   return {
     ...base,
     status: verdict.failures.length === 0 ? 'pass' : 'fail',
@@ -141,8 +184,9 @@ export async function runScenario(scenario: Scenario, context: ScenarioContext):
     const stubs = installStubs(scenario.stubs, sandbox.name, SANDBOX_MARKER, scenario.stubMode === 'lookup');
     const sims = installSimulators(scenario.simulators, sandbox.name, stubs.stubsDir, stubs.callLog, SANDBOX_MARKER);
     const volume = initialVolume(scenario, sandbox.name);
+    const progress: ScenarioProgress = { attached: null };
     for (const [index, step] of scenario.steps.entries()) {
-      const result = await runStep(step, index, scenario, volume, paths, stubs, sims, context);
+      const result = await runStep(step, index, scenario, volume, paths, stubs, sims, context, progress);
       steps.push(result);
       if (result.status === 'fail') break; // later steps build on this one
       trackSize(step, volume);

@@ -12,6 +12,7 @@ import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { ErrorObject } from 'ajv';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type YAMLMap } from 'yaml';
+import { HYPERVISORS, isHypervisor } from '../ganeti/hypervisors.js';
 import { parseGanetiVersion, UnsupportedVersionError } from '../ganeti/versions.js';
 import { isAction, type Action } from '../provider/layout.js';
 import type {
@@ -52,6 +53,9 @@ export { DEFAULT_GROW_BY } from './model.js';
 
 /** `expect` keys that judge attach output, which only attach prints for Ganeti to read. */
 const ATTACH_ONLY_EXPECT = ['device', 'uris', 'accepted_by', 'rejected_by', 'lint'] as const;
+
+/** Step keys that only make sense when a provider script runs: a command step takes none of them. */
+const ACTION_ONLY_STEP_KEYS = ['with', 'ganeti'] as const;
 
 // ---------------------------------------------------------------------------------------------
 // Public API
@@ -783,6 +787,17 @@ function checkSemantics(data: unknown, source: Source): Issue[] {
   const matcher = (path: Path, value: unknown): void => {
     if (isObj(value)) regex([...path, 'regex'], value['regex']);
   };
+  const placeholders = (path: Path, value: unknown): void => {
+    if (typeof value !== 'string') return;
+    for (const [text, name] of value.matchAll(/\$\{([^}]*)\}/g)) {
+      const uri = /^URI:(.*)$/.exec(name!);
+      if (uri !== null && !isHypervisor(uri[1]!)) {
+        issues.push({ path, at: 'value', message: `unknown hypervisor in ${text}: expected one of ${HYPERVISORS.join(', ')}` });
+      } else if (uri === null && !['SANDBOX', 'VOLUME', 'DEVICE'].includes(name!)) {
+        issues.push({ path, at: 'value', message: `unknown placeholder ${text} in a command: expected \${SANDBOX}, \${VOLUME}, \${DEVICE} or \${URI:<hypervisor>}` });
+      }
+    }
+  };
 
   if (isObj(data['defaults'])) {
     versions(['defaults', 'ganeti'], data['defaults']['ganeti']);
@@ -820,7 +835,20 @@ function checkSemantics(data: unknown, source: Source): Issue[] {
     steps.forEach((step, i) => {
       if (!isObj(step)) return;
       const stepAt: Path = [...at, 'steps', i];
-      const action = typeof step['action'] === 'string' && isAction(step['action']) ? step['action'] : undefined;
+      const command = step['command'];
+      const isCommand = command !== undefined;
+      if (isCommand && step['action'] !== undefined) {
+        issues.push({ path: [...stepAt, 'command'], at: 'key', message: 'a step has either "action" (a provider script) or "command" (a check between actions), not both' });
+      } else if (!isCommand && step['action'] === undefined) {
+        issues.push({ path: stepAt, at: 'value', message: 'missing required key "action" in step (or "command", to run a check between actions)' });
+      }
+      if (isCommand) {
+        for (const key of ACTION_ONLY_STEP_KEYS) {
+          if (key in step) issues.push({ path: [...stepAt, key], at: 'key', message: `${JSON.stringify(key)} does not apply to a command step: it is for provider scripts` });
+        }
+        if (Array.isArray(command)) command.forEach((arg, a) => placeholders([...stepAt, 'command', a], arg));
+      }
+      const action = isCommand ? 'command' : typeof step['action'] === 'string' && isAction(step['action']) ? step['action'] : undefined;
       versions([...stepAt, 'ganeti'], step['ganeti']);
       duration([...stepAt, 'timeout'], step['timeout']);
       const expect = step['expect'];
@@ -832,7 +860,10 @@ function checkSemantics(data: unknown, source: Source): Issue[] {
           issues.push({
             path: [...expectAt, key],
             at: 'key',
-            message: `${JSON.stringify(key)} does not apply to ${action}: only the output of attach is read by Ganeti`,
+            message:
+              action === 'command'
+                ? `${JSON.stringify(key)} does not apply to a command step: only the output of attach is read by Ganeti`
+                : `${JSON.stringify(key)} does not apply to ${action}: only the output of attach is read by Ganeti`,
           });
         }
       }
@@ -1016,7 +1047,8 @@ interface RawStream {
 }
 
 interface RawStep {
-  action: Action;
+  action?: Action;
+  command?: string[];
   name?: string;
   with?: {
     new_size?: number;
@@ -1130,7 +1162,8 @@ function buildFile(raw: RawFile, source: Source): ScenarioFile {
     const steps = s.steps.map((step, i): Step => {
       const stepAt: Path = [...at, 'steps', i];
       return {
-        action: step.action,
+        action: step.action ?? 'command',
+        ...optional('command', step.command),
         ...optional('name', step.name),
         input: stepInput(step),
         repeat: step.repeat ?? 1,

@@ -167,8 +167,16 @@ export interface StepInput {
   readonly env: Readonly<Record<string, string>>;
 }
 
+/** What a step runs: a provider script (one of Ganeti's actions), or a command checking their work. */
+export type StepKind = Action | 'command';
+
+/** Placeholders a command step's arguments may hold (spec/SCENARIOS.md §3.6). */
+export const COMMAND_PLACEHOLDERS = ['${SANDBOX}', '${VOLUME}', '${DEVICE}', '${URI:<hypervisor>}'] as const;
+
 export interface Step {
-  readonly action: Action;
+  readonly action: StepKind;
+  /** For a command step: the program and its arguments, placeholders not yet replaced. */
+  readonly command?: readonly string[];
   /** A label for reports; default the action. */
   readonly name?: string;
   readonly input: StepInput;
