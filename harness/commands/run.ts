@@ -37,6 +37,15 @@ Options:
                        (the same with a version 13 line, for prove < 3.48)
       --junit FILE     also write a JUnit XML report to FILE
       --json FILE      also write the full results as JSON to FILE
+      --real NAME      run the real NAME (rbd or losetup) and its storage where
+                       scenarios simulate it, with the same expectations:
+                       the starting state is made for real, expect.simulated
+                       reads the real state, and what the scenario made is
+                       removed afterwards. A scenario the real backend cannot
+                       take (injected failures, another host) is skipped,
+                       saying why. Needs a test cluster (the pools a scenario
+                       names must be empty) and root for losetup. Repeatable;
+                       implies --jobs 1 (spec/SCENARIOS.md §12.7)
   -h, --help           show this help
 GitHub Actions annotations are written when GITHUB_ACTIONS=true.
 
@@ -50,6 +59,7 @@ Examples:
   extstorage-kit run ./my-provider attach.yaml --filter idempot --keep
   extstorage-kit run ./my-provider tests/ --reporter tap --junit report.xml
   extstorage-kit run ./my-provider tests/ --shard 1/3 --jobs 4
+  extstorage-kit run providers/rbd --real rbd      # on a node of a test cluster
 `;
 
 /** A directory that holds an ExtStorage script or parameters.list. */
@@ -74,6 +84,7 @@ export const runCommand: Command = {
           ...HELP_OPTION,
           ...RUNNER_OPTIONS,
           provider: { type: 'string' },
+          real: { type: 'string', multiple: true },
         },
       }),
     );
@@ -82,7 +93,12 @@ export const runCommand: Command = {
       return EXIT.ok;
     }
     const reporterName = reporterOption(values.reporter!);
-    const jobs = values.jobs === undefined ? availableParallelism() : positiveInteger('--jobs', values.jobs);
+    const real = (values.real ?? []).map((name) => {
+      if (name !== 'rbd' && name !== 'losetup') throw new UsageError(`--real takes rbd or losetup (the simulated commands), got ${JSON.stringify(name)}`);
+      return name;
+    });
+    // Real backends are shared by every scenario: one at a time, so their states stay apart.
+    const jobs = values.jobs === undefined ? (real.length > 0 ? 1 : availableParallelism()) : positiveInteger('--jobs', values.jobs);
     const filter = values.filter === undefined ? undefined : filterOption(values.filter);
     const shard = values.shard === undefined ? undefined : shardOption(values.shard);
 
@@ -139,6 +155,7 @@ export const runCommand: Command = {
         ...(filter ? { filter } : {}),
         ...(shard ? { shard } : {}),
         reporter,
+        ...(real.length > 0 ? { real } : {}),
         providerLabel: provider ?? [...new Set(planned.map((p) => p.providerDir))].join(', '),
         signal,
       });

@@ -58,6 +58,11 @@ export function baseEnvironment(sandbox: SandboxPaths): Record<string, string> {
   };
 }
 
+/** For a real backend's own commands (`run --real`): the system PATH, no stubs, and the scenario's env. */
+export function realEnvironment(sandbox: SandboxPaths, scenarioEnv: Readonly<Record<string, string>>): Record<string, string> {
+  return { PATH: SYSTEM_PATH, HOME: sandbox.home, TMPDIR: sandbox.tmp, LC_ALL: 'C', ...scenarioEnv };
+}
+
 /** The whole environment one action's script gets, in the order Ganeti and the scenario add to it. */
 export function actionEnvironment(
   action: Action,

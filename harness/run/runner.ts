@@ -3,7 +3,7 @@
 
 import { checkProvider, type ProviderCheck } from '../provider/check.js';
 import type { Reporter } from '../report/reporter.js';
-import type { Scenario } from '../scenario/model.js';
+import type { Scenario, SimulatorName } from '../scenario/model.js';
 import type { RunSummary, ScenarioResult } from './result.js';
 import { runScenario } from './scenario-runner.js';
 
@@ -28,6 +28,8 @@ export interface RunOptions {
   /** Shown as the provider in reports. */
   readonly providerLabel: string;
   readonly lingerGraceMs?: number;
+  /** Simulators replaced by the real commands and storage (`run --real`). */
+  readonly real?: readonly SimulatorName[];
   /** Aborting stops new scenarios from starting; running ones are killed by the caller. */
   readonly signal?: AbortSignal;
 }
@@ -62,6 +64,7 @@ export async function runScenarios(planned: readonly PlannedScenario[], options:
         providerCheck: checkOf(providerDir),
         keep: options.keep,
         ...(options.lingerGraceMs !== undefined ? { lingerGraceMs: options.lingerGraceMs } : {}),
+        ...(options.real ? { real: options.real } : {}),
       });
       results[i] = result;
       options.reporter.scenarioFinished(result);

@@ -2,16 +2,18 @@
 // then the checks that span the scenario (unused stubs), then every process it left is killed.
 
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, realpathSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import tmp from 'tmp';
 import type { ProviderCheck } from '../provider/check.js';
 import { installSimulators, simulatorViews, unusedInjectedFailures, type SimulatorSandbox } from '../simulate/install.js';
 import { OPTIONAL_SCRIPTS } from '../provider/layout.js';
-import type { Scenario, Step } from '../scenario/model.js';
+import type { RealContext } from '../real/backend.js';
+import { installPassthroughs, realBackend } from '../real/install.js';
+import type { Scenario, SimulatorName, Step } from '../scenario/model.js';
 import { completeBytes } from './capture.js';
-import { actionEnvironment, baseEnvironment, defaultNewSize, SANDBOX_MARKER, type SandboxPaths, type VolumeState } from './environment.js';
+import { actionEnvironment, baseEnvironment, defaultNewSize, realEnvironment, SANDBOX_MARKER, type SandboxPaths, type VolumeState } from './environment.js';
 import { judgeStep, readDeviceAndUris, type AttachedVolume, type JudgedRun } from './expect.js';
 import { invokeScript } from './invoke.js';
 import type { Failure, ScenarioResult, StepResult } from './result.js';
@@ -24,6 +26,8 @@ export interface ScenarioContext {
   /** Keep the sandbox directory afterwards. */
   readonly keep: boolean;
   readonly lingerGraceMs?: number;
+  /** Simulators to replace by the real command and storage (`run --real`, spec/SCENARIOS.md §12.7). */
+  readonly real?: readonly SimulatorName[];
 }
 
 /** `${SANDBOX}` in parameter and environment values stands for the scenario's sandbox directory. */
@@ -94,7 +98,7 @@ async function runStep(
   volume: VolumeState,
   paths: SandboxPaths,
   stubs: StubSandbox,
-  sims: SimulatorSandbox | null,
+  views: ((step: Step) => Promise<Record<string, Record<string, unknown>>>) | null,
   context: ScenarioContext,
   progress: ScenarioProgress,
 ): Promise<StepResult> {
@@ -125,7 +129,7 @@ async function runStep(
       ...(context.lingerGraceMs !== undefined ? { lingerGraceMs: context.lingerGraceMs } : {}),
     });
     const shownEnv = Object.fromEntries(Object.entries(env).filter(([k]) => k !== SANDBOX_MARKER));
-    runs.push({ ...run, env: shownEnv, calls: callsSince(stubs, mark), ...(sims ? { simulated: simulatorViews(sims) } : {}) });
+    runs.push({ ...run, env: shownEnv, calls: callsSince(stubs, mark), ...(views ? { simulated: await views(step) } : {}) });
   }
   const verdict = judgeStep(step, runs);
   const first = runs[0];
@@ -180,13 +184,43 @@ export async function runScenario(scenario: Scenario, context: ScenarioContext):
   mkdirSync(join(sandbox.name, 'data')); // an empty folder scenarios can use as ${SANDBOX}/data
   const steps: StepResult[] = [];
   const failures: Failure[] = [];
+  const prepared: SimulatorName[] = [];
+  let cleanupReal: (() => Promise<void>) | undefined;
   try {
+    const realNames = scenario.simulate.filter((name) => context.real?.includes(name));
+    const real: RealContext = { env: realEnvironment(paths, expandAll(scenario.env, paths.root)), sandbox: realpathSync(sandbox.name) };
+    for (const name of realNames) {
+      const reason = await realBackend(name).unsupported(scenario.simulators[name], real);
+      if (reason !== null) {
+        return { ...base, status: 'skip', skipReason: `--real ${name}: ${reason}`, steps: [], failures: [], durationMs: performance.now() - started };
+      }
+    }
     const stubs = installStubs(scenario.stubs, sandbox.name, SANDBOX_MARKER, scenario.stubMode === 'lookup');
-    const sims = installSimulators(scenario.simulators, sandbox.name, stubs.stubsDir, stubs.callLog, SANDBOX_MARKER);
+    const simulated = Object.fromEntries(Object.entries(scenario.simulators).filter(([name]) => !realNames.includes(name as SimulatorName)));
+    const sims = installSimulators(simulated, sandbox.name, stubs.stubsDir, stubs.callLog, SANDBOX_MARKER);
+    installPassthroughs(realNames, stubs.stubsDir, stubs.callLog, SANDBOX_MARKER);
+    for (const name of realNames) {
+      prepared.push(name); // cleaned up even when preparing fails halfway
+      await realBackend(name).prepare(scenario.simulators[name], real);
+    }
+    cleanupReal = async () => {
+      for (const name of prepared) {
+        for (const problem of await realBackend(name).cleanup(scenario.simulators[name], real)) failures.push({ message: `--real ${name}: cleanup failed: ${problem}` });
+      }
+    };
+    const views =
+      sims === null && realNames.length === 0
+        ? null
+        : async (step: Step) => {
+            const all = sims ? simulatorViews(sims) : {};
+            // The real state costs real calls: read it only where a step checks it.
+            for (const name of realNames) if (step.expect.simulated?.[name] !== undefined) all[name] = await realBackend(name).view(scenario.simulators[name], real);
+            return all;
+          };
     const volume = initialVolume(scenario, sandbox.name);
     const progress: ScenarioProgress = { attached: null };
     for (const [index, step] of scenario.steps.entries()) {
-      const result = await runStep(step, index, scenario, volume, paths, stubs, sims, context, progress);
+      const result = await runStep(step, index, scenario, volume, paths, stubs, views, context, progress);
       steps.push(result);
       if (result.status === 'fail') break; // later steps build on this one
       trackSize(step, volume);
@@ -196,6 +230,7 @@ export async function runScenario(scenario: Scenario, context: ScenarioContext):
     failures.push({ message: `the harness failed to run this scenario: ${(error as Error).message}` });
   } finally {
     sweepProcesses(SANDBOX_MARKER, id, pidsBefore);
+    await cleanupReal?.();
     // Removed off the main thread: the next scenario need not wait for it.
     if (!context.keep) await rm(sandbox.name, { recursive: true, force: true });
   }

@@ -1233,6 +1233,7 @@ function buildSimulators(source: Source, path: Path, raw: RawSimulate | undefine
       images,
       kernelModule: rbd.kernel_module ?? true,
       fail: buildFailures(source, [...path, 'rbd', 'fail'], rbd.fail),
+      ...optional('given', Object.keys(rbd).length > 0 ? Object.keys(rbd) : undefined),
     };
   }
   if (names.includes('losetup')) {
@@ -1240,6 +1241,7 @@ function buildSimulators(source: Source, path: Path, raw: RawSimulate | undefine
     simulators.losetup = {
       devices: losetup.devices ?? DEFAULT_LOOP_DEVICES,
       fail: buildFailures(source, [...path, 'losetup', 'fail'], losetup.fail),
+      ...optional('given', Object.keys(losetup).length > 0 ? Object.keys(losetup) : undefined),
     };
   }
   return { names, simulators };

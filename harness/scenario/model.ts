@@ -73,12 +73,16 @@ export interface RbdSimulation {
   /** false: `rbd device map` fails as on a host without the rbd kernel module. */
   readonly kernelModule: boolean;
   readonly fail: readonly SimulatedFailure[];
+  /** The option keys the scenario wrote (claims about the host a real backend must meet, `run --real`). */
+  readonly given?: readonly string[];
 }
 
 export interface LosetupSimulation {
   /** How many loop devices exist; none can be added. */
   readonly devices: number;
   readonly fail: readonly SimulatedFailure[];
+  /** The option keys the scenario wrote. */
+  readonly given?: readonly string[];
 }
 
 /** The options of each simulator a scenario runs (a list of names gives every default). */

@@ -1,0 +1,56 @@
+// Real backends in place of simulators (`run --real rbd`, spec/SCENARIOS.md §12.7): the same
+// scenario, run against the real command and the storage it drives, so a simulator cannot drift
+// from the tool it fakes. Each backend says which scenarios it can take, creates their starting
+// state for real, reads the state back in the simulator's documented shape (what expect.simulated
+// compares with), and removes what the scenario left.
+
+import { execFile } from 'node:child_process';
+import type { LosetupSimulation, RbdSimulation, SimulatorName } from '../scenario/model.js';
+
+/** What a real backend works with during one scenario. */
+export interface RealContext {
+  /** The environment for the backend's own commands: the system PATH, LC_ALL=C, the scenario's env. */
+  readonly env: Readonly<Record<string, string>>;
+  /** The scenario's sandbox (realpath): files of the scenario live below it. */
+  readonly sandbox: string;
+}
+
+export interface RealBackend<Options> {
+  readonly name: SimulatorName;
+  /** Why the scenario cannot run against this backend (it is then skipped, with this reason), or null. */
+  unsupported(options: Options, context: RealContext): Promise<string | null>;
+  /** Before the first step: the scenario's starting state, made for real. Throws when it cannot. */
+  prepare(options: Options, context: RealContext): Promise<void>;
+  /** The state as the simulator's view has it (spec/SCENARIOS.md §12.5). */
+  view(options: Options, context: RealContext): Promise<Record<string, unknown>>;
+  /** After the last step: removes what the scenario made. Returns what could not be removed. */
+  cleanup(options: Options, context: RealContext): Promise<string[]>;
+}
+
+export type RealBackends = {
+  readonly rbd: RealBackend<RbdSimulation>;
+  readonly losetup: RealBackend<LosetupSimulation>;
+};
+
+export interface CommandOutput {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs one of the backend's commands (argv, never a shell); a minute at most. */
+export function runCommand(argv: readonly string[], env: Readonly<Record<string, string>>): Promise<CommandOutput> {
+  return new Promise((resolve) => {
+    execFile(argv[0]!, argv.slice(1), { env: { ...env }, timeout: 60_000, maxBuffer: 16 * 1024 * 1024, encoding: 'utf8' }, (error, stdout, stderr) => {
+      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
+      resolve({ code, stdout, stderr: error !== null && typeof error.code !== 'number' ? `${stderr}${error.message}\n` : stderr });
+    });
+  });
+}
+
+/** Runs a command that must succeed; its stdout. */
+export async function mustRun(argv: readonly string[], env: Readonly<Record<string, string>>): Promise<string> {
+  const out = await runCommand(argv, env);
+  if (out.code !== 0) throw new Error(`${argv.join(' ')} exited ${out.code}: ${out.stderr.trim().split('\n').pop() ?? ''}`);
+  return out.stdout;
+}
