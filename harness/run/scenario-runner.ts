@@ -7,7 +7,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import tmp from 'tmp';
 import type { ProviderCheck } from '../provider/check.js';
-import { installSimulators, simulatorViews, unusedInjectedFailures, type SimulatorSandbox } from '../simulate/install.js';
+import { installSimulators, simulatorViews, unusedInjectedFailures } from '../simulate/install.js';
 import { OPTIONAL_SCRIPTS } from '../provider/layout.js';
 import type { RealContext } from '../real/backend.js';
 import { installPassthroughs, realBackend } from '../real/install.js';

@@ -38,7 +38,7 @@ import type {
   StateExpectation,
   VolumeSpec,
 } from './model.js';
-import { scenarioSchema, scenarioValidator, type JsonSchema } from './schema.js';
+import { scenarioSchema, scenarioValidator } from './schema.js';
 
 // ---------------------------------------------------------------------------------------------
 // Defaults (documented in spec/SCENARIOS.md)

@@ -204,12 +204,6 @@ const SPEC_PATTERNS: Record<Validation, RegExp> = {
 
 const NAME_PATTERN = /^[^@/]*$/;
 
-class Fail extends Error {
-  constructor(readonly errno: number) {
-    super(`errno ${errno}`);
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 
 export class Rbd {

@@ -1,0 +1,117 @@
+// A private network + mount namespace, kept alive by a `sleep infinity` holder, so the
+// storage daemons can bind 127.0.0.1 ports and mount over /etc without touching the host.
+
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { exec, findInPath, isAlive, terminate, type ExecOptions, type ExecResult } from '../lib/exec.js';
+
+export interface Namespace {
+  readonly holderPid: number;
+  readonly unsharePid: number;
+  /** argv running `command` inside the namespace, in `cwd` (default: our cwd). */
+  argv(command: readonly string[], cwd?: string): string[];
+  exec(command: readonly string[], options?: ExecOptions): Promise<ExecResult>;
+  /** Ends the namespace; idempotent. Whatever still runs inside it is not touched. */
+  close(): Promise<void>;
+}
+
+const REQUIRED_COMMANDS: ReadonlyArray<readonly [command: string, debianPackage: string]> = [
+  ['unshare', 'util-linux'],
+  ['nsenter', 'util-linux'],
+  ['ip', 'iproute2'],
+];
+
+/** Human-readable reasons why namespaces cannot be used here; empty when all is well. */
+export function checkPrerequisites(): string[] {
+  const problems: string[] = [];
+  if (process.getuid?.() !== 0) problems.push('the e2e tests need root (loop devices, mounts, namespaces): run as root');
+  for (const [command, pkg] of REQUIRED_COMMANDS) {
+    if (findInPath(command) === undefined) problems.push(`\`${command}\` not found (Debian package ${pkg})`);
+  }
+  return problems;
+}
+
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter((s) => s !== '')
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+export async function openNamespace(): Promise<Namespace> {
+  // --fork: the namespace then belongs to a child we can nsenter, and unshare waits for it.
+  const unshare = spawn('unshare', ['--net', '--mount', '--fork', '--', 'sleep', 'infinity'], {
+    stdio: 'ignore',
+    detached: true,
+  });
+  let spawnError: Error | undefined;
+  unshare.on('error', (error) => (spawnError = error));
+  unshare.unref();
+  const unsharePid = unshare.pid;
+  if (unsharePid === undefined) {
+    await sleep(0);
+    throw new Error(`cannot start unshare: ${spawnError?.message ?? 'unknown error'}`);
+  }
+
+  let holderPid: number | undefined;
+  const deadline = Date.now() + 5_000;
+  while (holderPid === undefined && Date.now() < deadline && spawnError === undefined && isAlive(unsharePid)) {
+    holderPid = childrenOf(unsharePid)[0];
+    if (holderPid === undefined) await sleep(20);
+  }
+  if (holderPid === undefined) {
+    await terminate([unsharePid], 1_000).catch(() => undefined);
+    throw new Error(
+      `unshare --net --mount did not start its holder process within 5 s${spawnError ? `: ${spawnError.message}` : ''}`,
+    );
+  }
+
+  const ns = makeNamespace(holderPid, unsharePid);
+  try {
+    // Private propagation: bind mounts made inside (over /etc/ceph, /etc/hosts...) must never reach the host.
+    await ns.exec(['mount', '--make-rprivate', '/'], { timeoutMs: 10_000 });
+    await ns.exec(['ip', 'link', 'set', 'lo', 'up'], { timeoutMs: 10_000 });
+    const link = await ns.exec(['ip', '-o', 'link', 'show', 'lo'], { timeoutMs: 10_000 });
+    if (!/<[^>]*\bUP\b[^>]*>/.test(link.stdout)) throw new Error(`loopback is not up in the namespace: ${link.stdout.trim()}`);
+  } catch (error) {
+    await ns.close();
+    throw error;
+  }
+  return ns;
+}
+
+function makeNamespace(holderPid: number, unsharePid: number): Namespace {
+  let closing: Promise<void> | undefined;
+  const argv = (command: readonly string[], cwd?: string): string[] => [
+    'nsenter',
+    '-t',
+    String(holderPid),
+    '-n',
+    '-m',
+    // Entering a mount namespace resets the working directory to its root unless told otherwise.
+    `--wd=${cwd ?? process.cwd()}`,
+    '--',
+    ...command,
+  ];
+  return {
+    holderPid,
+    unsharePid,
+    argv,
+    exec(command, options) {
+      // The cwd applies inside the namespace (--wd); it may not exist on the host side at all.
+      const { cwd, ...rest } = options ?? {};
+      return exec(argv(command, cwd), rest);
+    },
+    close() {
+      // unshare ignores SIGTERM while it waits for its child, so the holder goes first.
+      closing ??= terminate([holderPid, unsharePid], 5_000).then(() => undefined);
+      return closing;
+    },
+  };
+}

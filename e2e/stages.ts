@@ -1,0 +1,84 @@
+// What the e2e run checks once the real backends are up: each stage is one `extstorage-kit`
+// command, run inside the private namespace against the real storage, exactly as a provider
+// author would run it on a node of a test cluster.
+
+import { join } from 'node:path';
+
+/** Where things are, for the stages' command lines. */
+export interface StageEnvironment {
+  /** The repository root (the built CLI and providers are under dist/). */
+  readonly repo: string;
+  /** A folder of the e2e run's own, removed at the end. */
+  readonly workDir: string;
+  /** Where the GlusterFS volume is FUSE-mounted inside the namespace. */
+  readonly glusterMount: string;
+}
+
+export interface Stage {
+  readonly name: string;
+  /** The CLI's arguments (after `extstorage-kit`); a --json report path is added by the runner. */
+  args(env: StageEnvironment): string[];
+  /** A generous limit: a stage hanging must not hang CI. */
+  readonly timeoutMs: number;
+  /** Whose daemon logs a failure of this stage shows the tails of. */
+  readonly backends: readonly ('ceph' | 'gluster')[];
+}
+
+const MINUTE = 60_000;
+
+export const STAGES: readonly Stage[] = [
+  {
+    name: 'legacy: lifecycle on real loop devices, pattern through the device',
+    args: () => ['run', 'e2e/scenarios/legacy.yaml'],
+    timeoutMs: 3 * MINUTE,
+    backends: [],
+  },
+  {
+    name: 'rbd: lifecycle on Ceph, QEMU through the rbd: URI, kernel attach refused',
+    args: () => ['run', 'e2e/scenarios/rbd.yaml'],
+    timeoutMs: 5 * MINUTE,
+    backends: ['ceph'],
+  },
+  {
+    name: 'gluster: loop device on the FUSE mount, QEMU through the gluster:// URI',
+    args: () => ['run', 'e2e/scenarios/gluster.yaml'],
+    timeoutMs: 5 * MINUTE,
+    backends: ['gluster'],
+  },
+  {
+    name: 'simulators vs reality: legacy scenarios with the real losetup',
+    args: () => ['run', 'providers/legacy/scenarios', '--real', 'losetup'],
+    timeoutMs: 3 * MINUTE,
+    backends: [],
+  },
+  {
+    name: 'simulators vs reality: gluster scenarios with the real losetup',
+    args: () => ['run', 'providers/gluster/scenarios', '--real', 'losetup'],
+    timeoutMs: 3 * MINUTE,
+    backends: ['gluster'],
+  },
+  {
+    name: 'simulators vs reality: rbd scenarios with the real rbd and Ceph',
+    args: () => ['run', 'providers/rbd/scenarios', '--real', 'rbd'],
+    timeoutMs: 5 * MINUTE,
+    backends: ['ceph'],
+  },
+  {
+    name: 'conformance --live: legacy on real loop devices',
+    args: (env) => ['test', 'dist/providers/legacy', '--live', '-p', `dir=${join(env.workDir, 'legacy-live')}`, '--ganeti', '2.16', '--ganeti', '3.1'],
+    timeoutMs: 5 * MINUTE,
+    backends: [],
+  },
+  {
+    name: 'conformance --live: rbd (userspace) on Ceph',
+    args: () => ['test', 'dist/providers/rbd', '--live', '-p', 'pool=rbd', '-p', 'userspace_only=true', '--ganeti', '2.16', '--ganeti', '3.1'],
+    timeoutMs: 5 * MINUTE,
+    backends: ['ceph'],
+  },
+  {
+    name: 'conformance --live: gluster on GlusterFS and real loop devices',
+    args: (env) => ['test', 'dist/providers/gluster', '--live', '-p', 'volume=gv0', '-p', `mountpoint=${env.glusterMount}`, '-p', 'dir=ganeti', '--ganeti', '2.16', '--ganeti', '3.1'],
+    timeoutMs: 5 * MINUTE,
+    backends: ['gluster'],
+  },
+];
