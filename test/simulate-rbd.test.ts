@@ -75,7 +75,7 @@ t.test('create, ls, info: formats as Ceph 16 prints them', async (t) => {
 
   const exists = rbd(sb, 'create', '--size', '1024', 'rbd/vol1');
   t.equal(exists.code, 17);
-  t.match(exists.stderr, new RegExp(`^${LOG}-1 librbd: rbd image vol1 already exists\nrbd: create error: \\(17\\) File exists\n$`));
+  t.match(exists.stderr, new RegExp(`^${LOG}-1 librbd: rbd image vol1 already exists\n\nrbd: create error: \\(17\\) File exists\n$`));
 
   t.equal(rbd(sb, 'ls').stdout, 'vol1\nvol2\nvol4\n');
   t.equal(rbd(sb, 'ls', 'fast').stdout, 'vol3\n');
@@ -141,8 +141,8 @@ t.test('rm: progress, a missing image, snapshots, watchers', async (t) => {
   t.match(
     snapped.stderr,
     new RegExp(
-      `^${LOG}-1 librbd::image::PreRemoveRequest: 0x[0-9a-f]+ check_image_snaps: image has snapshots - not removing\n` +
-        "\rRemoving image: 0% complete\\.\\.\\.failed\\.\nrbd: image has snapshots - these must be deleted with 'rbd snap purge' before the image can be removed\\.\n$",
+      // Ceph 16.2.15 logs nothing here (e2e/drift/rbd.ts compares with the real rbd).
+      "^\rRemoving image: 0% complete\\.\\.\\.failed\\.\nrbd: image has snapshots - these must be deleted with 'rbd snap purge' before the image can be removed\\.\n$",
     ),
   );
   const mapped = rbd(sb, 'rm', '--no-progress', 'mapped');
@@ -150,7 +150,7 @@ t.test('rm: progress, a missing image, snapshots, watchers', async (t) => {
   t.match(
     mapped.stderr,
     new RegExp(
-      `^${LOG}-1 librbd::image::PreRemoveRequest: 0x[0-9a-f]+ check_image_watchers: image has watchers - not removing\n` +
+      `^${LOG}-1 librbd::image::PreRemoveRequest: 0x[0-9a-f]+ check_image_watchers: image has watchers - not removing\n\n` +
         'rbd: error: image still has watchers\nThis means the image is still open or the client using it crashed\\. Try again after closing/unmapping it or waiting 30s for the crashed client to timeout\\.\n$',
     ),
   );
@@ -196,7 +196,7 @@ t.test('snapshots, clones (v1), copies, flatten', async (t) => {
 
   const unprotected = rbd(sb, 'clone', 'base@s1', 'child');
   t.equal(unprotected.code, 22);
-  t.match(unprotected.stderr, new RegExp(`^${LOG}-1 librbd::image::CloneRequest: 0x[0-9a-f]+ validate_parent: parent snapshot must be protected\nrbd: clone error: \\(22\\) Invalid argument\n$`));
+  t.match(unprotected.stderr, new RegExp(`^${LOG}-1 librbd::image::CloneRequest: 0x[0-9a-f]+ validate_parent: parent snapshot must be protected\n\nrbd: clone error: \\(22\\) Invalid argument\n$`));
   t.equal(rbd(sb, 'snap', 'protect', 'base@s1').code, 0);
   t.strictSame(rbd(sb, 'snap', 'protect', 'base@s1').stderr, 'rbd: snap is already protected\n');
   t.equal(rbd(sb, 'clone', 'base@s1', 'rbd/child').code, 0);
@@ -208,16 +208,16 @@ t.test('snapshots, clones (v1), copies, flatten', async (t) => {
 
   const busy = rbd(sb, 'snap', 'unprotect', 'base@s1');
   t.equal(busy.code, 16);
-  t.match(busy.stderr, /cannot unprotect: at least 1 child\(ren\) \[[0-9a-f]+\] in pool 'rbd'\nrbd: unprotecting snap failed: \(16\) Device or resource busy\n$/);
+  t.match(busy.stderr, /cannot unprotect: at least 1 child\(ren\) \[[0-9a-f]+\] in pool 'rbd'\n\n[^]*-1 librbd::SnapshotUnprotectRequest: 0x[0-9a-f]+ should_complete_error: ret_val=-16\n\nrbd: unprotecting snap failed: \(16\) Device or resource busy\n$/);
   const protectedRm = rbd(sb, 'snap', 'rm', 'base@s1');
   t.equal(protectedRm.code, 16);
-  t.match(protectedRm.stderr, /snapshot is protected\n\rRemoving snap: 0% complete\.\.\.failed\.\nrbd: snapshot 's1' is protected from removal\.\n$/);
+  t.match(protectedRm.stderr, /-1 librbd::Operations: snapshot is protected\n\n\rRemoving snap: 0% complete\.\.\.failed\.\nrbd: snapshot 's1' is protected from removal\.\n$/);
 
   t.strictSame(rbd(sb, 'flatten', 'child').stderr, '\rImage flatten: 100% complete...done.\n');
   t.strictSame(state(sb)['images']['rbd/child'].parent, null);
   const notClone = rbd(sb, 'flatten', 'child');
   t.equal(notClone.code, 22);
-  t.match(notClone.stderr, /image has no parent\n\rImage flatten: 0% complete\.\.\.failed\.\nrbd: flatten error: \(22\) Invalid argument\n$/);
+  t.match(notClone.stderr, /image has no parent\n\n\rImage flatten: 0% complete\.\.\.failed\.\nrbd: flatten error: \(22\) Invalid argument\n$/);
   t.equal(rbd(sb, 'snap', 'unprotect', 'base@s1').code, 0);
   t.strictSame(rbd(sb, 'snap', 'unprotect', 'base@s1').stderr, 'rbd: snap is already unprotected\n');
   t.strictSame(rbd(sb, 'snap', 'rm', 'base@s1').stderr, '\rRemoving snap: 100% complete...done.\n');
@@ -322,7 +322,7 @@ t.test('argument parsing as rbd: usage errors exit 1, names exit 22', async (t) 
   t.strictSame(rbd(sb, 'resize', '--allow-shrink=yes', 'v').stderr, "rbd: option '--allow-shrink' does not take any arguments\n");
   for (const r of [rbd(sb, 'create', '--size', '1', '--frob', 'v'), rbd(sb, 'create', '--size', '1', 'a', 'b')]) t.equal(r.code, 1);
   t.equal(rbd(sb, 'create', '--size', '1', 'a/b/c/d').code, 22);
-  t.strictSame(rbd(sb, '--version').stdout, 'ceph version 16.2.11 (3cf40e2dca667f68c6ce3ff5cd94f01e711af894) pacific (stable)\n');
+  t.strictSame(rbd(sb, '--version').stdout, 'ceph version 16.2.15 (618f440892089921c3e944a991122ddc44e60516) pacific (stable)\n');
 
   // Global options anywhere, with and without '='; --image instead of the positional spec.
   t.equal(rbd(sb, '--id', 'admin', '-c', '/etc/ceph/ceph.conf', 'create', '--size', '1', '--cluster=ceph', '--image', 'vol1').code, 0);
