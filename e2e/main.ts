@@ -64,8 +64,14 @@ interface JsonReport {
 
 /** One harness command inside the namespace; its --json report says what passed and what was skipped. */
 async function runStage(stage: Stage, ns: Namespace, env: StageEnvironment, logs: DaemonLogs, index: number): Promise<StageOutcome> {
+  if (stage.check) {
+    const started = performance.now();
+    const result = await stage.check(ns, env).catch((error: Error) => ({ ok: false, summary: 'failed', details: error.message.split('\n') }));
+    const details = result.ok ? result.details : [...result.details, ...logTails(logs(stage.backends))];
+    return { name: stage.name, ok: result.ok, durationMs: performance.now() - started, summary: result.summary, details };
+  }
   const json = join(env.workDir, `stage-${index}.json`);
-  const args = [...stage.args(env), '--json', json];
+  const args = [...stage.args!(env), '--json', json];
   const started = performance.now();
   const result = await ns.exec([process.execPath, CLI, ...args], { cwd: REPO, allowFailure: true, timeoutMs: stage.timeoutMs, env: { NO_COLOR: '1' } });
   const durationMs = performance.now() - started;

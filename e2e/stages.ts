@@ -1,8 +1,12 @@
-// What the e2e run checks once the real backends are up: each stage is one `extstorage-kit`
+// What the e2e run checks once the real backends are up: most stages are one `extstorage-kit`
 // command, run inside the private namespace against the real storage, exactly as a provider
-// author would run it on a node of a test cluster.
+// author would run it on a node of a test cluster; the drift stages compare each simulator with
+// the real tool it fakes, command line by command line.
 
 import { join } from 'node:path';
+import type { Namespace } from './backends/namespace.js';
+import { compareLosetup, losetupDriftUnavailable } from './drift/losetup.js';
+import { compareRbd } from './drift/rbd.js';
 
 /** Where things are, for the stages' command lines. */
 export interface StageEnvironment {
@@ -14,10 +18,19 @@ export interface StageEnvironment {
   readonly glusterMount: string;
 }
 
+/** What a check stage found. */
+export interface CheckResult {
+  readonly ok: boolean;
+  readonly summary: string;
+  readonly details: readonly string[];
+}
+
 export interface Stage {
   readonly name: string;
   /** The CLI's arguments (after `extstorage-kit`); a --json report path is added by the runner. */
-  args(env: StageEnvironment): string[];
+  args?(env: StageEnvironment): string[];
+  /** Or a check of the e2e's own, given the namespace. */
+  check?(ns: Namespace, env: StageEnvironment): Promise<CheckResult>;
   /** A generous limit: a stage hanging must not hang CI. */
   readonly timeoutMs: number;
   /** Whose daemon logs a failure of this stage shows the tails of. */
@@ -44,6 +57,26 @@ export const STAGES: readonly Stage[] = [
     args: () => ['run', 'e2e/scenarios/gluster.yaml'],
     timeoutMs: 5 * MINUTE,
     backends: ['gluster'],
+  },
+  {
+    name: 'simulators vs reality: rbd, command by command',
+    check: async (ns, env) => {
+      const { compared, mismatches, known } = await compareRbd(ns, env.workDir);
+      return { ok: mismatches.length === 0, summary: `${compared} command lines, ${mismatches.length} differ`, details: [...known, ...mismatches] };
+    },
+    timeoutMs: 3 * MINUTE,
+    backends: ['ceph'],
+  },
+  {
+    name: 'simulators vs reality: losetup, byte for byte',
+    check: async (_ns, env) => {
+      const unavailable = losetupDriftUnavailable();
+      if (unavailable !== null) return { ok: false, summary: `not compared: ${unavailable}`, details: [] };
+      const { compared, mismatches } = compareLosetup(env.workDir);
+      return { ok: mismatches.length === 0, summary: `${compared} command lines, ${mismatches.length} differ`, details: mismatches };
+    },
+    timeoutMs: 3 * MINUTE,
+    backends: [],
   },
   {
     name: 'simulators vs reality: legacy scenarios with the real losetup',
