@@ -13,6 +13,7 @@ import { startGluster, type GlusterVolume } from './backends/gluster.js';
 import { leaksSince, takeInventory } from './backends/leaks.js';
 import { checkPrerequisites, openNamespace, type Namespace } from './backends/namespace.js';
 import { ensurePackages } from './backends/packages.js';
+import { reapStaleRuns, recordOwner } from './backends/stale.js';
 import { tail } from './lib/exec.js';
 import { E2eReport, lastLines, seconds, type StageOutcome } from './report.js';
 import { STAGES, type Stage, type StageEnvironment } from './stages.js';
@@ -22,7 +23,10 @@ const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = join(REPO, 'dist', 'harness', 'cli.js');
 
 /** Where the scenarios expect the GlusterFS volume (e2e/scenarios/gluster.yaml), inside the namespace only. */
-const GLUSTER_MOUNT = '/mnt/gluster';
+const GLUSTER_MOUNT = '/mnt/extstorage-kit-gluster';
+
+/** Each run's folder in the temporary directory: the daemons' files, reports; removed at the end. */
+const WORK_DIR_PREFIX = 'extstorage-kit-e2e-';
 
 interface Backends {
   ns?: Namespace;
@@ -94,7 +98,7 @@ async function runStage(stage: Stage, ns: Namespace, env: StageEnvironment, logs
   return { name: stage.name, ok, durationMs, summary: counts, details };
 }
 
-/** Mounts a private tmpfs on /mnt inside the namespace and the GlusterFS volume on /mnt/gluster in it. */
+/** Mounts a private tmpfs on /mnt inside the namespace and the GlusterFS volume on /mnt/extstorage-kit-gluster in it. */
 async function exposeGluster(ns: Namespace, gluster: GlusterVolume): Promise<void> {
   await ns.exec(['mount', '-t', 'tmpfs', '-o', 'size=1m,mode=0755', 'extstorage-kit-e2e', '/mnt']);
   await ns.exec(['mkdir', GLUSTER_MOUNT]);
@@ -112,7 +116,7 @@ async function teardown(backends: Backends): Promise<void> {
   };
   const ns = backends.ns;
   if (ns && backends.glusterExposed) {
-    await attempt('umount /mnt/gluster', () => ns.exec(['umount', GLUSTER_MOUNT]));
+    await attempt('umount /mnt/extstorage-kit-gluster', () => ns.exec(['umount', GLUSTER_MOUNT]));
     await attempt('umount /mnt', () => ns.exec(['umount', '/mnt']));
   }
   // Both at once: Ceph's daemons take seconds to go, GlusterFS's volume stop too.
@@ -149,6 +153,8 @@ async function startAndRun(report: E2eReport, ns: Namespace, backends: Backends,
 }
 
 async function main(): Promise<number> {
+  // A reader that goes away (`| head`) must not end the run before its teardown: output is lost, not the cleanup.
+  process.stdout.on('error', () => undefined);
   const problems = checkPrerequisites();
   if (problems.length > 0) {
     for (const problem of problems) process.stderr.write(`e2e: cannot run: ${problem}\n`);
@@ -162,9 +168,11 @@ async function main(): Promise<number> {
     return { value: result, summary: result.installed.length > 0 ? `installed ${result.installed.join(' ')}` : 'all present' };
   }, () => []);
   if (packages === undefined) return report.finish();
+  for (const line of await reapStaleRuns(tmpdir(), WORK_DIR_PREFIX, [GLUSTER_MOUNT])) report.note(`before starting: ${line}`);
 
   const before = takeInventory();
-  const workDir = mkdtempSync(join(tmpdir(), 'extstorage-kit-e2e-'));
+  const workDir = mkdtempSync(join(tmpdir(), WORK_DIR_PREFIX));
+  recordOwner(workDir, { pid: process.pid });
   const backends: Backends = {};
   const logs: DaemonLogs = (which) => [...(which.includes('ceph') ? (backends.ceph?.logFiles ?? []) : []), ...(which.includes('gluster') ? (backends.gluster?.logFiles ?? []) : [])];
   let interrupted = false;
@@ -172,14 +180,17 @@ async function main(): Promise<number> {
     interrupted = true;
     report.note('interrupted: stopping after the current stage, then tearing everything down');
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
   try {
-    backends.ns = await timed(report, 'namespace: private network (only lo up) and mounts', async () => ({ value: await openNamespace() }), () => []);
+    backends.ns = await timed(report, 'namespace: private network (only lo up) and mounts', async () => {
+      const ns = await openNamespace();
+      // A later run can then clean up after this one, should it be killed before its teardown.
+      recordOwner(workDir, { pid: process.pid, holderPid: ns.holderPid, unsharePid: ns.unsharePid });
+      return { value: ns };
+    }, () => []);
     if (backends.ns !== undefined) await startAndRun(report, backends.ns, backends, workDir, logs, () => interrupted);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(signal, onSignal);
     await timed(report, 'teardown: every daemon stopped by PID, mounts and namespace gone', async () => {
       await teardown(backends);
       rmSync(workDir, { recursive: true, force: true });

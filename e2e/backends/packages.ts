@@ -20,7 +20,6 @@ export const REQUIREMENTS: readonly Requirement[] = [
   // Holds qemu's rbd block driver (block-rbd.so): no command to look for, dpkg tells.
   { package: 'qemu-block-extra', commands: [] },
   { package: 'mount', commands: ['losetup'] },
-  { package: 'uuid-runtime', commands: ['uuidgen'] },
   { package: 'iproute2', commands: ['ip'] },
 ];
 
