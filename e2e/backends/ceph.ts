@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ensureMountPoint, isAlive, listProcesses, tails, terminate } from '../lib/exec.js';
+import { Phases, ensureMountPoint, isAlive, listProcesses, tails, terminate } from '../lib/exec.js';
 import type { Namespace } from './namespace.js';
 
 export interface CephCluster {
@@ -96,7 +96,6 @@ export async function startCeph(ns: Namespace, workDir: string): Promise<CephClu
   const logFiles = [join(dir, 'log', `mon.${MON_ID}.log`), join(dir, 'log', 'osd.0.log')];
   const pidFiles = [join(dir, 'run', `mon.${MON_ID}.pid`), join(dir, 'run', 'osd.0.pid')];
   const pids: number[] = [];
-  const timings: Record<string, number> = {};
   let etcCephMounted = false;
   let removeMountPoint = (): void => undefined;
 
@@ -157,13 +156,8 @@ export async function startCeph(ns: Namespace, workDir: string): Promise<CephClu
     return stopping;
   };
 
-  let phase = 'setup';
-  const timed = async (name: string, body: () => Promise<void>): Promise<void> => {
-    phase = name;
-    const started = Date.now();
-    await body();
-    timings[name] = Date.now() - started;
-  };
+  const phases = new Phases();
+  const timed = (name: string, body: () => Promise<void>) => phases.run(name, body);
 
   try {
     const version = (await run(['ceph', '--version'])).stdout.trim().split('\n')[0] ?? '';
@@ -225,10 +219,10 @@ export async function startCeph(ns: Namespace, workDir: string): Promise<CephClu
       etcCephMounted = true;
     });
 
-    return { conf, pool: POOL, logFiles, pids, version, timings, stop };
+    return { conf, pool: POOL, logFiles, pids, version, timings: phases.timings, stop };
   } catch (error) {
     await stop().catch(() => undefined);
     const message = error instanceof Error ? error.message : String(error);
-    throw new Error(`Ceph did not start (phase ${phase}): ${message}\n${tails(logFiles)}`, { cause: error });
+    throw new Error(`Ceph did not start (phase ${phases.current}): ${message}\n${tails(logFiles)}`, { cause: error });
   }
 }

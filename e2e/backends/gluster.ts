@@ -4,7 +4,7 @@
 import { mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ensureMountPoint, listProcesses, startDetached, tails, terminate } from '../lib/exec.js';
+import { Phases, ensureMountPoint, listProcesses, startDetached, tails, terminate } from '../lib/exec.js';
 import type { Namespace } from './namespace.js';
 
 export interface GlusterVolume {
@@ -74,7 +74,6 @@ export async function startGluster(ns: Namespace, workDir: string): Promise<Glus
   const logName = (path: string): string => `${path.slice(1).replaceAll('/', '-')}.log`;
   const brick = join(dir, 'brick', VOLUME);
   const logFiles = [glusterdLog, daemonOutput, join(logDir, 'bricks', logName(brick)), join(logDir, logName(mountpoint))];
-  const timings: Record<string, number> = {};
   const mounted: string[] = [];
   const removeMountPoints: (() => void)[] = [];
   let glusterdPid: number | undefined;
@@ -143,13 +142,8 @@ export async function startGluster(ns: Namespace, workDir: string): Promise<Glus
     });
   };
 
-  let phase = 'setup';
-  const timed = async (name: string, body: () => Promise<void>): Promise<void> => {
-    phase = name;
-    const started = Date.now();
-    await body();
-    timings[name] = Date.now() - started;
-  };
+  const phases = new Phases();
+  const timed = (name: string, body: () => Promise<void>) => phases.run(name, body);
 
   try {
     const version = (await ns.exec(['glusterfs', '--version'], { timeoutMs: COMMAND_TIMEOUT_MS })).stdout.trim().split('\n')[0] ?? '';
@@ -187,10 +181,10 @@ export async function startGluster(ns: Namespace, workDir: string): Promise<Glus
       await ns.exec(['mkdir', '-p', join(mountpoint, FOLDER)], { timeoutMs: COMMAND_TIMEOUT_MS });
     });
 
-    return { host: HOST, volume: VOLUME, mountpoint, dir: FOLDER, logFiles, timings, version, stop };
+    return { host: HOST, volume: VOLUME, mountpoint, dir: FOLDER, logFiles, timings: phases.timings, version, stop };
   } catch (error) {
     await stop().catch(() => undefined);
     const message = error instanceof Error ? error.message : String(error);
-    throw new Error(`GlusterFS did not start (phase ${phase}): ${message}\n${tails(logFiles)}`, { cause: error });
+    throw new Error(`GlusterFS did not start (phase ${phases.current}): ${message}\n${tails(logFiles)}`, { cause: error });
   }
 }

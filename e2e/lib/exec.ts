@@ -302,3 +302,16 @@ export function ensureMountPoint(path: string): () => void {
     }
   };
 }
+
+/** Times the phases of a setup, and remembers which one is running (for "did not start (phase X)"). */
+export class Phases {
+  current = 'setup';
+  readonly timings: Record<string, number> = {};
+
+  async run(name: string, body: () => Promise<void>): Promise<void> {
+    this.current = name;
+    const started = Date.now();
+    await body();
+    this.timings[name] = Date.now() - started;
+  }
+}
