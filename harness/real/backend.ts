@@ -19,7 +19,10 @@ export interface RealBackend<Options> {
   readonly name: SimulatorName;
   /** Why the scenario cannot run against this backend (it is then skipped, with this reason), or null. */
   unsupported(options: Options, context: RealContext): Promise<string | null>;
-  /** Before the first step: the scenario's starting state, made for real. Throws when it cannot. */
+  /**
+   * Before the first step: the scenario's starting state, made for real. Throws when it cannot,
+   * having removed what it made (and never touching storage that was there before).
+   */
   prepare(options: Options, context: RealContext): Promise<void>;
   /** The state as the simulator's view has it (spec/SCENARIOS.md §12.5). */
   view(options: Options, context: RealContext): Promise<Record<string, unknown>>;

@@ -35,6 +35,9 @@ function spec(place: Place, image: string): string {
 
 const rbd = (context: RealContext, args: readonly string[]) => mustRun(['rbd', ...args], context.env);
 
+/** Namespaces made for a scenario (by its sandbox): removed afterwards, and only those. */
+const createdNamespaces = new Map<string, Place[]>();
+
 async function poolsOnCluster(context: RealContext): Promise<string[]> {
   return JSON.parse(await mustRun(['ceph', 'osd', 'pool', 'ls', '--format', 'json'], context.env)) as string[];
 }
@@ -88,6 +91,7 @@ export const realRbd: RealBackend<RbdSimulation> = {
     for (const place of places(options)) {
       if (place.namespace !== '' && !(await namespacesOf(context, place.pool)).includes(place.namespace)) {
         await rbd(context, ['namespace', 'create', '--pool', place.pool, '--namespace', place.namespace]);
+        createdNamespaces.set(context.sandbox, [...(createdNamespaces.get(context.sandbox) ?? []), place]);
       }
       const found = await imagesIn(context, place);
       if (found.length > 0) {
@@ -96,17 +100,12 @@ export const realRbd: RealBackend<RbdSimulation> = {
         );
       }
     }
-    for (const image of options.images) {
-      const place = { pool: image.pool, namespace: image.namespace };
-      const name = spec(place, image.name);
-      const features = image.features ?? RBD_DEFAULT_FEATURES;
-      await rbd(context, ['create', '--size', `${image.size}M`, ...features.flatMap((f) => ['--image-feature', f]), name]);
-      for (const [key, value] of Object.entries(image.meta)) await rbd(context, ['image-meta', 'set', name, key, value]);
-      for (const snapshot of image.snapshots) {
-        await rbd(context, ['snap', 'create', `${name}@${snapshot.name}`]);
-        if (snapshot.protected) await rbd(context, ['snap', 'protect', `${name}@${snapshot.name}`]);
-      }
-      if (image.mapped) await rbd(context, ['device', 'map', name]);
+    try {
+      await seed(options, context);
+    } catch (error) {
+      // The pools were empty: whatever is in them now is what seeding made.
+      await realRbd.cleanup(options, context);
+      throw error;
     }
   },
 
@@ -159,12 +158,29 @@ export const realRbd: RealBackend<RbdSimulation> = {
         break;
       }
     }
-    for (const place of places(options).filter((p) => p.namespace !== '')) {
+    for (const place of createdNamespaces.get(context.sandbox) ?? []) {
       await runCommand(['rbd', 'namespace', 'remove', '--pool', place.pool, '--namespace', place.namespace], context.env);
     }
+    createdNamespaces.delete(context.sandbox);
     return problems;
   },
 };
+
+/** The scenario's images, made for real: size, features, metadata, snapshots (protected), mappings. */
+async function seed(options: RbdSimulation, context: RealContext): Promise<void> {
+  for (const image of options.images) {
+    const place = { pool: image.pool, namespace: image.namespace };
+    const name = spec(place, image.name);
+    const features = image.features ?? RBD_DEFAULT_FEATURES;
+    await rbd(context, ['create', '--size', `${image.size}M`, ...features.flatMap((f) => ['--image-feature', f]), name]);
+    for (const [key, value] of Object.entries(image.meta)) await rbd(context, ['image-meta', 'set', name, key, value]);
+    for (const snapshot of image.snapshots) {
+      await rbd(context, ['snap', 'create', `${name}@${snapshot.name}`]);
+      if (snapshot.protected) await rbd(context, ['snap', 'protect', `${name}@${snapshot.name}`]);
+    }
+    if (image.mapped) await rbd(context, ['device', 'map', name]);
+  }
+}
 
 interface RealInfo {
   id: string;

@@ -199,15 +199,16 @@ export async function runScenario(scenario: Scenario, context: ScenarioContext):
     const simulated = Object.fromEntries(Object.entries(scenario.simulators).filter(([name]) => !realNames.includes(name as SimulatorName)));
     const sims = installSimulators(simulated, sandbox.name, stubs.stubsDir, stubs.callLog, SANDBOX_MARKER);
     installPassthroughs(realNames, stubs.stubsDir, stubs.callLog, SANDBOX_MARKER);
-    for (const name of realNames) {
-      prepared.push(name); // cleaned up even when preparing fails halfway
-      await realBackend(name).prepare(scenario.simulators[name], real);
-    }
     cleanupReal = async () => {
       for (const name of prepared) {
         for (const problem of await realBackend(name).cleanup(scenario.simulators[name], real)) failures.push({ message: `--real ${name}: cleanup failed: ${problem}` });
       }
     };
+    for (const name of realNames) {
+      // A backend that fails to prepare undoes its own part: the storage may not be the scenario's.
+      await realBackend(name).prepare(scenario.simulators[name], real);
+      prepared.push(name);
+    }
     const views =
       sims === null && realNames.length === 0
         ? null
