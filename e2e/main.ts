@@ -16,7 +16,7 @@ import { ensurePackages } from './backends/packages.js';
 import { reapStaleRuns, recordOwner } from './backends/stale.js';
 import { tail } from './lib/exec.js';
 import { E2eReport, lastLines, seconds, type StageOutcome } from './report.js';
-import { STAGES, type Stage, type StageEnvironment } from './stages.js';
+import { STAGES, type CheckResult, type Stage, type StageEnvironment } from './stages.js';
 
 /** The repository root: this file is dist/e2e/main.js once built. */
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -62,15 +62,20 @@ interface JsonReport {
   passed: number;
   failed: number;
   skipped: number;
-  results: { file: string; name: string; status: string; skipReason?: string }[];
-  conformance?: { passed: boolean; mustFailures: string[] };
+  results: { name: string; status: string; skipReason?: string }[];
 }
 
 /** One harness command inside the namespace; its --json report says what passed and what was skipped. */
 async function runStage(stage: Stage, ns: Namespace, env: StageEnvironment, logs: DaemonLogs, index: number): Promise<StageOutcome> {
   if (stage.check) {
     const started = performance.now();
-    const result = await stage.check(ns, env).catch((error: Error) => ({ ok: false, summary: 'failed', details: error.message.split('\n') }));
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<CheckResult>((resolve) => {
+      timer = setTimeout(() => resolve({ ok: false, summary: `still running after ${seconds(stage.timeoutMs)}: given up`, details: [] }), stage.timeoutMs);
+    });
+    const checked = stage.check(ns, env).catch((error: Error) => ({ ok: false, summary: 'failed', details: error.message.split('\n') }));
+    const result = await Promise.race([checked, limit]);
+    clearTimeout(timer);
     const details = result.ok ? result.details : [...result.details, ...logTails(logs(stage.backends))];
     return { name: stage.name, ok: result.ok, durationMs: performance.now() - started, summary: result.summary, details };
   }
