@@ -29,6 +29,11 @@ function placeArgs(place: Place): string[] {
   return place.namespace === '' ? ['--pool', place.pool] : ['--pool', place.pool, '--namespace', place.namespace];
 }
 
+/** "pool" or "pool/namespace", as the scenario's `pools` lists it. */
+function placeName(place: Place): string {
+  return place.namespace === '' ? place.pool : `${place.pool}/${place.namespace}`;
+}
+
 function spec(place: Place, image: string): string {
   return place.namespace === '' ? `${place.pool}/${image}` : `${place.pool}/${place.namespace}/${image}`;
 }
@@ -82,7 +87,7 @@ export const realRbd: RealBackend<RbdSimulation> = {
     }
     if (!module && options.images.some((image) => image.mapped)) return 'it starts with a mapped image, and this host has no rbd kernel module';
     const existing = await poolsOnCluster(context);
-    const missing = options.pools.map(placeOf).filter((p) => !existing.includes(p.pool)).map((p) => p.pool);
+    const missing = places(options).filter((p) => !existing.includes(p.pool)).map((p) => p.pool);
     if (missing.length > 0) return `it needs the pool${missing.length > 1 ? 's' : ''} ${[...new Set(missing)].join(', ')}, which the cluster does not have`;
     return null;
   },
@@ -96,7 +101,7 @@ export const realRbd: RealBackend<RbdSimulation> = {
       const found = await imagesIn(context, place);
       if (found.length > 0) {
         throw new Error(
-          `pool ${spec(place, '').replace(/\/$/, '')} already holds ${found.slice(0, 5).join(', ')}${found.length > 5 ? ', ...' : ''}: --real needs the scenario's pools empty at the start (use a test cluster)`,
+          `pool ${placeName(place)} already holds ${found.slice(0, 5).join(', ')}${found.length > 5 ? ', ...' : ''}: --real needs the scenario's pools empty at the start (use a test cluster)`,
         );
       }
     }
@@ -118,7 +123,7 @@ export const realRbd: RealBackend<RbdSimulation> = {
       const namespaces = await namespacesOf(context, pool);
       pools.push(...namespaces.map((n) => `${pool}/${n}`));
       for (const place of [{ pool, namespace: '' }, ...namespaces.map((namespace) => ({ pool, namespace }))]) {
-        if (!options.pools.includes(spec(place, '').replace(/\/$/, ''))) continue; // only what the scenario owns
+        if (!options.pools.includes(placeName(place))) continue; // only what the scenario owns
         for (const name of (await imagesIn(context, place)).sort()) {
           const key = spec(place, name);
           images[key] = await imageView(context, place, name, mapped);
@@ -133,7 +138,7 @@ export const realRbd: RealBackend<RbdSimulation> = {
   async cleanup(options, context) {
     const problems: string[] = [];
     for (const d of await devices(context)) {
-      if (!options.pools.includes(d.namespace === '' ? d.pool : `${d.pool}/${d.namespace}`)) continue;
+      if (!options.pools.includes(placeName({ pool: d.pool, namespace: d.namespace }))) continue;
       const out = await runCommand(['rbd', 'device', 'unmap', d.device], context.env);
       if (out.code !== 0) problems.push(`rbd device unmap ${d.device}: ${out.stderr.trim()}`);
     }
