@@ -10,7 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startCeph, type CephCluster } from './backends/ceph.js';
 import { startGluster, type GlusterVolume } from './backends/gluster.js';
-import { leaksSince, takeInventory } from './backends/leaks.js';
+import { detachNewLoops, leaksSince, loops, takeInventory } from './backends/leaks.js';
 import { checkPrerequisites, openNamespace, type Namespace } from './backends/namespace.js';
 import { ensurePackages } from './backends/packages.js';
 import { reapStaleRuns, recordOwner } from './backends/stale.js';
@@ -66,6 +66,18 @@ interface JsonReport {
 }
 
 /** One harness command inside the namespace; its --json report says what passed and what was skipped. */
+/**
+ * A stage, and the loop devices it left attached: they are detached (so the next stages start
+ * clean) and fail the stage, as a real node would be left with them.
+ */
+async function runStageAndTidy(stage: Stage, ns: Namespace, env: StageEnvironment, logs: DaemonLogs, index: number): Promise<StageOutcome> {
+  const before = loops();
+  const outcome = await runStage(stage, ns, env, logs, index);
+  const left = detachNewLoops(before);
+  if (left.length === 0) return outcome;
+  return { ...outcome, ok: false, details: [...(outcome.details ?? []), ...left.map((line) => `left attached: ${line}`)] };
+}
+
 async function runStage(stage: Stage, ns: Namespace, env: StageEnvironment, logs: DaemonLogs, index: number): Promise<StageOutcome> {
   if (stage.check) {
     const started = performance.now();
@@ -110,8 +122,11 @@ async function exposeGluster(ns: Namespace, gluster: GlusterVolume): Promise<voi
   await ns.exec(['mount', '--bind', gluster.mountpoint, GLUSTER_MOUNT]);
 }
 
-async function teardown(backends: Backends): Promise<void> {
+async function teardown(backends: Backends, loopsBefore: readonly string[]): Promise<void> {
   const problems: string[] = [];
+  // A loop device over a file on the volume keeps the FUSE mount busy: detach what the run attached
+  // (each stage detaches what it left, so anything here is a fault of the run's own).
+  for (const line of detachNewLoops(loopsBefore)) problems.push(`left attached at teardown: ${line}`);
   const attempt = async (what: string, fn: () => Promise<unknown>) => {
     try {
       await fn();
@@ -152,7 +167,7 @@ async function startAndRun(report: E2eReport, ns: Namespace, backends: Backends,
     mkdirSync(join(workDir, 'legacy-live'));
     for (const [index, stage] of STAGES.entries()) {
       if (interrupted()) break;
-      report.stage(await runStage(stage, ns, env, logs, index));
+      report.stage(await runStageAndTidy(stage, ns, env, logs, index));
     }
   }
 }
@@ -197,8 +212,11 @@ async function main(): Promise<number> {
   } finally {
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(signal, onSignal);
     await timed(report, 'teardown: every daemon stopped by PID, mounts and namespace gone', async () => {
-      await teardown(backends);
-      rmSync(workDir, { recursive: true, force: true });
+      try {
+        await teardown(backends, before.loops);
+      } finally {
+        rmSync(workDir, { recursive: true, force: true });
+      }
       return { value: true };
     }, () => logs(['ceph', 'gluster']));
     await timed(report, 'nothing left behind: loop devices, mounts, listeners, processes, files', async () => {

@@ -1,6 +1,7 @@
 // Snapshots of host state (loop devices, mounts, storage processes, TCP listeners, temp
 // files) taken before and after the e2e tests, to report whatever the tests left behind.
 
+import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join } from 'node:path';
@@ -21,7 +22,8 @@ export interface Inventory {
 
 const WATCHED_PROGRAMS = new Set(['ceph-mon', 'ceph-osd', 'glusterd', 'glusterfs', 'glusterfsd', 'qemu-io', 'qemu-img', 'unshare']);
 
-function loops(): string[] {
+/** Attached loop devices, as `/dev/loopN -> backing file`. */
+export function loops(): string[] {
   // sysfs instead of `losetup --json`, which prints nothing at all (not even []) when no device is attached.
   const found: string[] = [];
   let devices: string[];
@@ -143,4 +145,19 @@ export function leaksSince(before: Inventory, after: Inventory): string[] {
     ...added(before.listeners, after.listeners).map((l) => `listener ${l}`),
     ...added(before.files, after.files).map((f) => `file left: ${f}`),
   ];
+}
+
+/**
+ * Detaches the loop devices attached now that were not in `before` (entries of loops()): what a
+ * failed scenario left. Loop devices are global, so this works from the host, whatever namespace
+ * their backing file was seen in. Returns one line per device.
+ */
+export function detachNewLoops(before: readonly string[]): string[] {
+  const lines: string[] = [];
+  for (const entry of loops().filter((e) => !before.includes(e))) {
+    const device = entry.split(' -> ')[0]!;
+    const detached = spawnSync('losetup', ['--detach', device], { encoding: 'utf8' });
+    lines.push(`${entry}: ${detached.status === 0 ? 'detached' : `could not be detached: ${detached.stderr.trim()}`}`);
+  }
+  return lines;
 }
