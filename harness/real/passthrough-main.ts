@@ -1,12 +1,12 @@
 // The executable a real command gets in the sandbox's stubs directory under `run --real`: it runs
 // the real program found further along PATH with the same arguments, stdin and streams, logs the
 // call for expect.calls (as a simulator's call: never "unexpected"), and ends as the program ended.
-// Kept to node built-ins so every call stays cheap.
+// The real program is found as `record`'s spies find it (spy-main.ts), after the stubs directory.
 
 import { spawn } from 'node:child_process';
-import { appendFileSync, statSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import { join } from 'node:path';
+import { findReal } from '../record/spy-main.js';
 import type { LoggedCall } from '../run/stub-plan.js';
 
 export interface PassthroughConfig {
@@ -18,27 +18,13 @@ export interface PassthroughConfig {
   readonly marker: string;
 }
 
-function findProgram(command: string, path: string, skip: string): string | null {
-  for (const dir of path.split(':')) {
-    if (dir === '' || dir === skip) continue;
-    try {
-      const candidate = join(dir, command);
-      const stats = statSync(candidate);
-      if (stats.isFile() && (stats.mode & 0o111) !== 0) return candidate;
-    } catch {
-      // not in this directory
-    }
-  }
-  return null;
-}
-
 export function main(config: PassthroughConfig, argv: readonly string[]): void {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== config.marker)) as Record<string, string>;
   const log = (exit: number) => {
     const logged: LoggedCall = { command: config.command, argv: [...argv], env, entry: null, exit, simulated: true };
     appendFileSync(config.callLog, `${JSON.stringify(logged)}\n`);
   };
-  const program = findProgram(config.command, process.env['PATH'] ?? '', config.stubsDir);
+  const program = findReal(config.command, process.env['PATH'] ?? '', config.stubsDir);
   if (program === null) {
     process.stderr.write(`${config.command}: command not found\n`);
     log(127);
