@@ -3,7 +3,7 @@
 
 import { chmodSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { compiledModule, nodeShebang } from '../run/node-executable.js';
 import type { SpyConfig, SpyLogEntry } from './spy-main.js';
 
 /**
@@ -99,21 +99,8 @@ export interface SpyInstallation {
   readonly commands: readonly string[];
 }
 
-/**
- * The spy runtime spies load: the compiled spy-main.js next to this module; when this module runs
- * from its TypeScript source (tests), the compiled one in dist/ (npm run build makes it).
- */
-function locateSpyMain(): string {
-  const candidates = [new URL('./spy-main.js', import.meta.url), new URL('../../dist/harness/record/spy-main.js', import.meta.url)];
-  return (candidates.find((url) => existsSync(fileURLToPath(url))) ?? candidates[0]!).href;
-}
-
-const SPY_MAIN = locateSpyMain();
-
-/** The interpreter line of spies: this very node, unless its path cannot stand in a #! line. */
-function shebang(): string {
-  return /^[^\s]+$/.test(process.execPath) ? `#!${process.execPath}` : '#!/usr/bin/env node';
-}
+/** The spy runtime spies load (npm run build makes the compiled one that tests use too). */
+const SPY_MAIN = compiledModule(import.meta.url, './spy-main.js', '../../dist/harness/record/spy-main.js');
 
 /**
  * Puts one executable spy per command into `<root>/spies`: hard links to one script, which tells
@@ -129,7 +116,7 @@ export function installSpies(root: string, commands: readonly string[]): SpyInst
   writeFileSync(logFile, '');
   const config: Omit<SpyConfig, 'command'> = { spyDir, logFile, activeDir };
   // A CommonJS file (no package.json around it) that loads the ESM spy runtime.
-  const source = `${shebang()}\n// extstorage-kit record spy: the command is the name this file was run by\nimport(${JSON.stringify(SPY_MAIN)}).then((m) => m.runSpy({ ...${JSON.stringify(config)}, command: require('node:path').basename(process.argv[1]) }, process.argv.slice(2)));\n`;
+  const source = `${nodeShebang()}\n// extstorage-kit record spy: the command is the name this file was run by\nimport(${JSON.stringify(SPY_MAIN)}).then((m) => m.runSpy({ ...${JSON.stringify(config)}, command: require('node:path').basename(process.argv[1]) }, process.argv.slice(2)));\n`;
   const master = join(stateDir, 'spy');
   writeFileSync(master, source);
   chmodSync(master, 0o755);

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { StubPlan } from '../scenario/model.js';
 import { formatPosition } from '../scenario/position.js';
 import type { Failure, StubCall } from './result.js';
+import { nodeShebang } from './node-executable.js';
 import type { StubConfig } from './stub-main.js';
 import { renderEntry, unusedEntries, type LoggedCall, type StoredStubEntry, type StubCursor } from './stub-plan.js';
 
@@ -20,11 +21,6 @@ export interface StubSandbox {
 }
 
 const STUB_MAIN = new URL('./stub-main.js', import.meta.url).href;
-
-/** The interpreter line of generated stubs: this very node, unless its path cannot stand in a #! line. */
-function shebang(): string {
-  return /^[^\s]+$/.test(process.execPath) ? `#!${process.execPath}` : '#!/usr/bin/env node';
-}
 
 export function storedPlan(plan: StubPlan): Record<string, StoredStubEntry[]> {
   return Object.fromEntries(
@@ -58,7 +54,7 @@ export function installStubs(plan: StubPlan, root: string, marker: string, looku
   for (const command of Object.keys(stored)) {
     const config: StubConfig = { command, planFile, stateDir, callLog, marker, ...(lookup ? { lookup } : {}) };
     // A CommonJS file (no package.json around it) that loads the ESM stub runtime.
-    const source = `${shebang()}\n// extstorage-kit stub for ${JSON.stringify(command)}\nimport(${JSON.stringify(STUB_MAIN)}).then((m) => m.runStub(${JSON.stringify(config)}, process.argv.slice(2)));\n`;
+    const source = `${nodeShebang()}\n// extstorage-kit stub for ${JSON.stringify(command)}\nimport(${JSON.stringify(STUB_MAIN)}).then((m) => m.runStub(${JSON.stringify(config)}, process.argv.slice(2)));\n`;
     const path = join(stubsDir, command);
     writeFileSync(path, source);
     chmodSync(path, 0o755);

@@ -3,9 +3,9 @@
 // keeps for the whole scenario; reading that state back (the view expect.simulated checks); and the
 // injected failures a scenario never triggered.
 
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { compiledModule, nodeShebang } from '../run/node-executable.js';
 import type { Failure } from '../run/result.js';
 import { renderEntry } from '../run/stub-plan.js';
 import type { SimulatorName, Simulators, SourcePosition } from '../scenario/model.js';
@@ -19,20 +19,6 @@ export interface SimulatorSandbox {
   readonly stateDir: string;
   /** The state file of each simulator. */
   readonly stateFiles: Readonly<Partial<Record<SimulatorName, string>>>;
-}
-
-/**
- * The compiled module of a simulator: next to this one when running from dist/, else (sources run
- * directly, as in tests) the compiled copy in dist/.
- */
-function simulatorModule(name: SimulatorName): string {
-  const candidates = [new URL(`./${name}.js`, import.meta.url), new URL(`../../dist/harness/simulate/${name}.js`, import.meta.url)];
-  return (candidates.find((url) => existsSync(fileURLToPath(url))) ?? candidates[0]!).href;
-}
-
-/** The interpreter line of generated executables: this very node, unless its path cannot stand in a #! line. */
-function shebang(): string {
-  return /^[^\s]+$/.test(process.execPath) ? `#!${process.execPath}` : '#!/usr/bin/env node';
 }
 
 /**
@@ -55,8 +41,8 @@ export function installSimulators(simulators: Simulators, root: string, stubsDir
     stateFiles[name] = stateFile;
     const config: SimulatorConfig = { command: name, stateFile, lockDir: join(stateDir, 'lock'), callLog, marker };
     const source =
-      `${shebang()}\n// extstorage-kit backend simulator for ${JSON.stringify(name)}\n` +
-      `import(${JSON.stringify(simulatorModule(name))}).then((m) => m.main(${JSON.stringify(config)}, process.argv.slice(2)));\n`;
+      `${nodeShebang()}\n// extstorage-kit backend simulator for ${JSON.stringify(name)}\n` +
+      `import(${JSON.stringify(compiledModule(import.meta.url, `./${name}.js`, `../../dist/harness/simulate/${name}.js`))}).then((m) => m.main(${JSON.stringify(config)}, process.argv.slice(2)));\n`;
     const path = join(stubsDir, name);
     writeFileSync(path, source);
     chmodSync(path, 0o755);
