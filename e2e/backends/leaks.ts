@@ -147,17 +147,24 @@ export function leaksSince(before: Inventory, after: Inventory): string[] {
   ];
 }
 
+/** Detaches the given entries of loops(); one line per device, saying whether it worked. */
+function detach(entries: readonly string[]): string[] {
+  return entries.map((entry) => {
+    const detached = spawnSync('losetup', ['--detach', entry.split(' -> ')[0]!], { encoding: 'utf8' });
+    return `${entry}: ${detached.status === 0 ? 'detached' : `could not be detached: ${detached.stderr.trim()}`}`;
+  });
+}
+
 /**
  * Detaches the loop devices attached now that were not in `before` (entries of loops()): what a
  * failed scenario left. Loop devices are global, so this works from the host, whatever namespace
  * their backing file was seen in. Returns one line per device.
  */
 export function detachNewLoops(before: readonly string[]): string[] {
-  const lines: string[] = [];
-  for (const entry of loops().filter((e) => !before.includes(e))) {
-    const device = entry.split(' -> ')[0]!;
-    const detached = spawnSync('losetup', ['--detach', device], { encoding: 'utf8' });
-    lines.push(`${entry}: ${detached.status === 0 ? 'detached' : `could not be detached: ${detached.stderr.trim()}`}`);
-  }
-  return lines;
+  return detach(loops().filter((e) => !before.includes(e)));
+}
+
+/** Detaches the loop devices whose backing file lies below one of `dirs`; one line per device. */
+export function detachLoopsUnder(dirs: readonly string[]): string[] {
+  return detach(loops().filter((e) => dirs.some((dir) => e.split(' -> ')[1]?.startsWith(`${dir}/`))));
 }

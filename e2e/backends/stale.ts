@@ -4,8 +4,8 @@
 
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { isAlive, listProcesses, terminate } from '../lib/exec.js';
+import { detachLoopsUnder } from './leaks.js';
 
 /** The file in a run's folder that says whose it is. */
 const OWNER_FILE = 'owner.json';
@@ -48,13 +48,7 @@ export async function reapStaleRuns(parent: string, prefix: string, namespacePat
       await terminate(pids, 1_000);
       done.push(`stopped ${pids.length} process${pids.length > 1 ? 'es' : ''} of a killed run (${dir})`);
     }
-    const listed = spawnSync('losetup', ['--list', '--noheadings', '--raw', '--output', 'NAME,BACK-FILE'], { encoding: 'utf8' }).stdout ?? '';
-    for (const [device, backing] of listed.split('\n').map((line) => line.split(' '))) {
-      if (device && [`${dir}/`, ...namespacePaths.map((p) => `${p}/`)].some((p) => backing?.startsWith(p))) {
-        spawnSync('losetup', ['--detach', device]);
-        done.push(`detached ${device} of a killed run`);
-      }
-    }
+    for (const line of detachLoopsUnder([dir, ...namespacePaths])) done.push(`loop device of a killed run ${line}`);
     rmSync(dir, { recursive: true, force: true });
     done.push(`removed ${dir}`);
   }

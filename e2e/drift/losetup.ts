@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { installSimulators } from '../../harness/simulate/install.js';
+import { detachLoopsUnder } from '../backends/leaks.js';
 
 /** Backing files made in the comparison's folder, with their sizes. */
 const FILES: readonly (readonly [string, number])[] = [
@@ -56,10 +57,7 @@ export function compareLosetup(workDir: string): { compared: number; mismatches:
     }
   } finally {
     // Whatever happened above: no device stays attached to the comparison's files.
-    const listed = spawnSync('losetup', ['--list', '--noheadings', '--raw', '--output', 'NAME,BACK-FILE'], { encoding: 'utf8' }).stdout;
-    for (const [device, backing] of listed.split('\n').map((line) => line.split(' '))) {
-      if (device && backing?.startsWith(`${files}/`)) spawnSync('losetup', ['--detach', device]);
-    }
+    detachLoopsUnder([files]);
   }
   return { compared: LOSETUP_DRIFT_CASES.length, mismatches };
 }
