@@ -38,6 +38,7 @@ import type {
   StateExpectation,
   VolumeSpec,
 } from './model.js';
+import { COMMAND_PLACEHOLDERS } from './model.js';
 import { scenarioSchema, scenarioValidator } from './schema.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -794,7 +795,7 @@ function checkSemantics(data: unknown, source: Source): Issue[] {
       if (uri !== null && !isHypervisor(uri[1]!)) {
         issues.push({ path, at: 'value', message: `unknown hypervisor in ${text}: expected one of ${HYPERVISORS.join(', ')}` });
       } else if (uri === null && !['SANDBOX', 'VOLUME', 'DEVICE'].includes(name!)) {
-        issues.push({ path, at: 'value', message: `unknown placeholder ${text} in a command: expected \${SANDBOX}, \${VOLUME}, \${DEVICE} or \${URI:<hypervisor>}` });
+        issues.push({ path, at: 'value', message: `unknown placeholder ${text} in a command: expected ${joinOr(COMMAND_PLACEHOLDERS)}` });
       }
     }
   };
