@@ -36,7 +36,12 @@ interface Backends {
 }
 
 /** Runs `fn` as a stage of its own: timed, reported, its error shown (with the daemons' log tails). */
-async function timed<T>(report: E2eReport, name: string, fn: () => Promise<{ value: T; summary?: string }>, logs: () => string[]): Promise<T | undefined> {
+async function timed<T>(
+  report: E2eReport,
+  name: string,
+  fn: () => Promise<{ value: T; summary?: string }>,
+  logs: () => string[],
+): Promise<T | undefined> {
   const started = performance.now();
   try {
     const { value, summary } = await fn();
@@ -44,7 +49,12 @@ async function timed<T>(report: E2eReport, name: string, fn: () => Promise<{ val
     return value;
   } catch (error) {
     const message = (error as Error).message.split('\n');
-    report.stage({ name, ok: false, durationMs: performance.now() - started, details: [...message, ...logTails(logs())] });
+    report.stage({
+      name,
+      ok: false,
+      durationMs: performance.now() - started,
+      details: [...message, ...logTails(logs())],
+    });
     return undefined;
   }
 }
@@ -70,31 +80,63 @@ interface JsonReport {
  * A stage, and the loop devices it left attached: they are detached (so the next stages start
  * clean) and fail the stage, as a real node would be left with them.
  */
-async function runStageAndTidy(stage: Stage, ns: Namespace, env: StageEnvironment, logs: DaemonLogs, index: number): Promise<StageOutcome> {
+async function runStageAndTidy(
+  stage: Stage,
+  ns: Namespace,
+  env: StageEnvironment,
+  logs: DaemonLogs,
+  index: number,
+): Promise<StageOutcome> {
   const before = loops();
   const outcome = await runStage(stage, ns, env, logs, index);
   const left = detachNewLoops(before);
   if (left.length === 0) return outcome;
-  return { ...outcome, ok: false, details: [...(outcome.details ?? []), ...left.map((line) => `left attached: ${line}`)] };
+  return {
+    ...outcome,
+    ok: false,
+    details: [...(outcome.details ?? []), ...left.map((line) => `left attached: ${line}`)],
+  };
 }
 
-async function runStage(stage: Stage, ns: Namespace, env: StageEnvironment, logs: DaemonLogs, index: number): Promise<StageOutcome> {
+async function runStage(
+  stage: Stage,
+  ns: Namespace,
+  env: StageEnvironment,
+  logs: DaemonLogs,
+  index: number,
+): Promise<StageOutcome> {
   if (stage.check) {
     const started = performance.now();
     let timer: NodeJS.Timeout | undefined;
     const limit = new Promise<CheckResult>((resolve) => {
-      timer = setTimeout(() => resolve({ ok: false, summary: `still running after ${seconds(stage.timeoutMs)}: given up`, details: [] }), stage.timeoutMs);
+      timer = setTimeout(
+        () => resolve({ ok: false, summary: `still running after ${seconds(stage.timeoutMs)}: given up`, details: [] }),
+        stage.timeoutMs,
+      );
     });
-    const checked = stage.check(ns, env).catch((error: Error) => ({ ok: false, summary: 'failed', details: error.message.split('\n') }));
+    const checked = stage
+      .check(ns, env)
+      .catch((error: Error) => ({ ok: false, summary: 'failed', details: error.message.split('\n') }));
     const result = await Promise.race([checked, limit]);
     clearTimeout(timer);
     const details = result.ok ? result.details : [...result.details, ...logTails(logs(stage.backends))];
-    return { name: stage.name, ok: result.ok, durationMs: performance.now() - started, summary: result.summary, details };
+    return {
+      name: stage.name,
+      ok: result.ok,
+      durationMs: performance.now() - started,
+      summary: result.summary,
+      details,
+    };
   }
   const json = join(env.workDir, `stage-${index}.json`);
   const args = [...stage.args!(env), '--json', json];
   const started = performance.now();
-  const result = await ns.exec([process.execPath, CLI, ...args], { cwd: REPO, allowFailure: true, timeoutMs: stage.timeoutMs, env: { NO_COLOR: '1' } });
+  const result = await ns.exec([process.execPath, CLI, ...args], {
+    cwd: REPO,
+    allowFailure: true,
+    timeoutMs: stage.timeoutMs,
+    env: { NO_COLOR: '1' },
+  });
   const durationMs = performance.now() - started;
   let report: JsonReport | undefined;
   try {
@@ -104,7 +146,9 @@ async function runStage(stage: Stage, ns: Namespace, env: StageEnvironment, logs
   }
   const ok = result.code === 0 && report !== undefined && report.failed === 0;
   const counts = report ? `${report.passed} passed, ${report.failed} failed, ${report.skipped} skipped` : 'no report';
-  const skips = (report?.results ?? []).filter((r) => r.status === 'skip').map((r) => `skipped: ${r.name}: ${r.skipReason ?? ''}`);
+  const skips = (report?.results ?? [])
+    .filter((r) => r.status === 'skip')
+    .map((r) => `skipped: ${r.name}: ${r.skipReason ?? ''}`);
   const details = ok
     ? skips
     : [
@@ -140,27 +184,51 @@ async function teardown(backends: Backends, loopsBefore: readonly string[]): Pro
     await attempt('umount /mnt', () => ns.exec(['umount', '/mnt']));
   }
   // Both at once: Ceph's daemons take seconds to go, GlusterFS's volume stop too.
-  await Promise.all([backends.gluster && attempt('stopping GlusterFS', () => backends.gluster!.stop()), backends.ceph && attempt('stopping Ceph', () => backends.ceph!.stop())]);
+  await Promise.all([
+    backends.gluster && attempt('stopping GlusterFS', () => backends.gluster!.stop()),
+    backends.ceph && attempt('stopping Ceph', () => backends.ceph!.stop()),
+  ]);
   if (ns) await attempt('closing the namespace', () => ns.close());
   if (problems.length > 0) throw new Error(problems.join('\n'));
 }
 
 /** Starts Ceph and GlusterFS in the namespace, then runs every stage while nothing has failed to start. */
-async function startAndRun(report: E2eReport, ns: Namespace, backends: Backends, workDir: string, logs: DaemonLogs, interrupted: () => boolean): Promise<void> {
+async function startAndRun(
+  report: E2eReport,
+  ns: Namespace,
+  backends: Backends,
+  workDir: string,
+  logs: DaemonLogs,
+  interrupted: () => boolean,
+): Promise<void> {
   // Both at once: each spends most of its time waiting on its daemons.
   const [ceph, gluster] = await Promise.all([
-    timed(report, 'Ceph: one monitor and one memstore OSD on 127.0.0.1, pool rbd', async () => {
-      const cluster = await startCeph(ns, join(workDir, 'ceph'));
-      backends.ceph = cluster;
-      return { value: cluster, summary: `${cluster.version}; ${phases(cluster.timings)}` };
-    }, () => backends.ceph?.logFiles ?? [join(workDir, 'ceph', 'log', 'mon.a.log'), join(workDir, 'ceph', 'log', 'osd.0.log')]),
-    timed(report, 'GlusterFS: glusterd on 127.0.0.1, volume gv0 FUSE-mounted', async () => {
-      const volume = await startGluster(ns, join(workDir, 'gluster'));
-      backends.gluster = volume;
-      await exposeGluster(ns, volume);
-      backends.glusterExposed = true;
-      return { value: volume, summary: `${volume.version}; ${phases(volume.timings)}; at ${GLUSTER_MOUNT}` };
-    }, () => backends.gluster?.logFiles ?? [join(workDir, 'gluster', 'log', 'glusterd.log')]),
+    timed(
+      report,
+      'Ceph: one monitor and one memstore OSD on 127.0.0.1, pool rbd',
+      async () => {
+        const cluster = await startCeph(ns, join(workDir, 'ceph'));
+        backends.ceph = cluster;
+        return { value: cluster, summary: `${cluster.version}; ${phases(cluster.timings)}` };
+      },
+      () =>
+        backends.ceph?.logFiles ?? [
+          join(workDir, 'ceph', 'log', 'mon.a.log'),
+          join(workDir, 'ceph', 'log', 'osd.0.log'),
+        ],
+    ),
+    timed(
+      report,
+      'GlusterFS: glusterd on 127.0.0.1, volume gv0 FUSE-mounted',
+      async () => {
+        const volume = await startGluster(ns, join(workDir, 'gluster'));
+        backends.gluster = volume;
+        await exposeGluster(ns, volume);
+        backends.glusterExposed = true;
+        return { value: volume, summary: `${volume.version}; ${phases(volume.timings)}; at ${GLUSTER_MOUNT}` };
+      },
+      () => backends.gluster?.logFiles ?? [join(workDir, 'gluster', 'log', 'glusterd.log')],
+    ),
   ]);
   if (ceph !== undefined && gluster !== undefined) {
     const env: StageEnvironment = { repo: REPO, workDir, glusterMount: GLUSTER_MOUNT };
@@ -182,19 +250,33 @@ async function main(): Promise<number> {
     return 1;
   }
   const report = new E2eReport(process.stdout);
-  report.note('extstorage-kit e2e: the reference providers on real Ceph, GlusterFS, loop devices and QEMU, in a private network namespace (loopback only)');
-  const packages = await timed(report, 'Debian packages', async () => {
-    const result = await ensurePackages((line) => report.note(line));
-    return { value: result, summary: result.installed.length > 0 ? `installed ${result.installed.join(' ')}` : 'all present' };
-  }, () => []);
+  report.note(
+    'extstorage-kit e2e: the reference providers on real Ceph, GlusterFS, loop devices and QEMU, in a private network namespace (loopback only)',
+  );
+  const packages = await timed(
+    report,
+    'Debian packages',
+    async () => {
+      const result = await ensurePackages((line) => report.note(line));
+      return {
+        value: result,
+        summary: result.installed.length > 0 ? `installed ${result.installed.join(' ')}` : 'all present',
+      };
+    },
+    () => [],
+  );
   if (packages === undefined) return report.finish();
-  for (const line of await reapStaleRuns(tmpdir(), WORK_DIR_PREFIX, [GLUSTER_MOUNT])) report.note(`before starting: ${line}`);
+  for (const line of await reapStaleRuns(tmpdir(), WORK_DIR_PREFIX, [GLUSTER_MOUNT]))
+    report.note(`before starting: ${line}`);
 
   const before = takeInventory();
   const workDir = mkdtempSync(join(tmpdir(), WORK_DIR_PREFIX));
   recordOwner(workDir, { pid: process.pid });
   const backends: Backends = {};
-  const logs: DaemonLogs = (which) => [...(which.includes('ceph') ? (backends.ceph?.logFiles ?? []) : []), ...(which.includes('gluster') ? (backends.gluster?.logFiles ?? []) : [])];
+  const logs: DaemonLogs = (which) => [
+    ...(which.includes('ceph') ? (backends.ceph?.logFiles ?? []) : []),
+    ...(which.includes('gluster') ? (backends.gluster?.logFiles ?? []) : []),
+  ];
   let interrupted = false;
   const onSignal = () => {
     interrupted = true;
@@ -202,28 +284,43 @@ async function main(): Promise<number> {
   };
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
   try {
-    backends.ns = await timed(report, 'namespace: private network (only lo up) and mounts', async () => {
-      const ns = await openNamespace();
-      // A later run can then clean up after this one, should it be killed before its teardown.
-      recordOwner(workDir, { pid: process.pid, holderPid: ns.holderPid, unsharePid: ns.unsharePid });
-      return { value: ns };
-    }, () => []);
+    backends.ns = await timed(
+      report,
+      'namespace: private network (only lo up) and mounts',
+      async () => {
+        const ns = await openNamespace();
+        // A later run can then clean up after this one, should it be killed before its teardown.
+        recordOwner(workDir, { pid: process.pid, holderPid: ns.holderPid, unsharePid: ns.unsharePid });
+        return { value: ns };
+      },
+      () => [],
+    );
     if (backends.ns !== undefined) await startAndRun(report, backends.ns, backends, workDir, logs, () => interrupted);
   } finally {
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(signal, onSignal);
-    await timed(report, 'teardown: every daemon stopped by PID, mounts and namespace gone', async () => {
-      try {
-        await teardown(backends, before.loops);
-      } finally {
-        rmSync(workDir, { recursive: true, force: true });
-      }
-      return { value: true };
-    }, () => logs(['ceph', 'gluster']));
-    await timed(report, 'nothing left behind: loop devices, mounts, listeners, processes, files', async () => {
-      const leaks = leaksSince(before, takeInventory());
-      if (leaks.length > 0) throw new Error(leaks.join('\n'));
-      return { value: true };
-    }, () => []);
+    await timed(
+      report,
+      'teardown: every daemon stopped by PID, mounts and namespace gone',
+      async () => {
+        try {
+          await teardown(backends, before.loops);
+        } finally {
+          rmSync(workDir, { recursive: true, force: true });
+        }
+        return { value: true };
+      },
+      () => logs(['ceph', 'gluster']),
+    );
+    await timed(
+      report,
+      'nothing left behind: loop devices, mounts, listeners, processes, files',
+      async () => {
+        const leaks = leaksSince(before, takeInventory());
+        if (leaks.length > 0) throw new Error(leaks.join('\n'));
+        return { value: true };
+      },
+      () => [],
+    );
   }
   const code = report.finish();
   return interrupted ? 130 : code;

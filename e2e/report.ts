@@ -31,7 +31,9 @@ export class E2eReport {
   stage(outcome: StageOutcome): void {
     this.outcomes.push(outcome);
     const summary = outcome.summary ? `: ${outcome.summary}` : '';
-    this.write(`${outcome.ok ? 'ok' : 'not ok'} ${this.outcomes.length} - ${outcome.name}${summary} (${seconds(outcome.durationMs)})`);
+    this.write(
+      `${outcome.ok ? 'ok' : 'not ok'} ${this.outcomes.length} - ${outcome.name}${summary} (${seconds(outcome.durationMs)})`,
+    );
     for (const line of outcome.details ?? []) this.write(`#   ${line}`);
   }
 
@@ -44,7 +46,8 @@ export class E2eReport {
     this.write(`1..${this.outcomes.length}`);
     const width = Math.max(...this.outcomes.map((o) => o.name.length), 5);
     this.write('# timings');
-    for (const o of this.outcomes) this.write(`#   ${o.name.padEnd(width)}  ${seconds(o.durationMs).padStart(8)}${o.ok ? '' : '  FAILED'}`);
+    for (const o of this.outcomes)
+      this.write(`#   ${o.name.padEnd(width)}  ${seconds(o.durationMs).padStart(8)}${o.ok ? '' : '  FAILED'}`);
     this.write(`#   ${'total'.padEnd(width)}  ${seconds(performance.now() - this.started).padStart(8)}`);
     const passed = this.outcomes.length - this.failed;
     this.write(`# e2e: ${passed} passed, ${this.failed} failed`);

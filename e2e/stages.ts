@@ -62,7 +62,11 @@ export const STAGES: readonly Stage[] = [
     name: 'simulators vs reality: rbd, command by command',
     check: async (ns, env) => {
       const { compared, mismatches, known } = await compareRbd(ns, env.workDir);
-      return { ok: mismatches.length === 0, summary: `${compared} command lines, ${mismatches.length} differ`, details: [...known, ...mismatches] };
+      return {
+        ok: mismatches.length === 0,
+        summary: `${compared} command lines, ${mismatches.length} differ`,
+        details: [...known, ...mismatches],
+      };
     },
     timeoutMs: 3 * MINUTE,
     backends: ['ceph'],
@@ -73,7 +77,11 @@ export const STAGES: readonly Stage[] = [
       const unavailable = losetupDriftUnavailable();
       if (unavailable !== null) return { ok: false, summary: `not compared: ${unavailable}`, details: [] };
       const { compared, mismatches } = compareLosetup(env.workDir);
-      return { ok: mismatches.length === 0, summary: `${compared} command lines, ${mismatches.length} differ`, details: mismatches };
+      return {
+        ok: mismatches.length === 0,
+        summary: `${compared} command lines, ${mismatches.length} differ`,
+        details: mismatches,
+      };
     },
     timeoutMs: 3 * MINUTE,
     backends: [],
@@ -98,19 +106,55 @@ export const STAGES: readonly Stage[] = [
   },
   {
     name: 'conformance --live: legacy on real loop devices',
-    args: (env) => ['test', 'dist/providers/legacy', '--live', '-p', `dir=${join(env.workDir, 'legacy-live')}`, '--ganeti', '2.16', '--ganeti', '3.1'],
+    args: (env) => [
+      'test',
+      'dist/providers/legacy',
+      '--live',
+      '-p',
+      `dir=${join(env.workDir, 'legacy-live')}`,
+      '--ganeti',
+      '2.16',
+      '--ganeti',
+      '3.1',
+    ],
     timeoutMs: 5 * MINUTE,
     backends: [],
   },
   {
     name: 'conformance --live: rbd (userspace) on Ceph',
-    args: () => ['test', 'dist/providers/rbd', '--live', '-p', 'pool=rbd', '-p', 'userspace_only=true', '--ganeti', '2.16', '--ganeti', '3.1'],
+    args: () => [
+      'test',
+      'dist/providers/rbd',
+      '--live',
+      '-p',
+      'pool=rbd',
+      '-p',
+      'userspace_only=true',
+      '--ganeti',
+      '2.16',
+      '--ganeti',
+      '3.1',
+    ],
     timeoutMs: 5 * MINUTE,
     backends: ['ceph'],
   },
   {
     name: 'conformance --live: gluster on GlusterFS and real loop devices',
-    args: (env) => ['test', 'dist/providers/gluster', '--live', '-p', 'volume=gv0', '-p', `mountpoint=${env.glusterMount}`, '-p', 'dir=ganeti', '--ganeti', '2.16', '--ganeti', '3.1'],
+    args: (env) => [
+      'test',
+      'dist/providers/gluster',
+      '--live',
+      '-p',
+      'volume=gv0',
+      '-p',
+      `mountpoint=${env.glusterMount}`,
+      '-p',
+      'dir=ganeti',
+      '--ganeti',
+      '2.16',
+      '--ganeti',
+      '3.1',
+    ],
     timeoutMs: 5 * MINUTE,
     backends: ['gluster'],
   },

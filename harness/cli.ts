@@ -12,7 +12,16 @@ import { newCommand } from './commands/new.js';
 import { testCommand } from './commands/test.js';
 import { recordCommand } from './commands/record.js';
 
-const COMMANDS: readonly Command[] = [parseCommand, checkCommand, runCommand, testCommand, recordCommand, newCommand, buildCommand, installCommand];
+const COMMANDS: readonly Command[] = [
+  parseCommand,
+  checkCommand,
+  runCommand,
+  testCommand,
+  recordCommand,
+  newCommand,
+  buildCommand,
+  installCommand,
+];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -57,7 +66,9 @@ async function main(argv: string[]): Promise<number> {
     return await command.run(rest);
   } catch (error) {
     if (error instanceof UsageError) {
-      process.stderr.write(`extstorage-kit ${command.name}: ${error.message}\nRun "extstorage-kit ${command.name} --help" for usage.\n`);
+      process.stderr.write(
+        `extstorage-kit ${command.name}: ${error.message}\nRun "extstorage-kit ${command.name} --help" for usage.\n`,
+      );
       return EXIT.usage;
     }
     throw error;
@@ -69,7 +80,9 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`extstorage-kit: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `extstorage-kit: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     process.exitCode = 70;
   },
 );

@@ -21,7 +21,16 @@ function run(args: string[]): number | null {
 let conformant = true;
 for (const name of REFERENCE_PROVIDERS) {
   process.stdout.write(`=== The conformance suite against the ${name} provider\n`);
-  const code = run(['test', join('providers', name), '--backend', join('providers', name, 'backend.yaml'), '--ganeti', '2.16', '--ganeti', '3.1']);
+  const code = run([
+    'test',
+    join('providers', name),
+    '--backend',
+    join('providers', name, 'backend.yaml'),
+    '--ganeti',
+    '2.16',
+    '--ganeti',
+    '3.1',
+  ]);
   conformant = code === 0 && conformant;
 }
 

@@ -50,14 +50,22 @@ t.test('the owner-execute bit is what counts, on optional scripts too', async (t
   t.match(checkProvider(dir), { valid: false, problems: [{ code: 'not-executable', file: 'open' }] });
   chmodSync(join(dir, 'parameters.list'), 0o000);
   chmodSync(join(dir, 'open'), 0o755);
-  t.equal(checkProvider(dir).valid, process.getuid?.() === 0, 'parameters.list needs no execute bit; unreadable only matters to non-root');
+  t.equal(
+    checkProvider(dir).valid,
+    process.getuid?.() === 0,
+    'parameters.list needs no execute bit; unreadable only matters to non-root',
+  );
 });
 
 t.test('not a regular file, even for an optional script', async (t) => {
   const dir = makeProvider(tempDir(t));
   rmSync(join(dir, 'snapshot'));
   mkdirSync(join(dir, 'snapshot'));
-  t.match(checkProvider(dir), { valid: false, problems: [{ code: 'not-regular-file', file: 'snapshot' }], optional: { snapshot: true } });
+  t.match(checkProvider(dir), {
+    valid: false,
+    problems: [{ code: 'not-regular-file', file: 'snapshot' }],
+    optional: { snapshot: true },
+  });
   const dir2 = makeProvider(tempDir(t));
   rmSync(join(dir2, 'parameters.list'));
   mkdirSync(join(dir2, 'parameters.list'));
@@ -80,17 +88,28 @@ t.test('symlinks are followed', async (t) => {
   chmodSync(join(dir, 'main.py'), 0o755);
   unlinkSync(join(dir, 'close'));
   symlinkSync('nowhere', join(dir, 'close'));
-  t.match(checkProvider(dir), { valid: true, optional: { close: false } }, 'a dangling optional link is a missing optional script');
+  t.match(
+    checkProvider(dir),
+    { valid: true, optional: { close: false } },
+    'a dangling optional link is a missing optional script',
+  );
   unlinkSync(join(dir, 'verify'));
   symlinkSync('nowhere', join(dir, 'verify'));
-  t.match(checkProvider(dir), { valid: false, problems: [{ code: 'missing-script', file: 'verify', message: /symlink/ }] });
+  t.match(checkProvider(dir), {
+    valid: false,
+    problems: [{ code: 'missing-script', file: 'verify', message: /symlink/ }],
+  });
   symlinkSync(dir, join(parent, 'alias'));
   t.equal(checkProvider(join(parent, 'alias')).provider, 'alias', 'the name is the directory entry Ganeti finds');
 });
 
 t.test('the directory itself', async (t) => {
   const parent = tempDir(t);
-  t.match(checkProvider(join(parent, 'none')), { valid: false, provider: 'none', problems: [{ code: 'provider-missing', file: '.' }] });
+  t.match(checkProvider(join(parent, 'none')), {
+    valid: false,
+    provider: 'none',
+    problems: [{ code: 'provider-missing', file: '.' }],
+  });
   writeFileSync(join(parent, 'file'), '');
   t.match(checkProvider(join(parent, 'file')), { valid: false, problems: [{ code: 'provider-not-directory' }] });
   t.equal(checkProvider(makeProvider(parent, 'slash') + '/').provider, 'slash');
@@ -109,7 +128,10 @@ t.test('parameters.list is read as Ganeti reads it', async (t) => {
     { name: 'bad-name', description: 'x' },
     { name: 'POOL', description: 'again' },
   ]);
-  t.same(codes(dir).sort(), ['parameter-duplicate', 'parameter-name-invalid', 'parameter-no-description', 'parameters-blank-line'].sort());
+  t.same(
+    codes(dir).sort(),
+    ['parameter-duplicate', 'parameter-name-invalid', 'parameter-no-description', 'parameters-blank-line'].sort(),
+  );
   const empty = makeProvider(tempDir(t), 'e', { parameters: '' });
   t.match(checkProvider(empty), { valid: true, parameters: [], problems: [] });
 });

@@ -10,7 +10,12 @@ import { makeProvider, tempDir } from './helpers/provider-dir.js';
 t.test('parse: the README example', async (t) => {
   const r = runCli(['parse'], { input: '/dev/rbd0\nkvm:rbd:rbd/vol' });
   t.equal(r.code, 1, 'one version rejects, so exit 1');
-  const rows = Object.fromEntries(r.stdout.split('\n').slice(1, 5).map((line) => [line.split(/\s+/)[0], line]));
+  const rows = Object.fromEntries(
+    r.stdout
+      .split('\n')
+      .slice(1, 5)
+      .map((line) => [line.split(/\s+/)[0], line]),
+  );
   t.match(rows['2.12'], /rejects/);
   for (const v of ['2.13.0', '2.16', '3.1']) t.match(rows[v], /accepts\s+\/dev\/rbd0\s+rbd:rbd\/vol$/, v);
   t.match(r.stdout, /line 2\s+error\s+legacy-extra-lines\s+2\.12\s/);
@@ -64,7 +69,11 @@ t.test('check: valid, invalid, --json shape', async (t) => {
   t.equal(r.code, 1);
   const json = JSON.parse(r.stdout);
   t.same(Object.keys(json).sort(), ['optional', 'parameters', 'problems', 'provider', 'valid']);
-  t.match(json, { provider: 'bad', valid: false, problems: [{ code: 'not-executable', severity: 'error', file: 'attach' }] });
+  t.match(json, {
+    provider: 'bad',
+    valid: false,
+    problems: [{ code: 'not-executable', severity: 'error', file: 'attach' }],
+  });
   t.equal(runCli(['check']).code, 2);
   t.equal(runCli(['check', 'a', 'b']).code, 2);
 });
@@ -84,7 +93,8 @@ t.test('every command has --help with examples', async (t) => {
 });
 
 t.test("the package entry: import { interpretAttachOutput } from 'extstorage-kit'", async (t) => {
-  const script = "import { interpretAttachOutput } from 'extstorage-kit'; console.log(JSON.stringify(interpretAttachOutput('/dev/rbd0\\nkvm:rbd:rbd/vol', '3.1').select.kvm))";
+  const script =
+    "import { interpretAttachOutput } from 'extstorage-kit'; console.log(JSON.stringify(interpretAttachOutput('/dev/rbd0\\nkvm:rbd:rbd/vol', '3.1').select.kvm))";
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: REPO_ROOT, encoding: 'utf8' });
   t.equal(r.status, 0, r.stderr);
   t.equal(r.stdout.trim(), '"rbd:rbd/vol"');

@@ -14,9 +14,12 @@ for (const template of ['legacy', 'rbd', 'gluster']) {
     const created = runCli(['new', `my-${template}`, '--from', template, '--dir', dir]);
     t.equal(created.code, 0, created.stderr);
     t.match(created.stdout, new RegExp(`created my-${template} \\(from ${template}\\)`));
-    for (const file of ['provider.ts', 'lib/runtime.ts', 'README.md', 'package.json', 'tsconfig.json', '.gitignore']) t.ok(existsSync(join(dir, file)), file);
+    for (const file of ['provider.ts', 'lib/runtime.ts', 'README.md', 'package.json', 'tsconfig.json', '.gitignore'])
+      t.ok(existsSync(join(dir, file)), file);
     t.match(readFileSync(join(dir, 'provider.ts'), 'utf8'), new RegExp(`name: 'my-${template}'`));
-    t.match(JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')), { scripts: { build: 'extstorage-kit build .' } });
+    t.match(JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')), {
+      scripts: { build: 'extstorage-kit build .' },
+    });
     const check = runCli(['check', join(dir, 'dist', `my-${template}`), '--json']);
     t.match(JSON.parse(check.stdout), { provider: `my-${template}`, valid: true, problems: [] });
     const run = runCli(['run', join(dir, 'scenarios')], { cwd: dir });
@@ -37,11 +40,14 @@ t.test('new: usage errors', async (t) => {
   t.match(runCli(['new', 'x', '--from', 'rbd', '--dir', parent]), { code: 2, stderr: /exists and is not empty/ });
 });
 
-t.test('build: a project with a broken provider.ts fails with the compiler\'s position', async (t) => {
+t.test("build: a project with a broken provider.ts fails with the compiler's position", async (t) => {
   const parent = tempDir(t);
   const dir = join(parent, 'p');
   t.equal(runCli(['new', 'p', '--from', 'legacy', '--dir', dir]).code, 0);
-  writeFileSync(join(dir, 'provider.ts'), readFileSync(join(dir, 'provider.ts'), 'utf8').replace('export const provider', 'export const provider = ;'));
+  writeFileSync(
+    join(dir, 'provider.ts'),
+    readFileSync(join(dir, 'provider.ts'), 'utf8').replace('export const provider', 'export const provider = ;'),
+  );
   const r = runCli(['build', dir]);
   t.equal(r.code, 1);
   t.match(r.stderr, /provider\.ts:\d+:\d+: /);
@@ -75,5 +81,8 @@ t.test('install: an invalid provider is refused; usage errors', async (t) => {
   t.match(r.stderr, /not a valid provider/);
   t.notOk(existsSync(join(parent, 'out')));
   t.match(runCli(['install']), { code: 2 });
-  t.match(runCli(['install', join(parent, 'nope')]), { code: 2, stderr: /neither a directory nor a reference provider/ });
+  t.match(runCli(['install', join(parent, 'nope')]), {
+    code: 2,
+    stderr: /neither a directory nor a reference provider/,
+  });
 });

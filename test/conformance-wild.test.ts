@@ -17,28 +17,58 @@ function verdict(t: Parameters<typeof tempDir>[0], fixture: string, extra: strin
   const json = join(tempDir(t), 'report.json');
   const dir = `test/fixtures/wild/${fixture}`;
   const r = runCli(['test', dir, '--backend', `${dir}.backend.yaml`, '--json', json, ...extra]);
-  const conformance = (JSON.parse(readFileSync(json, 'utf8')) as { conformance: { checks: Outcome[]; mustFailures: string[] } }).conformance;
-  const ids = (status: string) => conformance.checks.filter((c) => c.status === status).map((c) => c.id).sort();
+  const conformance = (
+    JSON.parse(readFileSync(json, 'utf8')) as { conformance: { checks: Outcome[]; mustFailures: string[] } }
+  ).conformance;
+  const ids = (status: string) =>
+    conformance.checks
+      .filter((c) => c.status === status)
+      .map((c) => c.id)
+      .sort();
   const reasons = (id: string) => conformance.checks.find((c) => c.id === id)!.reasons.join('\n');
-  return { code: r.code, stdout: r.stdout, failed: ids('fail'), skipped: ids('skip'), reasons, must: conformance.mustFailures };
+  return {
+    code: r.code,
+    stdout: r.stdout,
+    failed: ids('fail'),
+    skipped: ids('skip'),
+    reasons,
+    must: conformance.mustFailures,
+  };
 }
 
 const cases: { fixture: string; failed: string[]; skipped: string[]; reasons: Record<string, RegExp> }[] = [
-  { fixture: 'zfs-zvol', failed: ['GROW-NEW-SIZE'], skipped: ['OPEN-CLOSE'], reasons: { 'GROW-NEW-SIZE': /VOL_SIZE \(1024 MiB\), not VOL_NEW_SIZE \(3072 MiB\): zfs set volsize=1024M/ } },
+  {
+    fixture: 'zfs-zvol',
+    failed: ['GROW-NEW-SIZE'],
+    skipped: ['OPEN-CLOSE'],
+    reasons: { 'GROW-NEW-SIZE': /VOL_SIZE \(1024 MiB\), not VOL_NEW_SIZE \(3072 MiB\): zfs set volsize=1024M/ },
+  },
   {
     fixture: 'lvm-shared',
     failed: ['DETACH-IDEMPOTENT', 'DETACH-UNATTACHED', 'USAGE-ARGS', 'USAGE-HELP'],
     skipped: ['OPEN-CLOSE', 'SNAPSHOT-VOLUME'],
     reasons: { 'DETACH-UNATTACHED': /detach: wrong exit status/, 'USAGE-HELP': /stdout should be empty/ },
   },
-  { fixture: 'multipath-san', failed: ['ATTACH-ACCEPTED', 'ATTACH-LINT'], skipped: ['OPEN-CLOSE', 'SNAPSHOT-VOLUME'], reasons: { 'ATTACH-ACCEPTED': /Ganeti 3\.1 rejects this attach output/, 'ATTACH-LINT': /crlf/ } },
+  {
+    fixture: 'multipath-san',
+    failed: ['ATTACH-ACCEPTED', 'ATTACH-LINT'],
+    skipped: ['OPEN-CLOSE', 'SNAPSHOT-VOLUME'],
+    reasons: { 'ATTACH-ACCEPTED': /Ganeti 3\.1 rejects this attach output/, 'ATTACH-LINT': /crlf/ },
+  },
   {
     fixture: 'ssh-appliance',
     failed: ['LIFECYCLE', 'PROCESS-LINGER', 'STDOUT-QUIET'],
     skipped: ['OPEN-CLOSE', 'SNAPSHOT-VOLUME'],
-    reasons: { 'PROCESS-LINGER': /setinfo: a background process kept stdout or stderr open; Ganeti would wait for it forever/ },
+    reasons: {
+      'PROCESS-LINGER': /setinfo: a background process kept stdout or stderr open; Ganeti would wait for it forever/,
+    },
   },
-  { fixture: 'python-dispatch', failed: ['STDOUT-QUIET'], skipped: [], reasons: { 'STDOUT-QUIET': /setinfo: stdout should be empty/ } },
+  {
+    fixture: 'python-dispatch',
+    failed: ['STDOUT-QUIET'],
+    skipped: [],
+    reasons: { 'STDOUT-QUIET': /setinfo: stdout should be empty/ },
+  },
   {
     fixture: 'loopback-file',
     failed: ['ATTACH-IDEMPOTENT', 'USAGE-ARGS', 'USAGE-HELP', 'VOLNAME-MISSING'],

@@ -17,14 +17,63 @@ const CASES = 4000;
 
 const bytesOf = (s: string) => [...Buffer.from(s, 'utf8')];
 const DEVICES: number[][] = [
-  '/dev/rbd0', '/dev/loop7', '', 'dev/rbd0', ' /dev/rbd0', '/dev/rbd0 ', '/dev/rbd0\r', '/dev/\x00x', '/dev/\x7fx',
-  '/dev/\tx', '/dev/é', '\ufeff/dev/x', '/', '/dev/disk/by-id/wwn-0x5000', '-', 'None',
-].map(bytesOf).concat([[0x2f, 0x64, 0xff], [0x2f, 0xc3], [0x2f, 0xed, 0xa0, 0x80], [0x2f, 0xe0, 0x80, 0xaf]]);
+  '/dev/rbd0',
+  '/dev/loop7',
+  '',
+  'dev/rbd0',
+  ' /dev/rbd0',
+  '/dev/rbd0 ',
+  '/dev/rbd0\r',
+  '/dev/\x00x',
+  '/dev/\x7fx',
+  '/dev/\tx',
+  '/dev/é',
+  '\ufeff/dev/x',
+  '/',
+  '/dev/disk/by-id/wwn-0x5000',
+  '-',
+  'None',
+]
+  .map(bytesOf)
+  .concat([
+    [0x2f, 0x64, 0xff],
+    [0x2f, 0xc3],
+    [0x2f, 0xed, 0xa0, 0x80],
+    [0x2f, 0xe0, 0x80, 0xaf],
+  ]);
 const URIS: number[][] = [
-  'kvm:rbd:rbd/vol', 'KVM:rbd:rbd/vol', 'Kvm:gluster://h/v/i', 'kvm:', 'kvm', 'kvm:rbd:a/b\r', 'kvm: rbd:a/b',
-  'xen-pvm:x', 'XEN-HVM:y', 'lxc:/dev/x', 'chroot:c', 'fake:f', 'rbd:rbd/vol', '', ' ', '\u212Avm:rbd:k/v',
-  '\u212AVM:x', 'kvm:é', 'İkvm:x', 'ǅ:x', 'kvm:\u{1F600}', 'xen-pvm', 'kvm:json:{"a":1}', ':kvm:x', 'kvm:kvm:x',
-].map(bytesOf).concat([[0x6b, 0x76, 0x6d, 0x3a, 0xff], [0x4b, 0x56, 0x4d, 0x3a, 0xc3, 0xa9], [0xe2, 0x84, 0xaa, 0x76, 0x6d, 0x3a, 0x41]]);
+  'kvm:rbd:rbd/vol',
+  'KVM:rbd:rbd/vol',
+  'Kvm:gluster://h/v/i',
+  'kvm:',
+  'kvm',
+  'kvm:rbd:a/b\r',
+  'kvm: rbd:a/b',
+  'xen-pvm:x',
+  'XEN-HVM:y',
+  'lxc:/dev/x',
+  'chroot:c',
+  'fake:f',
+  'rbd:rbd/vol',
+  '',
+  ' ',
+  '\u212Avm:rbd:k/v',
+  '\u212AVM:x',
+  'kvm:é',
+  'İkvm:x',
+  'ǅ:x',
+  'kvm:\u{1F600}',
+  'xen-pvm',
+  'kvm:json:{"a":1}',
+  ':kvm:x',
+  'kvm:kvm:x',
+]
+  .map(bytesOf)
+  .concat([
+    [0x6b, 0x76, 0x6d, 0x3a, 0xff],
+    [0x4b, 0x56, 0x4d, 0x3a, 0xc3, 0xa9],
+    [0xe2, 0x84, 0xaa, 0x76, 0x6d, 0x3a, 0x41],
+  ]);
 
 function generate(random: () => number): Uint8Array {
   const lines: number[][] = [pick(random, DEVICES)];
@@ -66,28 +115,34 @@ t.test('invariants hold for every generated output and version', async (t) => {
       const where = `${v} ${JSON.stringify(Buffer.from(output).toString('latin1'))}`;
       const fail = (message: string) => t.fail(`${message}: ${where}`);
       checked++;
-      if (!r.ok && (r.device !== null || Object.values(r.select).some((s) => s !== null))) fail('a rejected output has a device or URI');
-      if (behaviour === 'A' && (r.uris.length > 0 || Object.values(r.select).some((s) => s !== null))) fail('2.7-2.12 keep no URIs');
+      if (!r.ok && (r.device !== null || Object.values(r.select).some((s) => s !== null)))
+        fail('a rejected output has a device or URI');
+      if (behaviour === 'A' && (r.uris.length > 0 || Object.values(r.select).some((s) => s !== null)))
+        fail('2.7-2.12 keep no URIs');
       if (!r.ok && !r.problems.some((p) => p.severity === 'error')) fail('a rejection is not explained by an error');
       if (output.length === 0 && (r.ok || r.problems[0]?.code !== 'empty-output')) fail('empty output');
       if (behaviour !== 'A' && r.ok && r.device !== null && !r.device.startsWith('/')) fail('device is not absolute');
       for (const h of HYPERVISORS) {
         const uri = r.select[h];
-        if (uri !== null && !r.uris.some((line) => line.endsWith(uri))) fail(`select.${h} is not the tail of a URI line`);
+        if (uri !== null && !r.uris.some((line) => line.endsWith(uri)))
+          fail(`select.${h} is not the tail of a URI line`);
       }
       for (const p of r.problems) {
-        if (!Number.isInteger(p.line) || p.line < 1 || !p.code || !p.message) fail(`malformed problem ${JSON.stringify(p)}`);
+        if (!Number.isInteger(p.line) || p.line < 1 || !p.code || !p.message)
+          fail(`malformed problem ${JSON.stringify(p)}`);
       }
     }
     const get = (v: string) => byVersion.get(v)!;
     // Later releases only ever accept more: B ⊂ C, and C = D on valid UTF-8.
-    if (get('2.13.0').ok && !get('2.16').ok) t.fail(`2.16 rejects what 2.13.0 accepts: ${Buffer.from(output).toString('hex')}`);
+    if (get('2.13.0').ok && !get('2.16').ok)
+      t.fail(`2.16 rejects what 2.13.0 accepts: ${Buffer.from(output).toString('hex')}`);
     if (get('2.14.1').ok !== get('2.13.0').ok || get('2.15.0').ok !== get('2.13.0').ok) t.fail('B releases disagree');
     if (get('2.14.2').ok !== get('2.16').ok || get('2.15.1').ok !== get('2.16').ok) t.fail('C releases disagree');
     if (firstInvalidUtf8(output) < 0) {
       const c = get('2.16');
       const d = get('3.1');
-      if (c.ok !== d.ok || c.device !== d.device || JSON.stringify(c.uris) !== JSON.stringify(d.uris)) t.fail('C and D differ on valid UTF-8');
+      if (c.ok !== d.ok || c.device !== d.device || JSON.stringify(c.uris) !== JSON.stringify(d.uris))
+        t.fail('C and D differ on valid UTF-8');
     }
   });
   t.ok(checked >= CASES * VERSIONS.length, `${checked} interpretations checked`);
@@ -98,18 +153,27 @@ const noPython = python.error !== undefined || python.status !== 0;
 // CI must run it; elsewhere a missing python3 skips it, saying so.
 const skipDifferential = noPython && !process.env.CI ? 'python3 not found: the differential check needs it' : false;
 
-t.test('differential: agrees with Ganeti\'s logic run in Python', { skip: skipDifferential }, async (t) => {
+t.test("differential: agrees with Ganeti's logic run in Python", { skip: skipDifferential }, async (t) => {
   const behaviours = [...new Set(VERSIONS.map((v) => parseGanetiVersion(v).behaviour))];
-  const representative = Object.fromEntries(behaviours.map((b) => [b, VERSIONS.find((v) => parseGanetiVersion(v).behaviour === b)!]));
+  const representative = Object.fromEntries(
+    behaviours.map((b) => [b, VERSIONS.find((v) => parseGanetiVersion(v).behaviour === b)!]),
+  );
   const requests: string[] = [];
   outputs.forEach((output, id) => {
     for (const behaviour of behaviours) {
       requests.push(JSON.stringify({ id: `${id}:${behaviour}`, hex: Buffer.from(output).toString('hex'), behaviour }));
     }
   });
-  const run = spawnSync('python3', [ORACLE], { input: requests.join('\n') + '\n', encoding: 'utf8', maxBuffer: 1 << 28 });
+  const run = spawnSync('python3', [ORACLE], {
+    input: requests.join('\n') + '\n',
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+  });
   t.equal(run.status, 0, run.stderr);
-  const answers = run.stdout.trim().split('\n').map((line) => JSON.parse(line) as Omit<AttachInterpretation, 'ganeti' | 'problems'> & { id: string });
+  const answers = run.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Omit<AttachInterpretation, 'ganeti' | 'problems'> & { id: string });
   t.equal(answers.length, requests.length, 'one answer per request');
   let mismatches = 0;
   for (const answer of answers) {

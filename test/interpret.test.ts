@@ -35,17 +35,33 @@ t.test('A (2.7-2.12): the whole output is the device path', async (t) => {
 
 t.test('B (2.13.0-2.14.1, 2.15.0): split on LF, the first line must be a device', async (t) => {
   for (const v of ['2.13.0', '2.13', '2.14.0', '2.14.1', '2.15.0']) {
-    t.match(interpret('/dev/rbd0\nkvm:rbd:rbd/vol', v), { ok: true, device: '/dev/rbd0', uris: ['kvm:rbd:rbd/vol'], select: { kvm: 'rbd:rbd/vol', lxc: null } }, v);
-    t.match(interpret('/dev/rbd0\n', v), { ok: true, device: '/dev/rbd0', uris: [''] }, `${v}: a trailing newline is harmless`);
+    t.match(
+      interpret('/dev/rbd0\nkvm:rbd:rbd/vol', v),
+      { ok: true, device: '/dev/rbd0', uris: ['kvm:rbd:rbd/vol'], select: { kvm: 'rbd:rbd/vol', lxc: null } },
+      v,
+    );
+    t.match(
+      interpret('/dev/rbd0\n', v),
+      { ok: true, device: '/dev/rbd0', uris: [''] },
+      `${v}: a trailing newline is harmless`,
+    );
     const userspace = interpret('\nkvm:rbd:rbd/vol', v);
-    t.match(userspace, { ok: false, device: null, uris: ['kvm:rbd:rbd/vol'], select: NONE }, `${v}: no empty first line`);
+    t.match(
+      userspace,
+      { ok: false, device: null, uris: ['kvm:rbd:rbd/vol'], select: NONE },
+      `${v}: no empty first line`,
+    );
     t.same(codes(userspace), ['userspace-only-unsupported']);
   }
 });
 
 t.test('C (2.14.2, 2.15.1+, 2.16): an empty first line means userspace only', async (t) => {
   for (const v of ['2.14.2', '2.14', '2.15.1', '2.15', '2.16.0', '2.16']) {
-    t.match(interpret('\nkvm:rbd:rbd/vol', v), { ok: true, device: null, uris: ['kvm:rbd:rbd/vol'], select: { kvm: 'rbd:rbd/vol' } }, v);
+    t.match(
+      interpret('\nkvm:rbd:rbd/vol', v),
+      { ok: true, device: null, uris: ['kvm:rbd:rbd/vol'], select: { kvm: 'rbd:rbd/vol' } },
+      v,
+    );
   }
   t.match(interpret('', '2.16'), { ok: false, uris: [] }, 'empty output fails');
   t.same(codes(interpret('', '2.16')), ['empty-output']);
@@ -62,9 +78,18 @@ t.test('D (3.0, 3.1): as C, and the output must be valid UTF-8', async (t) => {
   t.same(codes(interpret(bad, '3.1')), ['invalid-utf8']);
   t.equal(interpret(bad, '3.1').problems[0]!.line, 2);
   const py2 = interpret(bad, '2.16');
-  t.match(py2, { ok: true, device: '/dev/rbd0', uris: ['kvm:rbd:p/\ufffd'], select: { kvm: 'rbd:p/\ufffd' } }, '2.x passes the bytes on');
+  t.match(
+    py2,
+    { ok: true, device: '/dev/rbd0', uris: ['kvm:rbd:p/\ufffd'], select: { kvm: 'rbd:p/\ufffd' } },
+    '2.x passes the bytes on',
+  );
   t.match(py2.problems, [{ code: 'invalid-utf8', severity: 'warning' }]);
-  for (const bytes of [[0xc0, 0x80], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xe2, 0x82]]) {
+  for (const bytes of [
+    [0xc0, 0x80],
+    [0xed, 0xa0, 0x80],
+    [0xf4, 0x90, 0x80, 0x80],
+    [0xe2, 0x82],
+  ]) {
     t.equal(interpret(Uint8Array.from([0x2f, ...bytes]), '3.1').ok, false, `rejects ${bytes}`);
   }
   t.equal(interpret('/dev/é', '3.1').device, '/dev/é', 'well-formed UTF-8 is fine');

@@ -41,7 +41,10 @@ interface Result {
 
 /** `extstorage-kit record ARGS` as a user's shell runs it, spying on RECORD_PATH. */
 function record(args: readonly string[], env: Readonly<Record<string, string>> = {}): Result {
-  const [command, argv] = cliCommand(['record', ...args], cliEnvironment({ [RECORD_PATH_VARIABLE]: RECORD_PATH, ...env }));
+  const [command, argv] = cliCommand(
+    ['record', ...args],
+    cliEnvironment({ [RECORD_PATH_VARIABLE]: RECORD_PATH, ...env }),
+  );
   const r = spawnSync(command, argv, { cwd: REPO_ROOT, input: '', encoding: 'utf8', timeout: 60_000 });
   if (r.error) throw r.error;
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -50,7 +53,9 @@ function record(args: readonly string[], env: Readonly<Record<string, string>> =
 function loaded(t: Test, path: string): ScenarioFile {
   const result = loadScenarioFile(path);
   if ('errors' in result) {
-    t.fail(`${path} does not load:\n${result.errors.map((e) => `${e.position.line}:${e.position.col}: ${e.message}`).join('\n')}`);
+    t.fail(
+      `${path} does not load:\n${result.errors.map((e) => `${e.position.line}:${e.position.col}: ${e.message}`).join('\n')}`,
+    );
     throw new Error('does not load');
   }
   return result.file;
@@ -70,18 +75,49 @@ t.test('YAML scalars: plain only where YAML reads the same string back; anything
   t.equal(scalar('device'), 'device');
   t.equal(scalar('/dev/rbd0'), '/dev/rbd0');
   t.equal(scalar('--format'), '--format');
-  for (const text of ['1', '2048', 'true', 'null', '-1', '0x10', '1e3', '', '-', 'a b', 'a: b', '#x', '[x]', 'a,b', '*x', '&x', '!x', '~']) {
+  for (const text of [
+    '1',
+    '2048',
+    'true',
+    'null',
+    '-1',
+    '0x10',
+    '1e3',
+    '',
+    '-',
+    'a b',
+    'a: b',
+    '#x',
+    '[x]',
+    'a,b',
+    '*x',
+    '&x',
+    '!x',
+    '~',
+  ]) {
     t.not(scalar(text), text, `${JSON.stringify(text)} is quoted`);
     t.equal(parse(`v: ${scalar(text)}`).v, text, `${JSON.stringify(text)} round-trips`);
   }
-  const tricky = ['\0\x01\x07\b\t\n\v\f\r\x1b\x7f', '\u0080\u0085\u009f\u00a0', '\u2028\u2029\ufeff\ufffe\uffff', 'é ü 日本 😀', '"\\\'', '\r\nRemoving image: 100% complete...done.\n', '  lead and trail  '];
+  const tricky = [
+    '\0\x01\x07\b\t\n\v\f\r\x1b\x7f',
+    '\u0080\u0085\u009f\u00a0',
+    '\u2028\u2029\ufeff\ufffe\uffff',
+    'é ü 日本 😀',
+    '"\\\'',
+    '\r\nRemoving image: 100% complete...done.\n',
+    '  lead and trail  ',
+  ];
   for (const [i, text] of tricky.entries()) {
     t.equal(parse(`v: ${doubleQuoted(text)}`).v, text, `tricky text ${i} round-trips double-quoted`);
     t.notMatch(doubleQuoted(text), /\n/, 'on one line');
     t.equal(parse(`v: [${scalar(text)}]`).v[0], text, 'and in a flow list');
   }
   for (const source of ['^[\\s\\S]*?$', "it's", '^a\\nb$', 'tab\there']) {
-    t.equal(parse(`v: { regex: ${regexScalar(source)} }`).v.regex, source, `regex ${JSON.stringify(source)} round-trips`);
+    t.equal(
+      parse(`v: { regex: ${regexScalar(source)} }`).v.regex,
+      source,
+      `regex ${JSON.stringify(source)} round-trips`,
+    );
   }
   t.equal(regexScalar('^a\\.b$'), "'^a\\.b$'", 'regexes are single-quoted where they can be: backslashes as written');
 });
@@ -114,12 +150,47 @@ t.test('valid UTF-8 runs: the text between bytes that are not UTF-8', async (t) 
   t.same(validUtf8Runs(Buffer.from('grown, caf\xe9\n', 'latin1')), ['grown, caf', '\n']);
   t.same(validUtf8Runs(Buffer.from([0xff, 0xfe])), []);
   t.same(validUtf8Runs(Buffer.from('é ok', 'utf8')), ['é ok']);
-  t.same(validUtf8Runs(Buffer.from([0x61, 0xe2, 0x82, 0x62])), ['a', 'b'], 'a truncated sequence is skipped byte by byte');
+  t.same(
+    validUtf8Runs(Buffer.from([0x61, 0xe2, 0x82, 0x62])),
+    ['a', 'b'],
+    'a truncated sequence is skipped byte by byte',
+  );
 });
 
 t.test('what is spied by default: every executable but the basic utilities', async (t) => {
-  for (const name of ['rbd', 'losetup', 'lvcreate', 'zfs', 'multipath', 'ssh', 'mount', 'blockdev', 'qemu-img', 'gluster']) t.ok(isSpiedByDefault(name), name);
-  for (const name of ['sh', 'bash', 'cat', 'sed', 'awk', 'grep', 'mkdir', 'rm', 'flock', 'logger', 'python3', 'python3.11', 'perl', 'node', 'xargs', 'timeout', 'env', '[']) {
+  for (const name of [
+    'rbd',
+    'losetup',
+    'lvcreate',
+    'zfs',
+    'multipath',
+    'ssh',
+    'mount',
+    'blockdev',
+    'qemu-img',
+    'gluster',
+  ])
+    t.ok(isSpiedByDefault(name), name);
+  for (const name of [
+    'sh',
+    'bash',
+    'cat',
+    'sed',
+    'awk',
+    'grep',
+    'mkdir',
+    'rm',
+    'flock',
+    'logger',
+    'python3',
+    'python3.11',
+    'perl',
+    'node',
+    'xargs',
+    'timeout',
+    'env',
+    '[',
+  ]) {
     t.notOk(isSpiedByDefault(name), name);
   }
   const selection = selectSpies(RECORD_PATH, ['cat', 'no-such-command'], ['losetup']);
@@ -171,40 +242,87 @@ for (const action of SCRIPT_ACTIONS) {
     const direct = runDirectly(t, action);
     const recording = await recordAction(request(action), RECORD_PATH);
     t.equal(recording.run.fault, undefined, 'no fault');
-    t.equal(kept(recording.run.stdout).toString('latin1'), direct.stdout.toString('latin1'), 'the same stdout, byte for byte');
-    t.equal(kept(recording.run.stderr).toString('latin1'), direct.stderr.toString('latin1'), 'the same stderr, byte for byte');
+    t.equal(
+      kept(recording.run.stdout).toString('latin1'),
+      direct.stdout.toString('latin1'),
+      'the same stdout, byte for byte',
+    );
+    t.equal(
+      kept(recording.run.stderr).toString('latin1'),
+      direct.stderr.toString('latin1'),
+      'the same stderr, byte for byte',
+    );
     t.equal(recording.run.exitCode, direct.status, `the same exit status (${direct.status})`);
     t.ok(recording.calls.length > 0, 'calls were recorded');
-    t.notOk(recording.calls.some((c) => c.command === 'ceph-helper'), 'a call made by a spied program is not recorded');
-    t.ok(recording.calls.every((c) => c.command === 'rbd' || c.command === 'losetup'), 'only the backend commands: no basic utility');
+    t.notOk(
+      recording.calls.some((c) => c.command === 'ceph-helper'),
+      'a call made by a spied program is not recorded',
+    );
+    t.ok(
+      recording.calls.every((c) => c.command === 'rbd' || c.command === 'losetup'),
+      'only the backend commands: no basic utility',
+    );
     t.ok(recording.spiedCount > 100, `every executable on the PATH is spied on (${recording.spiedCount})`);
   });
 }
 
-t.test('the spies pass stdin, stdout bytes, stderr, exit statuses and signals through, and record them exactly', async (t) => {
-  const fakeRbd = (args: string[], input = '') => spawnSync(join(SYSTEM, 'rbd'), args, { input, env: { PATH: RECORD_PATH } });
+t.test(
+  'the spies pass stdin, stdout bytes, stderr, exit statuses and signals through, and record them exactly',
+  async (t) => {
+    const fakeRbd = (args: string[], input = '') =>
+      spawnSync(join(SYSTEM, 'rbd'), args, { input, env: { PATH: RECORD_PATH } });
 
-  const verify = await recordAction(request('verify'), RECORD_PATH);
-  const exported = fakeRbd(['export', 'rbd/vol1', '-']).stdout;
-  t.ok(exported.includes(0xff), 'the fake prints bytes that are not UTF-8');
-  t.same(verify.calls.map((c) => [c.command, ...c.argv]), [['rbd', 'export', 'rbd/vol1', '-']]);
-  t.equal(verify.calls[0]!.stdout.toString('hex'), exported.toString('hex'), 'recorded stdout: the exact bytes');
+    const verify = await recordAction(request('verify'), RECORD_PATH);
+    const exported = fakeRbd(['export', 'rbd/vol1', '-']).stdout;
+    t.ok(exported.includes(0xff), 'the fake prints bytes that are not UTF-8');
+    t.same(
+      verify.calls.map((c) => [c.command, ...c.argv]),
+      [['rbd', 'export', 'rbd/vol1', '-']],
+    );
+    t.equal(verify.calls[0]!.stdout.toString('hex'), exported.toString('hex'), 'recorded stdout: the exact bytes');
 
-  const setinfo = await recordAction(request('setinfo'), RECORD_PATH);
-  t.equal(setinfo.calls[0]!.stdout.toString(), 'read 34 bytes from stdin: originstname+instance1.example.com\n', 'stdin reached the real program');
+    const setinfo = await recordAction(request('setinfo'), RECORD_PATH);
+    t.equal(
+      setinfo.calls[0]!.stdout.toString(),
+      'read 34 bytes from stdin: originstname+instance1.example.com\n',
+      'stdin reached the real program',
+    );
 
-  const detach = await recordAction(request('detach'), RECORD_PATH);
-  t.same(
-    detach.calls.map((c) => ({ command: c.command, argv: c.argv, exit: c.exit, signal: c.signal, stderr: c.stderr.toString() })),
-    [
-      { command: 'rbd', argv: ['device', 'unmap', 'rbd/vol1'], exit: 16, signal: null, stderr: 'rbd: sysfs write failed\nrbd: unmap failed: (16) Device or resource busy\n' },
-      { command: 'losetup', argv: ['-d', '/dev/loop3'], exit: 1, signal: null, stderr: 'losetup: /dev/loop3: detach failed: No such device or address\n' },
-      { command: 'losetup', argv: ['--die'], exit: 143, signal: 'SIGTERM', stderr: '' },
-    ],
-  );
-  t.match(kept(detach.run.stderr).toString(), 'unmap exit 16, losetup -d exit 1, losetup --die exit 143', 'the script saw each status, and the signal');
-  t.equal(detach.run.exitCode, 3);
-});
+    const detach = await recordAction(request('detach'), RECORD_PATH);
+    t.same(
+      detach.calls.map((c) => ({
+        command: c.command,
+        argv: c.argv,
+        exit: c.exit,
+        signal: c.signal,
+        stderr: c.stderr.toString(),
+      })),
+      [
+        {
+          command: 'rbd',
+          argv: ['device', 'unmap', 'rbd/vol1'],
+          exit: 16,
+          signal: null,
+          stderr: 'rbd: sysfs write failed\nrbd: unmap failed: (16) Device or resource busy\n',
+        },
+        {
+          command: 'losetup',
+          argv: ['-d', '/dev/loop3'],
+          exit: 1,
+          signal: null,
+          stderr: 'losetup: /dev/loop3: detach failed: No such device or address\n',
+        },
+        { command: 'losetup', argv: ['--die'], exit: 143, signal: 'SIGTERM', stderr: '' },
+      ],
+    );
+    t.match(
+      kept(detach.run.stderr).toString(),
+      'unmap exit 16, losetup -d exit 1, losetup --die exit 143',
+      'the script saw each status, and the signal',
+    );
+    t.equal(detach.run.exitCode, 3);
+  },
+);
 
 // ---------------------------------------------------------------------------------------------
 // The CLI: the file written, and its replay
@@ -213,10 +331,26 @@ t.test('record attach: the file loads, holds the calls and what attach printed, 
   const dir = tempDir(t, 'esk-record-');
   const out = join(dir, 'scenarios', 'attach.yaml');
   mkdirSync(dirname(out));
-  const r = record([PROVIDER, '--action', 'attach', '--volume', 'vol1', '--param', 'pool=rbd', '--uuid', UUID, '--output', out]);
+  const r = record([
+    PROVIDER,
+    '--action',
+    'attach',
+    '--volume',
+    'vol1',
+    '--param',
+    'pool=rbd',
+    '--uuid',
+    UUID,
+    '--output',
+    out,
+  ]);
   t.equal(r.code, 0, r.stderr);
   t.equal(r.stdout, '', 'nothing on stdout with --output');
-  t.match(r.stderr, /^recorded attach: exit 0; calls: rbd 2, losetup 1 \(\d+ commands spied\); written to .*attach\.yaml\n$/, 'a one-line summary on stderr');
+  t.match(
+    r.stderr,
+    /^recorded attach: exit 0; calls: rbd 2, losetup 1 \(\d+ commands spied\); written to .*attach\.yaml\n$/,
+    'a one-line summary on stderr',
+  );
   const text = readFileSync(out, 'utf8');
   const first = text.split('\n')[0]!;
   const schema = /^# yaml-language-server: \$schema=(.+)$/.exec(first);
@@ -228,12 +362,27 @@ t.test('record attach: the file loads, holds the calls and what attach printed, 
   const scenario = file.scenarios[0]!;
   t.same(scenario.volume, { name: 'vol1', size: 1024, uuid: UUID, params: { pool: 'rbd' } });
   t.same(Object.keys(scenario.stubs), ['rbd', 'losetup'], 'only the commands called, no basic utility, no nested call');
-  const entries = (command: string) => scenario.stubs[command]!.map((e) => ({ args: e.args.map((m) => ('equals' in m ? m.equals : m.source)), stdout: e.stdout, stderr: e.stderr, exit: e.exit, times: e.times }));
+  const entries = (command: string) =>
+    scenario.stubs[command]!.map((e) => ({
+      args: e.args.map((m) => ('equals' in m ? m.equals : m.source)),
+      stdout: e.stdout,
+      stderr: e.stderr,
+      exit: e.exit,
+      times: e.times,
+    }));
   t.same(entries('rbd'), [
     { args: ['device', 'list', '--format', 'json'], stdout: '[]\n', stderr: '', exit: 0, times: 1 },
-    { args: ['device', 'map', 'rbd/vol1'], stdout: '/dev/rbd0\n', stderr: 'rbd: mapping rbd/vol1\n', exit: 0, times: 1 },
+    {
+      args: ['device', 'map', 'rbd/vol1'],
+      stdout: '/dev/rbd0\n',
+      stderr: 'rbd: mapping rbd/vol1\n',
+      exit: 0,
+      times: 1,
+    },
   ]);
-  t.same(entries('losetup'), [{ args: ['--find', '--show', '/dev/rbd0'], stdout: '/dev/loop3\n', stderr: '', exit: 0, times: 1 }]);
+  t.same(entries('losetup'), [
+    { args: ['--find', '--show', '/dev/rbd0'], stdout: '/dev/loop3\n', stderr: '', exit: 0, times: 1 },
+  ]);
   const step = scenario.steps[0]!;
   t.equal(step.action, 'attach');
   t.equal(step.expect.exit, 0);
@@ -244,18 +393,25 @@ t.test('record attach: the file loads, holds the calls and what attach printed, 
   t.same(step.expect.acceptedBy, ['2.13.0', '2.16', '3.1']);
   t.same(step.expect.rejectedBy, ['2.12']);
   t.same(step.expect.calls, {
-    rbd: [['device', 'list', '--format', 'json'], ['device', 'map', 'rbd/vol1']],
+    rbd: [
+      ['device', 'list', '--format', 'json'],
+      ['device', 'map', 'rbd/vol1'],
+    ],
     losetup: [['--find', '--show', '/dev/rbd0']],
   });
 
   const replay = runWithJson([PROVIDER, out]);
   t.equal(replay.code, 0, replay.stdout);
   const run = replay.report.results[0]!.steps[0]!.runs[0]!;
-  t.same(run.calls.map((c) => [c.command, ...c.argv]), [
-    ['rbd', 'device', 'list', '--format', 'json'],
-    ['rbd', 'device', 'map', 'rbd/vol1'],
-    ['losetup', '--find', '--show', '/dev/rbd0'],
-  ], 'the replay makes the recorded calls, answered by stubs');
+  t.same(
+    run.calls.map((c) => [c.command, ...c.argv]),
+    [
+      ['rbd', 'device', 'list', '--format', 'json'],
+      ['rbd', 'device', 'map', 'rbd/vol1'],
+      ['losetup', '--find', '--show', '/dev/rbd0'],
+    ],
+    'the replay makes the recorded calls, answered by stubs',
+  );
   t.match(run.env.PATH, /\/stubs:/, 'stubs, not spies nor fakes, answered');
 });
 
@@ -278,19 +434,31 @@ t.test('what the file cannot hold exactly is said in comments, and the replay st
   t.equal(grow.code, 0, grow.stderr);
   t.match(grow.stderr, 'note: the script printed bytes on stderr that are not UTF-8');
   const growText = readFileSync(join(dir, 'grow.yaml'), 'utf8');
-  t.match(growText, '# stderr is not valid UTF-8 (1 of 63 bytes): YAML cannot hold it exactly, so only its valid text is checked');
+  t.match(
+    growText,
+    '# stderr is not valid UTF-8 (1 of 63 bytes): YAML cannot hold it exactly, so only its valid text is checked',
+  );
   const growStep = loaded(t, join(dir, 'grow.yaml')).scenarios[0]!.steps[0]!;
   t.same(growStep.expect.stderr?.contains, ['\rResizing image: 100% complete...done.\ngrown to 4096 MiB, caf', '\n']);
   t.equal(growStep.input.newSize, 4096);
-  t.same(loaded(t, join(dir, 'grow.yaml')).scenarios[0]!.stubs.rbd![0]!.args.map((m) => ('equals' in m ? m.equals : '')), ['resize', '--size', '4096', 'rbd/vol1']);
+  t.same(
+    loaded(t, join(dir, 'grow.yaml')).scenarios[0]!.stubs.rbd![0]!.args.map((m) => ('equals' in m ? m.equals : '')),
+    ['resize', '--size', '4096', 'rbd/vol1'],
+  );
   replayPasses(t, join(dir, 'grow.yaml'));
 
   // verify checksums what rbd export printed (not UTF-8): the stub cannot print it, so stdout is not checked.
   const verify = record([PROVIDER, '-a', 'verify', '--volume', 'vol1', '-o', join(dir, 'verify.yaml')]);
   t.equal(verify.code, 0, verify.stderr);
   const verifyText = readFileSync(join(dir, 'verify.yaml'), 'utf8');
-  t.match(verifyText, '# stdout was not valid UTF-8 (4 of 26 bytes): YAML cannot hold those bytes, so the stub prints U+FFFD in their place');
-  t.match(verifyText, /# stdout is not checked: a stub cannot print the bytes rbd printed \(not UTF-8\), so what the script prints may differ on replay\. Recorded: "\d+ 26\\n"/);
+  t.match(
+    verifyText,
+    '# stdout was not valid UTF-8 (4 of 26 bytes): YAML cannot hold those bytes, so the stub prints U+FFFD in their place',
+  );
+  t.match(
+    verifyText,
+    /# stdout is not checked: a stub cannot print the bytes rbd printed \(not UTF-8\), so what the script prints may differ on replay\. Recorded: "\d+ 26\\n"/,
+  );
   t.equal(loaded(t, join(dir, 'verify.yaml')).scenarios[0]!.steps[0]!.expect.stdout, undefined);
   replayPasses(t, join(dir, 'verify.yaml'));
 
@@ -302,15 +470,24 @@ t.test('what the file cannot hold exactly is said in comments, and the replay st
   t.match(detachText, '# stderr is not checked: a stub cannot die by a signal as losetup did');
   const detachScenario = loaded(t, join(dir, 'detach.yaml')).scenarios[0]!;
   t.equal(detachScenario.steps[0]!.expect.exit, 3, 'the script failed: the failure is what is expected');
-  t.same(detachScenario.stubs.losetup!.map((e) => e.exit), [1, 143]);
-  t.same(detachScenario.stubs.rbd!.map((e) => e.exit), [16]);
+  t.same(
+    detachScenario.stubs.losetup!.map((e) => e.exit),
+    [1, 143],
+  );
+  t.same(
+    detachScenario.stubs.rbd!.map((e) => e.exit),
+    [16],
+  );
 });
 
 t.test('consecutive identical calls become one entry with times', async (t) => {
   const out = join(tempDir(t, 'esk-record-'), 'remove.yaml');
   t.equal(record([PROVIDER, '-a', 'remove', '--volume', 'vol1', '-o', out]).code, 0);
   const rbd = loaded(t, out).scenarios[0]!.stubs.rbd!;
-  t.same(rbd.map((e) => e.times), [2, 1]);
+  t.same(
+    rbd.map((e) => e.times),
+    [2, 1],
+  );
   t.same(loaded(t, out).scenarios[0]!.steps[0]!.expect.calls?.rbd?.length, 3, 'calls lists all three');
   replayPasses(t, out);
 });
@@ -335,7 +512,10 @@ t.test('--volume, --uuid default to new random values, written so the replay use
   t.match(scenario.volume.uuid, /^[0-9a-f-]{36}$/);
   t.equal(scenario.volume.size, 2048);
   t.same(scenario.env, { DEBUG: '1' });
-  t.same(scenario.stubs.rbd!.map((e) => e.args.map((m) => ('equals' in m ? m.equals : ''))), [['create', '--size', '2048', `rbd/${scenario.volume.name}`]]);
+  t.same(
+    scenario.stubs.rbd!.map((e) => e.args.map((m) => ('equals' in m ? m.equals : ''))),
+    [['create', '--size', '2048', `rbd/${scenario.volume.name}`]],
+  );
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -343,15 +523,35 @@ t.test('--volume, --uuid default to new random values, written so the replay use
 
 t.test('--mask: a key read from a keyring is nowhere in the file, and the replay passes', async (t) => {
   const out = join(tempDir(t, 'esk-record-'), 'attach.yaml');
-  const r = record([PROVIDER, '-a', 'attach', '--volume', 'vol1', '--param', `keyring=${KEYRING}`, '--mask', 'AQB[A-Za-z0-9+/=]+', '-o', out]);
+  const r = record([
+    PROVIDER,
+    '-a',
+    'attach',
+    '--volume',
+    'vol1',
+    '--param',
+    `keyring=${KEYRING}`,
+    '--mask',
+    'AQB[A-Za-z0-9+/=]+',
+    '-o',
+    out,
+  ]);
   t.equal(r.code, 0, r.stderr);
   const text = readFileSync(out, 'utf8');
   t.notMatch(text, SECRET, 'the secret is nowhere in the file');
   t.notMatch(text, 'AQB', 'not even its start');
   t.notMatch(r.stderr, 'AQB', 'nor in the summary');
   t.match(text, 'stderr: "rbd: mapping rbd/vol1 with key ***\\n"', 'a stub prints *** where the secret was');
-  t.match(text, "- args: [--key, { regex: '^[\\s\\S]*?$' }, device, map, rbd/vol1]", 'a masked argument matches anything');
-  t.match(text, "stdout: { regex: '^/dev/rbd0\\nkvm:rbd:rbd/vol1:key=[\\s\\S]*?\\n$' }", "the script's stdout is a regex");
+  t.match(
+    text,
+    "- args: [--key, { regex: '^[\\s\\S]*?$' }, device, map, rbd/vol1]",
+    'a masked argument matches anything',
+  );
+  t.match(
+    text,
+    "stdout: { regex: '^/dev/rbd0\\nkvm:rbd:rbd/vol1:key=[\\s\\S]*?\\n$' }",
+    "the script's stdout is a regex",
+  );
   t.match(text, "kvm: { regex: '^rbd:rbd/vol1:key=[\\s\\S]*?$' }");
   t.match(text, '# calls to rbd are checked by its stubs alone: some of its arguments are masked');
   const step = loaded(t, out).scenarios[0]!.steps[0]!;
@@ -363,7 +563,21 @@ t.test('--mask: a key read from a keyring is nowhere in the file, and the replay
 
 t.test('--mask: a key given as a parameter is written and replayed as ***', async (t) => {
   const out = join(tempDir(t, 'esk-record-'), 'attach.yaml');
-  const r = record([PROVIDER, '-a', 'attach', '--volume', 'vol1', '--param', `key=${SECRET}`, '--env', `CEPH_ARGS=--key ${SECRET}`, '--mask', 'AQB[A-Za-z0-9+/=]+', '-o', out]);
+  const r = record([
+    PROVIDER,
+    '-a',
+    'attach',
+    '--volume',
+    'vol1',
+    '--param',
+    `key=${SECRET}`,
+    '--env',
+    `CEPH_ARGS=--key ${SECRET}`,
+    '--mask',
+    'AQB[A-Za-z0-9+/=]+',
+    '-o',
+    out,
+  ]);
   t.equal(r.code, 0, r.stderr);
   const text = readFileSync(out, 'utf8');
   t.notMatch(text, 'AQB', 'the secret is nowhere in the file');
@@ -379,21 +593,54 @@ t.test('--mask: a key given as a parameter is written and replayed as ***', asyn
 t.test('--spy and --no-spy', async (t) => {
   const dir = tempDir(t, 'esk-record-');
   // --spy cat: the keyring read is recorded and replayed too.
-  const spied = record([PROVIDER, '-a', 'attach', '--volume', 'vol1', '--param', `keyring=${KEYRING}`, '--spy', 'cat', '--mask', 'AQB[A-Za-z0-9+/=]+', '-o', join(dir, 'cat.yaml')]);
+  const spied = record([
+    PROVIDER,
+    '-a',
+    'attach',
+    '--volume',
+    'vol1',
+    '--param',
+    `keyring=${KEYRING}`,
+    '--spy',
+    'cat',
+    '--mask',
+    'AQB[A-Za-z0-9+/=]+',
+    '-o',
+    join(dir, 'cat.yaml'),
+  ]);
   t.equal(spied.code, 0, spied.stderr);
   t.match(spied.stderr, /calls: cat 1, rbd 2, losetup 1/);
   const scenario = loaded(t, join(dir, 'cat.yaml')).scenarios[0]!;
-  t.same(scenario.stubs.cat!.map((e) => [e.args.map((m) => ('equals' in m ? m.equals : '')), e.stdout]), [[[KEYRING], '***\n']]);
+  t.same(
+    scenario.stubs.cat!.map((e) => [e.args.map((m) => ('equals' in m ? m.equals : '')), e.stdout]),
+    [[[KEYRING], '***\n']],
+  );
   t.notMatch(readFileSync(join(dir, 'cat.yaml'), 'utf8'), 'AQB');
   replayPasses(t, join(dir, 'cat.yaml'));
 
   // --no-spy losetup: losetup runs unrecorded (it would run for real on replay too).
-  const unspied = record([PROVIDER, '-a', 'attach', '--volume', 'vol1', '--no-spy', 'losetup', '--spy', 'no-such-tool', '-o', join(dir, 'no-losetup.yaml')]);
+  const unspied = record([
+    PROVIDER,
+    '-a',
+    'attach',
+    '--volume',
+    'vol1',
+    '--no-spy',
+    'losetup',
+    '--spy',
+    'no-such-tool',
+    '-o',
+    join(dir, 'no-losetup.yaml'),
+  ]);
   t.equal(unspied.code, 0, unspied.stderr);
   t.match(unspied.stderr, 'warning: --spy no-such-tool: not found on');
   const stubs = loaded(t, join(dir, 'no-losetup.yaml')).scenarios[0]!.stubs;
   t.same(Object.keys(stubs), ['rbd']);
-  t.match(loaded(t, join(dir, 'no-losetup.yaml')).scenarios[0]!.steps[0]!.expect.stderr?.equals, 'loop /dev/loop3', 'the real losetup answered');
+  t.match(
+    loaded(t, join(dir, 'no-losetup.yaml')).scenarios[0]!.steps[0]!.expect.stderr?.equals,
+    'loop /dev/loop3',
+    'the real losetup answered',
+  );
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -416,8 +663,13 @@ t.test('usage errors exit 2 and run nothing', async (t) => {
   const marker = join(dir, 'ran');
   // A provider whose every script leaves a mark: a usage error must be found before anything runs.
   const PROVIDER = makeProvider(dir, 'marks');
-  for (const script of ['create', 'attach', 'detach', 'remove', 'grow', 'setinfo', 'verify']) writeFileSync(join(PROVIDER, script), `#!/bin/sh\ntouch '${marker}'\n`);
-  t.equal(record([PROVIDER, '-a', 'verify', '--volume', 'v', '-o', join(dir, 'ok.yaml')]).code, 0, 'valid arguments run the script');
+  for (const script of ['create', 'attach', 'detach', 'remove', 'grow', 'setinfo', 'verify'])
+    writeFileSync(join(PROVIDER, script), `#!/bin/sh\ntouch '${marker}'\n`);
+  t.equal(
+    record([PROVIDER, '-a', 'verify', '--volume', 'v', '-o', join(dir, 'ok.yaml')]).code,
+    0,
+    'valid arguments run the script',
+  );
   t.ok(existsSync(marker), 'which leaves its mark');
   rmSync(marker);
   const cases: [string[], RegExp][] = [
@@ -485,10 +737,13 @@ t.test('a provider that cannot be run exits 1 and writes nothing', async (t) => 
   t.notOk(existsSync(out), 'no file was written');
 });
 
-t.test('paths in the run\'s temporary directory (HOME, TMPDIR) are matched as anything on replay', async (t) => {
+t.test("paths in the run's temporary directory (HOME, TMPDIR) are matched as anything on replay", async (t) => {
   const dir = tempDir(t, 'esk-record-');
   const provider = makeProvider(dir, 'tmpdir-user');
-  writeFileSync(join(provider, 'attach'), '#!/bin/sh\nset -e\nrbd device map "$TMPDIR/vol.img"\necho "home is $HOME" >&2\n');
+  writeFileSync(
+    join(provider, 'attach'),
+    '#!/bin/sh\nset -e\nrbd device map "$TMPDIR/vol.img"\necho "home is $HOME" >&2\n',
+  );
   const out = join(dir, 'attach.yaml');
   const r = record([provider, '-a', 'attach', '--volume', 'v', '-o', out]);
   t.equal(r.code, 0, r.stderr);

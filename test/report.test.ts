@@ -30,7 +30,22 @@ import { captured, FakeStream, runSummary, scenarioResult, scriptRun, stepResult
 
 const STDERR_15 = Array.from({ length: 15 }, (_, i) => `err line ${i + 1}`).join('\n') + '\n';
 // Not UTF-8 (0xff 0xfe), a NUL, an ESC sequence, a vertical tab, a CR: every reporter must cope.
-const BAD_STDERR = new Uint8Array([...new TextEncoder().encode('rbd: map failed\n'), 0x66, 0x6f, 0xff, 0xfe, 0x00, 0x1b, 0x5b, 0x33, 0x31, 0x6d, 0x0b, 0x0d, 0x0a]);
+const BAD_STDERR = new Uint8Array([
+  ...new TextEncoder().encode('rbd: map failed\n'),
+  0x66,
+  0x6f,
+  0xff,
+  0xfe,
+  0x00,
+  0x1b,
+  0x5b,
+  0x33,
+  0x31,
+  0x6d,
+  0x0b,
+  0x0d,
+  0x0a,
+]);
 const TRICKY_NAME = 'detach: leaves #1 behind, \\ok';
 
 function fixtures(): { summary: RunSummary; finishOrder: ScenarioResult[] } {
@@ -50,7 +65,11 @@ function fixtures(): { summary: RunSummary; finishOrder: ScenarioResult[] } {
         ],
         failures: [
           { message: 'attach printed another device', expected: '"/dev/rbd0"', actual: '"/dev/rbd1"' },
-          { message: 'run 3 printed other stdout than run 1: attach is not idempotent', expected: '/dev/rbd0\n', actual: '/dev/rbd1\n' },
+          {
+            message: 'run 3 printed other stdout than run 1: attach is not idempotent',
+            expected: '/dev/rbd0\n',
+            actual: '/dev/rbd1\n',
+          },
           { message: 'stdout should equal', expected: 'x\n', actual: 'x' },
         ],
         compatibility: [
@@ -62,7 +81,11 @@ function fixtures(): { summary: RunSummary; finishOrder: ScenarioResult[] } {
       }),
     ],
   });
-  const skipped = scenarioResult('a.yaml', 2, 'needs a cluster', { status: 'skip', skipReason: 'needs rbd', durationMs: 0 });
+  const skipped = scenarioResult('a.yaml', 2, 'needs a cluster', {
+    status: 'skip',
+    skipReason: 'needs rbd',
+    durationMs: 0,
+  });
   const timeout = scenarioResult('b.yaml', 0, 'create times out', {
     status: 'fail',
     durationMs: 10_020,
@@ -71,7 +94,15 @@ function fixtures(): { summary: RunSummary; finishOrder: ScenarioResult[] } {
         action: 'create',
         label: 'create the volume',
         status: 'fail',
-        runs: [scriptRun({ exitCode: null, signal: 'SIGKILL', durationMs: 10_010, fault: { kind: 'timeout', seconds: 10 }, stderr: captured(BAD_STDERR) })],
+        runs: [
+          scriptRun({
+            exitCode: null,
+            signal: 'SIGKILL',
+            durationMs: 10_010,
+            fault: { kind: 'timeout', seconds: 10 },
+            stderr: captured(BAD_STDERR),
+          }),
+        ],
         failures: [{ message: 'wrong exit status', expected: 'exit 0', actual: 'killed after 10s' }],
       }),
     ],
@@ -99,7 +130,10 @@ function fixtures(): { summary: RunSummary; finishOrder: ScenarioResult[] } {
           scriptRun({
             exitCode: 3,
             stdout: captured('y'.repeat(100), { tail: 'y'.repeat(100), dropped: 5_000_000 }),
-            stderr: captured('head line 1\nhead line 2\nhead line', { tail: ' cut\ntail 1\ntail 2\n', dropped: 1_000_000 }),
+            stderr: captured('head line 1\nhead line 2\nhead line', {
+              tail: ' cut\ntail 1\ntail 2\n',
+              dropped: 1_000_000,
+            }),
           }),
         ],
         failures: [
@@ -132,32 +166,60 @@ function streams(tty = false, columns?: number) {
 t.test('human, not a terminal: a plain line per scenario, then the failures in stable order', async (t) => {
   const { summary, finishOrder } = fixtures();
   const { stdout, stderr } = streams();
-  await drive(createReporters({ reporter: 'human', stdout: stdout.stream, stderr: stderr.stream, env: {}, cwd: '/' }), summary, finishOrder);
+  await drive(
+    createReporters({ reporter: 'human', stdout: stdout.stream, stderr: stderr.stream, env: {}, cwd: '/' }),
+    summary,
+    finishOrder,
+  );
 
   t.notMatch(stdout.text + stderr.text, /[\x1b\r]/, 'no control codes at all');
   const progress = stderr.text.split('\n');
   t.match(progress[0], /^running 6 scenarios of providers\/demo \(3 jobs\)$/);
-  t.same(progress.slice(1, 7), [
-    'FAIL c.yaml: huge output (12ms)',
-    'FAIL b.yaml: create times out (10.0s)',
-    'ok   a.yaml: attach maps the image (12ms)',
-    'skip a.yaml: needs a cluster (skipped: needs rbd)',
-    `FAIL b.yaml: ${TRICKY_NAME} (12ms)`,
-    'FAIL a.yaml: attach is idempotent (1.5s)',
-  ], 'in completion order, as they finish');
+  t.same(
+    progress.slice(1, 7),
+    [
+      'FAIL c.yaml: huge output (12ms)',
+      'FAIL b.yaml: create times out (10.0s)',
+      'ok   a.yaml: attach maps the image (12ms)',
+      'skip a.yaml: needs a cluster (skipped: needs rbd)',
+      `FAIL b.yaml: ${TRICKY_NAME} (12ms)`,
+      'FAIL a.yaml: attach is idempotent (1.5s)',
+    ],
+    'in completion order, as they finish',
+  );
 
   const out = stdout.text;
   const heads = [...out.matchAll(/^FAIL (.*)$/gm)].map((m) => m[1]);
-  t.same(heads, ['a.yaml: attach is idempotent (1.5s)', 'b.yaml: create times out (10.0s)', `b.yaml: ${TRICKY_NAME} (12ms)`, 'c.yaml: huge output (12ms)'], 'stable order');
+  t.same(
+    heads,
+    [
+      'a.yaml: attach is idempotent (1.5s)',
+      'b.yaml: create times out (10.0s)',
+      `b.yaml: ${TRICKY_NAME} (12ms)`,
+      'c.yaml: huge output (12ms)',
+    ],
+    'stable order',
+  );
   t.notMatch(out, /attach maps the image|needs a cluster/, 'passing and skipped scenarios get no block');
 
   const block = (name: string) => out.slice(out.indexOf(name), out.indexOf('\n\n', out.indexOf(name)));
   const idem = block('attach is idempotent');
   t.match(idem, /\n  a\.yaml:14:7: attach, run 3\n/, 'file:line:col, the action, the run');
-  t.match(idem, /\n    ✗ attach printed another device\n        expected: "\/dev\/rbd0"\n        actual:   "\/dev\/rbd1"\n/);
-  t.match(idem, /\n        expected:\n          \/dev\/rbd0\n        actual:\n          \/dev\/rbd1\n/, 'multi-line values as indented blocks');
+  t.match(
+    idem,
+    /\n    ✗ attach printed another device\n        expected: "\/dev\/rbd0"\n        actual:   "\/dev\/rbd1"\n/,
+  );
+  t.match(
+    idem,
+    /\n        expected:\n          \/dev\/rbd0\n        actual:\n          \/dev\/rbd1\n/,
+    'multi-line values as indented blocks',
+  );
   t.match(idem, /expected: "x\\n"\n        actual:   "x"\n/, 'values that only differ in a final newline are quoted');
-  t.match(idem, /\n    Ganeti: 2\.12 ✗  2\.13\.0 ✓  2\.16 ✓  3\.1 ✓\n/, 'the compatibility row, readable without color');
+  t.match(
+    idem,
+    /\n    Ganeti: 2\.12 ✗  2\.13\.0 ✓  2\.16 ✓  3\.1 ✓\n/,
+    'the compatibility row, readable without color',
+  );
   t.match(idem, /stderr \(last 10 lines of \d+ bytes\):\n      \| err line 6\n/);
   t.match(idem, /\| err line 15$/);
   t.notMatch(idem, /err line 5\n/, 'only the last 10 lines');
@@ -166,20 +228,36 @@ t.test('human, not a terminal: a plain line per scenario, then the failures in s
   t.match(timeout, /b\.yaml:5:7: "create the volume" \(create\)\n/, 'a label and its action');
   t.match(timeout, /fault: timeout: killed after 10s/);
   t.match(timeout, /killed by SIGKILL after 10\.0s/);
-  t.match(timeout, /\| fo\ufffd\ufffd\\x00\\x1b\[31m\\x0b\\r$/, 'invalid UTF-8 as U+FFFD, control characters as escapes');
+  t.match(
+    timeout,
+    /\| fo\ufffd\ufffd\\x00\\x1b\[31m\\x0b\\r$/,
+    'invalid UTF-8 as U+FFFD, control characters as escapes',
+  );
   t.notMatch(timeout, /Ganeti:/, 'no compatibility row for a step without one');
 
   const lingering = block(TRICKY_NAME);
   t.match(lingering, /fault: lingering process: .*holding its stdout open \(Ganeti would wait for it forever\)/);
-  t.match(lingering, /\n  b\.yaml:23:5: scenario\n    ✗ unused stub entry/, 'failures outside any step, at the scenario');
+  t.match(
+    lingering,
+    /\n  b\.yaml:23:5: scenario\n    ✗ unused stub entry/,
+    'failures outside any step, at the scenario',
+  );
   t.match(lingering, /sandbox kept: \/tmp\/esk-sandbox-1/);
 
   const huge = block('huge output');
   t.match(huge, /exit 3 after 5ms/);
-  t.match(huge, /\| head line 1\n      \| head line 2\n      \| head line\n      \.\.\. 1000000 bytes not kept \.\.\.\n      \| {2}cut\n      \| tail 1\n      \| tail 2/, 'head, the gap, tail');
+  t.match(
+    huge,
+    /\| head line 1\n      \| head line 2\n      \| head line\n      \.\.\. 1000000 bytes not kept \.\.\.\n      \| {2}cut\n      \| tail 1\n      \| tail 2/,
+    'head, the gap, tail',
+  );
   t.match(huge, /expected:\n          rbd status a\n          rbd info a\n        actual:   rbd status a\n/);
 
-  t.match(out, /\n1 passed, 4 failed, 1 skipped, 2 not run \(--bail\) in 12\.3s\n$/, 'the summary line ends the report');
+  t.match(
+    out,
+    /\n1 passed, 4 failed, 1 skipped, 2 not run \(--bail\) in 12\.3s\n$/,
+    'the summary line ends the report',
+  );
 });
 
 t.test('human: no failures, just the counts; no "not run" without --bail', async (t) => {
@@ -190,7 +268,13 @@ t.test('human: no failures, just the counts; no "not run" without --bail', async
 t.test('human on a terminal: one status line rewritten in place, failures as they happen, color', async (t) => {
   const { summary, finishOrder } = fixtures();
   const { stdout, stderr } = streams(true, 40);
-  const reporter = createReporters({ reporter: 'human', stdout: stdout.stream, stderr: stderr.stream, env: {}, cwd: '/' });
+  const reporter = createReporters({
+    reporter: 'human',
+    stdout: stdout.stream,
+    stderr: stderr.stream,
+    env: {},
+    cwd: '/',
+  });
   reporter.start({ provider: summary.provider, total: 6, jobs: 3 });
   t.equal(stderr.writes.at(-1), '\r\x1b[2K[0/6]');
   const [huge, timeout, pass] = finishOrder as [ScenarioResult, ScenarioResult, ScenarioResult];
@@ -201,11 +285,19 @@ t.test('human on a terminal: one status line rewritten in place, failures as the
   t.ok(status.endsWith('…'));
 
   reporter.scenarioFinished(pass);
-  t.equal(stderr.writes.at(-1), '\r\x1b[2K[1/6] running: huge output, create tim…', 'a pass only updates the status (39 columns)');
+  t.equal(
+    stderr.writes.at(-1),
+    '\r\x1b[2K[1/6] running: huge output, create tim…',
+    'a pass only updates the status (39 columns)',
+  );
   const before = stderr.writes.length;
   reporter.scenarioFinished(timeout);
   const written = stderr.writes.slice(before).join('');
-  t.match(written, /^\r\x1b\[2K\x1b\[31mFAIL\x1b\[0m b\.yaml: create times out \(10\.0s\)\n\r\x1b\[2K\[2\/6\] running: huge output$/, 'the failure on its own line, then the status again');
+  t.match(
+    written,
+    /^\r\x1b\[2K\x1b\[31mFAIL\x1b\[0m b\.yaml: create times out \(10\.0s\)\n\r\x1b\[2K\[2\/6\] running: huge output$/,
+    'the failure on its own line, then the status again',
+  );
   reporter.scenarioFinished(huge);
   t.equal(stderr.writes.at(-1), '\r\x1b[2K[3/6]');
   await reporter.finish(summary);
@@ -214,7 +306,17 @@ t.test('human on a terminal: one status line rewritten in place, failures as the
   t.match(stdout.text, /Ganeti: 2\.12 \x1b\[31m✗\x1b\[0m {2}2\.13\.0 \x1b\[32m✓\x1b\[0m/);
 
   const plain = streams(true, 80);
-  await drive(createReporters({ reporter: 'human', stdout: plain.stdout.stream, stderr: plain.stderr.stream, env: { NO_COLOR: '' }, cwd: '/' }), summary, finishOrder);
+  await drive(
+    createReporters({
+      reporter: 'human',
+      stdout: plain.stdout.stream,
+      stderr: plain.stderr.stream,
+      env: { NO_COLOR: '' },
+      cwd: '/',
+    }),
+    summary,
+    finishOrder,
+  );
   t.notMatch(plain.stdout.text, /\x1b/, 'NO_COLOR: no color');
   t.match(plain.stderr.text, /\r\x1b\[2K/, 'but still live progress');
 });
@@ -234,7 +336,11 @@ function parseTap(text: string): Promise<{ final: FinalResults; asserts: Result[
 t.test('TAP 14: parsed by tap-parser, one point per scenario in stable order, YAML diagnostics', async (t) => {
   const { summary, finishOrder } = fixtures();
   const { stdout, stderr } = streams();
-  await drive(createReporters({ reporter: 'tap', stdout: stdout.stream, stderr: stderr.stream, env: {}, cwd: '/' }), summary, finishOrder);
+  await drive(
+    createReporters({ reporter: 'tap', stdout: stdout.stream, stderr: stderr.stream, env: {}, cwd: '/' }),
+    summary,
+    finishOrder,
+  );
   t.equal(stderr.text, '', 'nothing on stderr');
   const tap = stdout.text;
   t.match(tap, /^TAP version 14\n1\.\.6\n/);
@@ -243,20 +349,27 @@ t.test('TAP 14: parsed by tap-parser, one point per scenario in stable order, YA
   t.match(tap, /\nBail out! 2 scenarios not run \(--bail\)\n$/);
 
   const { final, asserts } = await parseTap(tap);
-  t.same(asserts.map((a) => [a.id, a.ok, a.name]), [
-    [1, true, 'a.yaml: attach maps the image'],
-    [2, false, 'a.yaml: attach is idempotent'],
-    [3, true, 'a.yaml: needs a cluster'],
-    [4, false, 'b.yaml: create times out'],
-    [5, false, `b.yaml: ${TRICKY_NAME}`],
-    [6, false, 'c.yaml: huge output'],
-  ]);
+  t.same(
+    asserts.map((a) => [a.id, a.ok, a.name]),
+    [
+      [1, true, 'a.yaml: attach maps the image'],
+      [2, false, 'a.yaml: attach is idempotent'],
+      [3, true, 'a.yaml: needs a cluster'],
+      [4, false, 'b.yaml: create times out'],
+      [5, false, `b.yaml: ${TRICKY_NAME}`],
+      [6, false, 'c.yaml: huge output'],
+    ],
+  );
   t.equal(final.count, 6);
   t.equal(final.fail, 4);
   t.equal(final.skip, 1);
   t.equal(asserts[2]!.skip, 'needs rbd');
   t.ok(final.bailout, 'the bail is a bail out');
-  t.same(final.failures.filter((f) => 'tapError' in f && f.tapError), [], 'no TAP errors');
+  t.same(
+    final.failures.filter((f) => 'tapError' in f && f.tapError),
+    [],
+    'no TAP errors',
+  );
 
   const idem = asserts[1]!.diag;
   t.match(idem, {
@@ -271,14 +384,27 @@ t.test('TAP 14: parsed by tap-parser, one point per scenario in stable order, YA
     compatibility: { '2.12': false, '2.13.0': true, '2.16': true, '3.1': true },
   });
   t.equal(idem.failures.length, 3);
-  t.same(idem.failures[1], { at: 'a.yaml:14:7', step: 'attach', message: 'run 3 printed other stdout than run 1: attach is not idempotent', expected: '/dev/rbd0\n', actual: '/dev/rbd1\n' });
+  t.same(idem.failures[1], {
+    at: 'a.yaml:14:7',
+    step: 'attach',
+    message: 'run 3 printed other stdout than run 1: attach is not idempotent',
+    expected: '/dev/rbd0\n',
+    actual: '/dev/rbd1\n',
+  });
   t.equal(idem.stderr, STDERR_15.split('\n').slice(5, 15).join('\n'), 'the last 10 lines of stderr');
 
   const timeout = asserts[3]!.diag;
   t.match(timeout.fault, /^timeout: killed after 10s/);
-  t.equal(timeout.stderr, 'rbd: map failed\nfo\ufffd\ufffd\x00\x1b[31m\x0b\r', 'control characters survive the YAML round trip');
+  t.equal(
+    timeout.stderr,
+    'rbd: map failed\nfo\ufffd\ufffd\x00\x1b[31m\x0b\r',
+    'control characters survive the YAML round trip',
+  );
   t.equal(asserts[4]!.diag.failures[1].at, 'b.yaml:23:5', 'a scenario-level failure at the scenario');
-  t.equal(asserts[5]!.diag.stderr, 'head line 1\nhead line 2\nhead line\n... 1000000 bytes not kept ...\n cut\ntail 1\ntail 2');
+  t.equal(
+    asserts[5]!.diag.stderr,
+    'head line 1\nhead line 2\nhead line\n... 1000000 bytes not kept ...\n cut\ntail 1\ntail 2',
+  );
 });
 
 t.test('TAP: strings YAML 1.2 and YAMLish read alike; descriptions escaped', async (t) => {
@@ -299,41 +425,49 @@ function proveVersion(): [number, number] | null {
 
 const PROVE = proveVersion();
 
-t.test('TAP: a real prove reads it', { skip: PROVE === null ? 'prove not found (Debian: perl): not checked with prove' : false }, async (t) => {
-  const version = PROVE!;
-  // Test::Harness < 3.48 knows TAP up to 13; the rest of the document is TAP 13 as well.
-  const old = version[0] < 3 || (version[0] === 3 && version[1] < 48);
-  if (old) t.comment(`prove ${version.join('.')} predates TAP 14 (Test::Harness 3.48): given the tap13 document`);
-  const dir = tempDir(t);
-  const prove = (name: string, tap: string) => {
-    const file = join(dir, name);
-    writeFileSync(file, tap);
-    const r = spawnSync('prove', ['-v', '-e', 'cat', file], { encoding: 'utf8', cwd: dir, timeout: 60_000 });
-    return { code: r.status, out: r.stdout + r.stderr };
-  };
+t.test(
+  'TAP: a real prove reads it',
+  { skip: PROVE === null ? 'prove not found (Debian: perl): not checked with prove' : false },
+  async (t) => {
+    const version = PROVE!;
+    // Test::Harness < 3.48 knows TAP up to 13; the rest of the document is TAP 13 as well.
+    const old = version[0] < 3 || (version[0] === 3 && version[1] < 48);
+    if (old) t.comment(`prove ${version.join('.')} predates TAP 14 (Test::Harness 3.48): given the tap13 document`);
+    const dir = tempDir(t);
+    const prove = (name: string, tap: string) => {
+      const file = join(dir, name);
+      writeFileSync(file, tap);
+      const r = spawnSync('prove', ['-v', '-e', 'cat', file], { encoding: 'utf8', cwd: dir, timeout: 60_000 });
+      return { code: r.status, out: r.stdout + r.stderr };
+    };
 
-  const passing = runSummary([
-    scenarioResult('a.yaml', 0, 'one # with hash'),
-    scenarioResult('a.yaml', 1, 'two', { status: 'skip', skipReason: 'not today' }),
-  ]);
-  const tapVersion = old ? 13 : 14;
-  const ok = prove('pass.tap', tapDocument(passing, tapVersion));
-  t.equal(ok.code, 0, 'all pass');
-  t.match(ok.out, /Result: PASS/);
-  t.match(ok.out, /ok 2 - a\.yaml: two # SKIP not today/);
+    const passing = runSummary([
+      scenarioResult('a.yaml', 0, 'one # with hash'),
+      scenarioResult('a.yaml', 1, 'two', { status: 'skip', skipReason: 'not today' }),
+    ]);
+    const tapVersion = old ? 13 : 14;
+    const ok = prove('pass.tap', tapDocument(passing, tapVersion));
+    t.equal(ok.code, 0, 'all pass');
+    t.match(ok.out, /Result: PASS/);
+    t.match(ok.out, /ok 2 - a\.yaml: two # SKIP not today/);
 
-  const { summary } = fixtures();
-  const noBail = prove('fail.tap', tapDocument({ ...summary, notRun: 0 }, tapVersion));
-  t.equal(noBail.code, 1, 'failures fail');
-  t.notMatch(noBail.out, /Parse errors/, 'no parse errors (YAML blocks included)');
-  t.match(noBail.out, /Failed tests?:\s+2, 4-6/);
-  t.match(noBail.out, /Tests: 6 Failed: 4/);
+    const { summary } = fixtures();
+    const noBail = prove('fail.tap', tapDocument({ ...summary, notRun: 0 }, tapVersion));
+    t.equal(noBail.code, 1, 'failures fail');
+    t.notMatch(noBail.out, /Parse errors/, 'no parse errors (YAML blocks included)');
+    t.match(noBail.out, /Failed tests?:\s+2, 4-6/);
+    t.match(noBail.out, /Tests: 6 Failed: 4/);
 
-  const bail = prove('bail.tap', tapDocument(summary, tapVersion));
-  t.equal(tapDocument(passing, 13).replace(/^TAP version 13\n/, ''), tapDocument(passing).replace(/^TAP version 14\n/, ''), 'tap13 differs only in the version line');
-  t.not(bail.code, 0);
-  t.match(bail.out, /Bailout called/);
-});
+    const bail = prove('bail.tap', tapDocument(summary, tapVersion));
+    t.equal(
+      tapDocument(passing, 13).replace(/^TAP version 13\n/, ''),
+      tapDocument(passing).replace(/^TAP version 14\n/, ''),
+      'tap13 differs only in the version line',
+    );
+    t.not(bail.code, 0);
+    t.match(bail.out, /Bailout called/);
+  },
+);
 
 // ---------------------------------------------------------------------------------------------
 // JUnit
@@ -366,48 +500,101 @@ t.test('JUnit: written where asked, only characters XML 1.0 allows', async (t) =
   const { summary, finishOrder } = fixtures();
   const dir = tempDir(t);
   const { stdout, stderr } = streams();
-  await drive(createReporters({ reporter: 'human', junit: 'reports/junit.xml', stdout: stdout.stream, stderr: stderr.stream, env: {}, cwd: dir }), summary, finishOrder);
+  await drive(
+    createReporters({
+      reporter: 'human',
+      junit: 'reports/junit.xml',
+      stdout: stdout.stream,
+      stderr: stderr.stream,
+      env: {},
+      cwd: dir,
+    }),
+    summary,
+    finishOrder,
+  );
   const file = join(dir, 'reports', 'junit.xml');
   const xml = readFileSync(file, 'utf8');
   t.match(xml, /^<\?xml version="1\.0" encoding="UTF-8"\?>\n<testsuites /);
   t.notMatch(xml, /[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]/, 'no character XML 1.0 forbids');
-
 });
 
 // CI must parse it (CI installs python3); elsewhere a missing python3 skips this, saying so.
 const skipPython = !python() && !process.env.CI ? 'python3 not found: the XML was not parsed' : false;
 
-t.test('JUnit: a real XML parser reads it: suites per file, failures, skips, stderr', { skip: skipPython }, async (t) => {
-  const { summary, finishOrder } = fixtures();
-  const dir = tempDir(t);
-  const { stdout, stderr } = streams();
-  await drive(createReporters({ reporter: 'human', junit: 'junit.xml', stdout: stdout.stream, stderr: stderr.stream, env: {}, cwd: dir }), summary, finishOrder);
-  const file = join(dir, 'junit.xml');
-  const r = spawnSync('python3', ['-c', PY_JUNIT, file], { encoding: 'utf8' });
-  t.equal(r.status, 0, r.stderr);
-  const doc = JSON.parse(r.stdout);
-  t.equal(doc.root, 'testsuites');
-  t.match(doc.attrs, { name: 'extstorage-kit run: providers/demo', tests: '6', failures: '4', skipped: '1', errors: '0', time: '12.345' });
-  t.same(doc.suites.map((s: { attrs: Record<string, string> }) => [s.attrs.name, s.attrs.tests, s.attrs.failures, s.attrs.skipped]), [
-    ['a.yaml', '3', '1', '1'],
-    ['b.yaml', '2', '2', '0'],
-    ['c.yaml', '1', '1', '0'],
-  ]);
-  const [a, b, c] = doc.suites;
-  t.same(a.cases[0], { classname: 'a.yaml', name: 'attach maps the image', time: '0.012', file: 'a.yaml', line: '3' });
-  t.equal(a.cases[1].failure.attrs.message, 'attach printed another device (and 2 more)');
-  t.equal(a.cases[1].failure.attrs.type, 'assertion');
-  t.match(a.cases[1].failure.text, /a\.yaml:14:7: attach, run 3\n  ✗ attach printed another device\n      expected: "\/dev\/rbd0"/);
-  t.match(a.cases[1].failure.text, /Ganeti: 2\.12 ✗ {2}2\.13\.0 ✓/);
-  t.equal(a.cases[1]['system-err'].text, STDERR_15.split('\n').slice(5, 15).join('\n'));
-  t.notMatch(a.cases[1].failure.text, /err line/, 'stderr only in <system-err>');
-  t.same(a.cases[2].skipped, { attrs: { message: 'needs rbd' }, text: '' });
-  t.equal(b.cases[0].failure.attrs.type, 'timeout');
-  t.equal(b.cases[0]['system-err'].text, 'rbd: map failed\nfo\ufffd\ufffd\\x00\\x1b[31m\\x0b\r', 'forbidden characters as escapes, CR kept');
-  t.equal(b.cases[1].name, TRICKY_NAME);
-  t.equal(b.cases[1].failure.attrs.type, 'lingering');
-  t.match(c.cases[0]['system-err'].text, /head line\n\.\.\. 1000000 bytes not kept \.\.\.\n cut\n/);
-});
+t.test(
+  'JUnit: a real XML parser reads it: suites per file, failures, skips, stderr',
+  { skip: skipPython },
+  async (t) => {
+    const { summary, finishOrder } = fixtures();
+    const dir = tempDir(t);
+    const { stdout, stderr } = streams();
+    await drive(
+      createReporters({
+        reporter: 'human',
+        junit: 'junit.xml',
+        stdout: stdout.stream,
+        stderr: stderr.stream,
+        env: {},
+        cwd: dir,
+      }),
+      summary,
+      finishOrder,
+    );
+    const file = join(dir, 'junit.xml');
+    const r = spawnSync('python3', ['-c', PY_JUNIT, file], { encoding: 'utf8' });
+    t.equal(r.status, 0, r.stderr);
+    const doc = JSON.parse(r.stdout);
+    t.equal(doc.root, 'testsuites');
+    t.match(doc.attrs, {
+      name: 'extstorage-kit run: providers/demo',
+      tests: '6',
+      failures: '4',
+      skipped: '1',
+      errors: '0',
+      time: '12.345',
+    });
+    t.same(
+      doc.suites.map((s: { attrs: Record<string, string> }) => [
+        s.attrs.name,
+        s.attrs.tests,
+        s.attrs.failures,
+        s.attrs.skipped,
+      ]),
+      [
+        ['a.yaml', '3', '1', '1'],
+        ['b.yaml', '2', '2', '0'],
+        ['c.yaml', '1', '1', '0'],
+      ],
+    );
+    const [a, b, c] = doc.suites;
+    t.same(a.cases[0], {
+      classname: 'a.yaml',
+      name: 'attach maps the image',
+      time: '0.012',
+      file: 'a.yaml',
+      line: '3',
+    });
+    t.equal(a.cases[1].failure.attrs.message, 'attach printed another device (and 2 more)');
+    t.equal(a.cases[1].failure.attrs.type, 'assertion');
+    t.match(
+      a.cases[1].failure.text,
+      /a\.yaml:14:7: attach, run 3\n  ✗ attach printed another device\n      expected: "\/dev\/rbd0"/,
+    );
+    t.match(a.cases[1].failure.text, /Ganeti: 2\.12 ✗ {2}2\.13\.0 ✓/);
+    t.equal(a.cases[1]['system-err'].text, STDERR_15.split('\n').slice(5, 15).join('\n'));
+    t.notMatch(a.cases[1].failure.text, /err line/, 'stderr only in <system-err>');
+    t.same(a.cases[2].skipped, { attrs: { message: 'needs rbd' }, text: '' });
+    t.equal(b.cases[0].failure.attrs.type, 'timeout');
+    t.equal(
+      b.cases[0]['system-err'].text,
+      'rbd: map failed\nfo\ufffd\ufffd\\x00\\x1b[31m\\x0b\r',
+      'forbidden characters as escapes, CR kept',
+    );
+    t.equal(b.cases[1].name, TRICKY_NAME);
+    t.equal(b.cases[1].failure.attrs.type, 'lingering');
+    t.match(c.cases[0]['system-err'].text, /head line\n\.\.\. 1000000 bytes not kept \.\.\.\n cut\n/);
+  },
+);
 
 t.test('JUnit: escaping text and attributes', async (t) => {
   t.equal(xmlEscape('a<b>&"\'\n\t\r\x00\x1b\uffff'), 'a&lt;b&gt;&amp;"\'\n\t&#13;\\x00\\x1b\\uffff');
@@ -421,11 +608,26 @@ t.test('JSON: the whole summary, bytes as lossy text plus exact base64', async (
   const { summary, finishOrder } = fixtures();
   const dir = tempDir(t);
   const { stdout, stderr } = streams();
-  await drive(createReporters({ reporter: 'tap', json: 'out/run.json', stdout: stdout.stream, stderr: stderr.stream, env: {}, cwd: dir }), summary, finishOrder);
+  await drive(
+    createReporters({
+      reporter: 'tap',
+      json: 'out/run.json',
+      stdout: stdout.stream,
+      stderr: stderr.stream,
+      env: {},
+      cwd: dir,
+    }),
+    summary,
+    finishOrder,
+  );
   const json = JSON.parse(readFileSync(join(dir, 'out', 'run.json'), 'utf8'));
   t.equal(readFileSync(join(dir, 'out', 'run.json'), 'utf8'), jsonDocument(summary));
   t.match(json, { provider: 'providers/demo', passed: 1, failed: 4, skipped: 1, notRun: 2, durationMs: 12_345 });
-  t.same(json.results.map((r: { name: string }) => r.name), summary.results.map((r) => r.name), 'stable order');
+  t.same(
+    json.results.map((r: { name: string }) => r.name),
+    summary.results.map((r) => r.name),
+    'stable order',
+  );
   const stream = json.results[3].steps[0].runs[0].stderr;
   t.same(Object.keys(stream).sort(), ['droppedBytes', 'head', 'headBase64', 'tail', 'tailBase64', 'totalBytes']);
   t.equal(stream.head, new TextDecoder().decode(BAD_STDERR));
@@ -436,13 +638,22 @@ t.test('JSON: the whole summary, bytes as lossy text plus exact base64', async (
   t.equal(json.results[2].skipReason, 'needs rbd');
   t.equal(json.results[0].sandbox, undefined, 'undefined fields left out');
 
-  t.same(toJsonValue({ re: /^rbd\//, b: new Uint8Array([0x68, 0xff]), n: NaN, u: undefined, list: [new Uint8Array([0x61]), /x/] }), {
-    re: '^rbd\\/',
-    b: 'h\ufffd',
-    bBase64: 'aP8=',
-    n: 'NaN',
-    list: [{ text: 'a', base64: 'YQ==' }, 'x'],
-  });
+  t.same(
+    toJsonValue({
+      re: /^rbd\//,
+      b: new Uint8Array([0x68, 0xff]),
+      n: NaN,
+      u: undefined,
+      list: [new Uint8Array([0x61]), /x/],
+    }),
+    {
+      re: '^rbd\\/',
+      b: 'h\ufffd',
+      bBase64: 'aP8=',
+      n: 'NaN',
+      list: [{ text: 'a', base64: 'YQ==' }, 'x'],
+    },
+  );
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -459,7 +670,11 @@ t.test('GitHub annotations: one per failing step at its line, only when GITHUB_A
   mkdirSync(join(dir, 'sub'));
   const { stdout, stderr } = streams();
   const env = { GITHUB_ACTIONS: 'true', GITHUB_WORKSPACE: dir };
-  await drive(createReporters({ reporter: 'human', stdout: stdout.stream, stderr: stderr.stream, env, cwd: join(dir, 'sub') }), summary, finishOrder);
+  await drive(
+    createReporters({ reporter: 'human', stdout: stdout.stream, stderr: stderr.stream, env, cwd: join(dir, 'sub') }),
+    summary,
+    finishOrder,
+  );
   const lines = stdout.text.split('\n').filter((l) => l.startsWith('::'));
   t.equal(lines.length, 5, 'four failing steps and one scenario with failures of its own');
   t.ok(stdout.text.indexOf('::error') > stdout.text.indexOf(' passed, '), 'after the human report');
@@ -469,10 +684,19 @@ t.test('GitHub annotations: one per failing step at its line, only when GITHUB_A
       'run 3 printed other stdout than run 1: attach is not idempotent%0Aexpected: /dev/rbd0%0A%0Aactual: /dev/rbd1%0A%0A' +
       'stdout should equal%0Aexpected: x%0A%0Aactual: x%0Aexit 0 after 5ms%0Astderr:%0Aerr line 6%0Aerr line 7%0Aerr line 8%0Aerr line 9%0Aerr line 10%0Aerr line 11%0Aerr line 12%0Aerr line 13%0Aerr line 14%0Aerr line 15',
   );
-  t.match(lines[1], /^::error file=sub\/b\.yaml,line=5,col=7,title=create times out%3A create the volume::wrong exit status%0A.*timeout: killed after 10s/);
+  t.match(
+    lines[1],
+    /^::error file=sub\/b\.yaml,line=5,col=7,title=create times out%3A create the volume::wrong exit status%0A.*timeout: killed after 10s/,
+  );
   t.match(lines[1], /stderr:%0Arbd: map failed%0Afo\ufffd\ufffd\x00\x1b\[31m\x0b%0D$/);
-  t.match(lines[2], /^::error file=sub\/b\.yaml,line=30,col=7,title=detach%3A leaves #1 behind%2C \\ok%3A detach::detach left a process behind%0Alingering process/);
-  t.match(lines[3], /^::error file=sub\/b\.yaml,line=23,col=5,title=detach%3A leaves #1 behind%2C \\ok::unused stub entry/);
+  t.match(
+    lines[2],
+    /^::error file=sub\/b\.yaml,line=30,col=7,title=detach%3A leaves #1 behind%2C \\ok%3A detach::detach left a process behind%0Alingering process/,
+  );
+  t.match(
+    lines[3],
+    /^::error file=sub\/b\.yaml,line=23,col=5,title=detach%3A leaves #1 behind%2C \\ok::unused stub entry/,
+  );
   t.match(lines[4], /^::error file=sub\/c\.yaml,line=9,col=7,title=huge output%3A verify::wrong exit status/);
 
   const outside = annotations(summary, { GITHUB_WORKSPACE: join(dir, 'elsewhere') }, dir);
@@ -481,7 +705,11 @@ t.test('GitHub annotations: one per failing step at its line, only when GITHUB_A
   for (const value of [undefined, 'false', '1']) {
     const quiet = streams();
     const env = value === undefined ? {} : { GITHUB_ACTIONS: value };
-    await drive(createReporters({ reporter: 'tap', stdout: quiet.stdout.stream, stderr: quiet.stderr.stream, env, cwd: dir }), summary, finishOrder);
+    await drive(
+      createReporters({ reporter: 'tap', stdout: quiet.stdout.stream, stderr: quiet.stderr.stream, env, cwd: dir }),
+      summary,
+      finishOrder,
+    );
     t.notMatch(quiet.stdout.text, /^::error/m, `GITHUB_ACTIONS=${value}: no annotations`);
   }
 });
@@ -494,7 +722,15 @@ t.test('createReporters: every reporter finishes even when one fails; the first 
   const dir = tempDir(t);
   writeFileSync(join(dir, 'not-a-dir'), '');
   const { stdout, stderr } = streams();
-  const reporter = createReporters({ reporter: 'human', json: 'not-a-dir/run.json', junit: 'ok.xml', stdout: stdout.stream, stderr: stderr.stream, env: {}, cwd: dir });
+  const reporter = createReporters({
+    reporter: 'human',
+    json: 'not-a-dir/run.json',
+    junit: 'ok.xml',
+    stdout: stdout.stream,
+    stderr: stderr.stream,
+    env: {},
+    cwd: dir,
+  });
   await t.rejects(drive(reporter, summary, finishOrder), { code: /^(EEXIST|ENOTDIR)$/ });
   t.match(stdout.text, /1 passed, 4 failed/, 'the console report was written');
   t.ok(readFileSync(join(dir, 'ok.xml'), 'utf8').includes('<testsuites'), 'and the JUnit file');

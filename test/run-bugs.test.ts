@@ -3,7 +3,15 @@
 // precise message.
 
 import t from 'tap';
-import { allFailures, explain, failureMessages, runRun, runWithJson, scenarioFile, tapPoints } from './helpers/run-fixtures.js';
+import {
+  allFailures,
+  explain,
+  failureMessages,
+  runRun,
+  runWithJson,
+  scenarioFile,
+  tapPoints,
+} from './helpers/run-fixtures.js';
 
 t.test('trailing newline: fine for 2.13 and later, rejected by 2.12', async (t) => {
   const r = runWithJson([scenarioFile('bug-trailing-newline')]);
@@ -11,7 +19,11 @@ t.test('trailing newline: fine for 2.13 and later, rejected by 2.12', async (t) 
   const documented = r.byName.get('fine for 2.13 and later, rejected by 2.12');
   t.equal(documented?.status, 'pass', explain(documented));
   const row = Object.fromEntries(documented!.steps[0]!.compatibility!.map((c) => [c.ganeti, c.ok]));
-  t.same(row, { '2.7.0': false, '2.12': false, '2.13.0': true, '2.16': true, '3.1': true }, 'one version per behaviour, and those the step names');
+  t.same(
+    row,
+    { '2.7.0': false, '2.12': false, '2.13.0': true, '2.16': true, '3.1': true },
+    'one version per behaviour, and those the step names',
+  );
 
   const caught = r.byName.get('attach must work on 2.12 as well');
   t.equal(caught?.status, 'fail');
@@ -30,7 +42,10 @@ t.test('CRLF: the CR stays in the device path and the URI', async (t) => {
   t.equal(r.code, 1);
   const documented = r.byName.get('what Ganeti makes of CRLF output');
   t.equal(documented?.status, 'pass', explain(documented));
-  t.ok(documented!.steps[0]!.compatibility!.every((c) => !c.ok), 'no release accepts it');
+  t.ok(
+    documented!.steps[0]!.compatibility!.every((c) => !c.ok),
+    'no release accepts it',
+  );
 
   const caught = r.byName.get('attach prints the device and a kvm URI');
   t.same(allFailures(caught), [
@@ -53,16 +68,27 @@ t.test('grow to VOL_SIZE: caught by calls, by the stub plan, and by the size the
   t.equal(documented!.steps[0]!.runs[0]!.env.VOL_NEW_SIZE, '2048');
 
   t.same(allFailures(r.byName.get('grow resizes to VOL_NEW_SIZE (calls)')), [
-    { message: 'calls to resize-tool differ', expected: 'resize-tool rbd/vol1 2048', actual: 'resize-tool rbd/vol1 1024' },
+    {
+      message: 'calls to resize-tool differ',
+      expected: 'resize-tool rbd/vol1 2048',
+      actual: 'resize-tool rbd/vol1 1024',
+    },
   ]);
 
   const plan = allFailures(r.byName.get('grow resizes to VOL_NEW_SIZE (stub plan)'));
-  t.same(plan.find((f) => f.message === 'unexpected call to stubbed resize-tool'), {
-    message: 'unexpected call to stubbed resize-tool',
-    expected: `resize-tool rbd/vol1 2048 (${scenarioFile('bug-grow-vol-size')}:29:11)`,
-    actual: 'resize-tool rbd/vol1 1024',
-  });
-  t.same(plan.find((f) => f.message === 'wrong exit status'), { message: 'wrong exit status', expected: 'exit 0', actual: 'exit 1' }, 'grow failed as the stub refused the call');
+  t.same(
+    plan.find((f) => f.message === 'unexpected call to stubbed resize-tool'),
+    {
+      message: 'unexpected call to stubbed resize-tool',
+      expected: `resize-tool rbd/vol1 2048 (${scenarioFile('bug-grow-vol-size')}:29:11)`,
+      actual: 'resize-tool rbd/vol1 1024',
+    },
+  );
+  t.same(
+    plan.find((f) => f.message === 'wrong exit status'),
+    { message: 'wrong exit status', expected: 'exit 0', actual: 'exit 1' },
+    'grow failed as the stub refused the call',
+  );
 
   const size = allFailures(r.byName.get('after grow the backend holds the new size'));
   t.equal(size.length, 1);
@@ -76,8 +102,16 @@ t.test('attach not idempotent: repeat shows each run mapping a new device', asyn
   t.equal(r.code, 1);
   t.equal(r.byName.get('one attach is fine')?.status, 'pass', explain(r.byName.get('one attach is fine')));
   t.same(allFailures(r.byName.get('attach is idempotent')), [
-    { message: 'run 2 printed other stdout than run 1: attach is not idempotent', expected: '/dev/rbd0', actual: '/dev/rbd1' },
-    { message: 'run 3 printed other stdout than run 1: attach is not idempotent', expected: '/dev/rbd0', actual: '/dev/rbd2' },
+    {
+      message: 'run 2 printed other stdout than run 1: attach is not idempotent',
+      expected: '/dev/rbd0',
+      actual: '/dev/rbd1',
+    },
+    {
+      message: 'run 3 printed other stdout than run 1: attach is not idempotent',
+      expected: '/dev/rbd0',
+      actual: '/dev/rbd2',
+    },
   ]);
   t.same(allFailures(r.byName.get('a second attach maps nothing')), [
     { message: 'calls to rbd differ', expected: '(no call)', actual: 'rbd map rbd/vol1' },
@@ -94,7 +128,13 @@ t.test('detach prints on stdout', async (t) => {
 });
 
 t.test('the human report names each bug; TAP carries the same messages', async (t) => {
-  const files = ['bug-trailing-newline', 'bug-crlf', 'bug-grow-vol-size', 'bug-attach-not-idempotent', 'bug-detach-prints'].map(scenarioFile);
+  const files = [
+    'bug-trailing-newline',
+    'bug-crlf',
+    'bug-grow-vol-size',
+    'bug-attach-not-idempotent',
+    'bug-detach-prints',
+  ].map(scenarioFile);
   const human = runRun([...files, '-j', '2']);
   t.equal(human.code, 1);
   const text = human.stdout + human.stderr;
@@ -117,9 +157,18 @@ t.test('the human report names each bug; TAP carries the same messages', async (
 
 t.test('a clean run of the classic bugs finds nothing else', async (t) => {
   // Every failing scenario fails only for its bug: no fault, no harness error.
-  const files = ['bug-trailing-newline', 'bug-crlf', 'bug-grow-vol-size', 'bug-attach-not-idempotent', 'bug-detach-prints'].map(scenarioFile);
+  const files = [
+    'bug-trailing-newline',
+    'bug-crlf',
+    'bug-grow-vol-size',
+    'bug-attach-not-idempotent',
+    'bug-detach-prints',
+  ].map(scenarioFile);
   const r = runWithJson(files);
   for (const scenario of r.report.results) {
-    t.notOk(failureMessages(scenario).some((m) => /harness failed|killed after|would wait for it forever/.test(m)), scenario.name);
+    t.notOk(
+      failureMessages(scenario).some((m) => /harness failed|killed after|would wait for it forever/.test(m)),
+      scenario.name,
+    );
   }
 });

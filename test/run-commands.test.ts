@@ -14,7 +14,8 @@ function fileProvider(parent: string): string {
   const dir = makeProvider(parent, 'files', { parameters: 'dir where the images go\n' });
   const scripts: Record<string, string> = {
     create: '#!/bin/sh\nprintf "%s" "$VOL_NAME" > "$EXTP_DIR/$VOL_NAME.img"\n',
-    attach: '#!/bin/sh\n[ -e "$EXTP_DIR/$VOL_NAME.img" ] || exit 1\nmapper lookup "$VOL_NAME"\nprintf "/dev/fake-%s\\nkvm:file:%s/%s.img\\n" "$VOL_NAME" "$EXTP_DIR" "$VOL_NAME"\n',
+    attach:
+      '#!/bin/sh\n[ -e "$EXTP_DIR/$VOL_NAME.img" ] || exit 1\nmapper lookup "$VOL_NAME"\nprintf "/dev/fake-%s\\nkvm:file:%s/%s.img\\n" "$VOL_NAME" "$EXTP_DIR" "$VOL_NAME"\n',
   };
   for (const [name, text] of Object.entries(scripts)) {
     writeFileSync(join(dir, name), text);
@@ -61,7 +62,10 @@ t.test('a command step sees the sandbox, the volume, and what the last attach pr
   const r = runWithJson([provider, file]);
   t.equal(r.code, 0, r.stdout + r.stderr);
   const steps = r.report.results[0]!.steps;
-  t.same(steps.map((s) => s.action), ['create', 'command', 'attach', 'command', 'command']);
+  t.same(
+    steps.map((s) => s.action),
+    ['create', 'command', 'attach', 'command', 'command'],
+  );
   t.equal(steps[1]!.label, 'the image holds the volume name');
   t.equal(steps[3]!.label, 'echo ${DEVICE} ${URI:kvm}', 'an unnamed command step is labelled by its argv as written');
   const sandbox = steps[1]!.runs[0]!.env['HOME']!.replace(/\/home$/, '');
@@ -105,8 +109,14 @@ t.test('${DEVICE} before any attach, or ${URI:xen-pvm} the attach did not print,
   );
   const r = runWithJson([provider, file]);
   t.equal(r.code, 1);
-  t.match(r.byName.get('too early')!.steps[0]!.failures[0]!.message, 'cannot run the command: ${DEVICE}: no attach step of this scenario has succeeded yet');
-  t.match(r.byName.get('no such uri')!.steps[2]!.failures[0]!.message, 'cannot run the command: ${URI:xen-pvm}: the last attach printed no URI for xen-pvm');
+  t.match(
+    r.byName.get('too early')!.steps[0]!.failures[0]!.message,
+    'cannot run the command: ${DEVICE}: no attach step of this scenario has succeeded yet',
+  );
+  t.match(
+    r.byName.get('no such uri')!.steps[2]!.failures[0]!.message,
+    'cannot run the command: ${URI:xen-pvm}: the last attach printed no URI for xen-pvm',
+  );
 });
 
 t.test('command steps are checked when the file loads, with positions', async (t) => {
@@ -128,7 +138,10 @@ t.test('command steps are checked when the file loads, with positions', async (t
   );
   const r = runCli(['run', provider, file]);
   t.equal(r.code, 2);
-  const lines = r.stderr.trim().split('\n').map((line) => line.replace(`${file}:`, ''));
+  const lines = r.stderr
+    .trim()
+    .split('\n')
+    .map((line) => line.replace(`${file}:`, ''));
   t.same(lines.slice(0, -1), [
     '6:9: a step has either "action" (a provider script) or "command" (a check between actions), not both',
     '6:25: unknown placeholder ${FOO} in a command: expected ${SANDBOX}, ${VOLUME}, ${DEVICE} or ${URI:<hypervisor>}',

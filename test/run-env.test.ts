@@ -23,7 +23,13 @@ function dumps(scenario: JsonScenario): Map<string, Dump> {
 }
 
 // The caller's environment must not leak in: these are set for the CLI only.
-const callerEnv = { LEAK_CANARY: '1', VOL_NAME: 'from-the-caller', EXTP_POOL: 'from-the-caller', LANG: 'de_DE.UTF-8', LC_ALL: 'de_DE.UTF-8' };
+const callerEnv = {
+  LEAK_CANARY: '1',
+  VOL_NAME: 'from-the-caller',
+  EXTP_POOL: 'from-the-caller',
+  LANG: 'de_DE.UTF-8',
+  LC_ALL: 'de_DE.UTF-8',
+};
 
 t.test('the environment of every action, exactly', async (t) => {
   const r = runWithJson([scenarioFile('env-dump'), '--keep'], { env: callerEnv });
@@ -66,7 +72,11 @@ t.test('the environment of every action, exactly', async (t) => {
     const { [MARKER]: marker, ...rest } = dump.env;
     t.match(marker, /^[0-9a-f-]{36}$/, `${label}: the sandbox marker (used to find leftover processes)`);
     t.same(rest, env, `${label}: exactly the environment Ganeti builds, nothing else`);
-    t.same(scenario.steps.find((s) => s.label === label)!.runs[0]!.env, env, `${label}: the report shows the same environment`);
+    t.same(
+      scenario.steps.find((s) => s.label === label)!.runs[0]!.env,
+      env,
+      `${label}: the report shows the same environment`,
+    );
     t.same(dump.argv, [join(providerDir('env-dump'), dump.action)], `${label}: argv is the script path alone`);
     t.equal(dump.cwd, providerDir('env-dump'), `${label}: cwd is the provider directory`);
     t.equal(dump.stdin, '', `${label}: stdin is at end-of-file`);
@@ -75,9 +85,19 @@ t.test('the environment of every action, exactly', async (t) => {
   t.equal(seen.get('attach')!.env.VOL_NAME, 'vol1', "the scenario's volume, not the caller's VOL_NAME");
 
   // The same records, written by the scripts into $HOME, which --keep leaves in place.
-  const lines = readFileSync(join(sandbox, 'home', 'runs.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Dump);
-  t.same(lines.map((l) => l.action), ['create', 'attach', 'detach', 'remove', 'grow', 'setinfo', 'verify', 'snapshot', 'open', 'open', 'close']);
-  t.same(lines.map((l) => l.env), [...seen.values()].map((d) => d.env), '$HOME persists across the steps of a scenario');
+  const lines = readFileSync(join(sandbox, 'home', 'runs.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Dump);
+  t.same(
+    lines.map((l) => l.action),
+    ['create', 'attach', 'detach', 'remove', 'grow', 'setinfo', 'verify', 'snapshot', 'open', 'open', 'close'],
+  );
+  t.same(
+    lines.map((l) => l.env),
+    [...seen.values()].map((d) => d.env),
+    '$HOME persists across the steps of a scenario',
+  );
 });
 
 t.test('defaults: a random volume name and uuid, no VOL_CNAME, the default metadata; step inputs', async (t) => {
@@ -90,8 +110,12 @@ t.test('defaults: a random volume name and uuid, no VOL_CNAME, the default metad
   t.match(attach.VOL_UUID, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
   t.not(attach.VOL_NAME!.replace(/\.ext\.disk0$/, ''), attach.VOL_UUID, 'two different uuids');
   t.notOk('VOL_CNAME' in attach, 'no VOL_CNAME for a disk without a name');
-  t.notOk(Object.keys(attach).some((k) => k.startsWith('EXTP_')), 'no EXTP_ without params (the caller has EXTP_POOL)');
-  for (const dump of seen.values()) t.equal(dump.env.VOL_NAME, attach.VOL_NAME, `${dump.action}: the same volume throughout`);
+  t.notOk(
+    Object.keys(attach).some((k) => k.startsWith('EXTP_')),
+    'no EXTP_ without params (the caller has EXTP_POOL)',
+  );
+  for (const dump of seen.values())
+    t.equal(dump.env.VOL_NAME, attach.VOL_NAME, `${dump.action}: the same volume throughout`);
   t.equal(seen.get('create')!.env.VOL_SIZE, '512', 'with: size');
   t.equal(seen.get('grow by default')!.env.VOL_SIZE, '512', 'grow starts from the size create made');
   t.equal(seen.get('setinfo without metadata')!.env.VOL_METADATA, 'originstname+instance1.example.com');
@@ -109,7 +133,12 @@ t.test('defaults: a random volume name and uuid, no VOL_CNAME, the default metad
 t.test('a default grow starts from the current size', async (t) => {
   const r = runWithJson([scenarioFile('repro-grow-default-new-size')]);
   for (const scenario of r.report.results) t.equal(scenario.status, 'pass', explain(scenario));
-  const afterGrow = dumps(r.byName.get('a default grow after a grow starts from the new size')!).get('grow by default')!.env;
+  const afterGrow = dumps(r.byName.get('a default grow after a grow starts from the new size')!).get(
+    'grow by default',
+  )!.env;
   t.equal(afterGrow.VOL_SIZE, '3072');
-  t.ok(Number(afterGrow.VOL_NEW_SIZE) > Number(afterGrow.VOL_SIZE), `VOL_NEW_SIZE ${afterGrow.VOL_NEW_SIZE} > VOL_SIZE ${afterGrow.VOL_SIZE}, as Ganeti guarantees`);
+  t.ok(
+    Number(afterGrow.VOL_NEW_SIZE) > Number(afterGrow.VOL_SIZE),
+    `VOL_NEW_SIZE ${afterGrow.VOL_NEW_SIZE} > VOL_SIZE ${afterGrow.VOL_SIZE}, as Ganeti guarantees`,
+  );
 });

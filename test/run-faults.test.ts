@@ -9,7 +9,19 @@ import { join } from 'node:path';
 import t from 'tap';
 import { REPO_ROOT, runCli } from './helpers/cli.js';
 import { tempDir } from './helpers/provider-dir.js';
-import { allFailures, cliCommand, cliEnvironment, explain, failureMessages, FIXTURES, keptBytes, providerDir, runRun, runWithJson, scenarioFile } from './helpers/run-fixtures.js';
+import {
+  allFailures,
+  cliCommand,
+  cliEnvironment,
+  explain,
+  failureMessages,
+  FIXTURES,
+  keptBytes,
+  providerDir,
+  runRun,
+  runWithJson,
+  scenarioFile,
+} from './helpers/run-fixtures.js';
 
 /** Processes whose command line is exactly `command` (pgrep -f -x). */
 function processes(command: string): string[] {
@@ -25,7 +37,10 @@ t.test('timeout: the script is killed with its whole process group, "killed afte
   t.equal(r.byName.get('the other scripts finish')?.status, 'pass', explain(r.byName.get('the other scripts finish')));
   const killed = r.byName.get('attach is killed after its timeout');
   t.equal(killed?.status, 'fail');
-  t.match(failureMessages(killed)[0], /^killed after 1s: the script did not finish \(Ganeti has no timeout and would hang on it\); its whole process group was killed$/);
+  t.match(
+    failureMessages(killed)[0],
+    /^killed after 1s: the script did not finish \(Ganeti has no timeout and would hang on it\); its whole process group was killed$/,
+  );
   const run = killed!.steps[0]!.runs[0]!;
   t.same(run.fault, { kind: 'timeout', seconds: 1 });
   t.equal(run.signal, 'SIGKILL');
@@ -85,7 +100,9 @@ t.test('huge output: 50 MB on stdout is counted, a bounded head and tail kept, a
   t.ok(keptBytes(stdout).length < 1024 * 1024);
   t.match(stdout.head, /^\/dev\/rbd0\nrbd: map: trace: /, 'the head is the start of the output');
   t.match(stdout.tail, /waiting for the kernel to report the device\nrbd: map: trace: w/, 'the tail its end');
-  t.same(failureMessages(attach), ['attach printed 52428810 bytes: too much to judge (Ganeti would take it all as the device path and URIs)']);
+  t.same(failureMessages(attach), [
+    'attach printed 52428810 bytes: too much to judge (Ganeti would take it all as the device path and URIs)',
+  ]);
 });
 
 t.test('invalid UTF-8: accepted by 2.16, rejected by 3.1', async (t) => {
@@ -95,7 +112,11 @@ t.test('invalid UTF-8: accepted by 2.16, rejected by 3.1', async (t) => {
   t.equal(row?.status, 'pass', explain(row));
   const step = row!.steps[0]!;
   const compatibility = Object.fromEntries(step.compatibility!.map((c) => [c.ganeti, c.ok]));
-  t.same(compatibility, { '2.12': false, '2.13.0': true, '2.16': true, '3.0': false, '3.1': false }, 'the full row, with the versions the step names');
+  t.same(
+    compatibility,
+    { '2.12': false, '2.13.0': true, '2.16': true, '3.0': false, '3.1': false },
+    'the full row, with the versions the step names',
+  );
   const bytes = keptBytes(step.runs[0]!.stdout);
   t.ok(bytes.includes(0xff), 'the report keeps the exact bytes (base64)');
   t.match(step.runs[0]!.stdout.head, /kvm:rbd:caf\uFFFD\/vol1/, 'and shows them as text with U+FFFD');
@@ -112,23 +133,34 @@ t.test('invalid UTF-8: accepted by 2.16, rejected by 3.1', async (t) => {
 });
 
 t.test('not executable: the check verdict, and no action runs', async (t) => {
-  t.equal(statSync(join(providerDir('fault-not-executable'), 'attach')).mode & 0o777, 0o644, 'the fixture keeps mode 0644');
+  t.equal(
+    statSync(join(providerDir('fault-not-executable'), 'attach')).mode & 0o777,
+    0o644,
+    'the fixture keeps mode 0644',
+  );
   const r = runWithJson([scenarioFile('fault-not-executable')]);
   t.equal(r.code, 1);
-  const verdict = 'Ganeti would refuse this provider, so no action runs:\nattach: attach lacks the owner-execute bit (mode 0644): chmod u+x attach';
+  const verdict =
+    'Ganeti would refuse this provider, so no action runs:\nattach: attach lacks the owner-execute bit (mode 0644): chmod u+x attach';
   for (const scenario of r.report.results) {
     t.same(failureMessages(scenario), [verdict], scenario.name);
     t.same(scenario.steps[0]!.runs, [], `${scenario.name}: nothing ran`);
   }
   const check = runCli(['check', providerDir('fault-not-executable')]);
   t.equal(check.code, 1);
-  t.match(check.stdout + check.stderr, 'attach lacks the owner-execute bit (mode 0644): chmod u+x attach', 'the same words as `check`');
+  t.match(
+    check.stdout + check.stderr,
+    'attach lacks the owner-execute bit (mode 0644): chmod u+x attach',
+    'the same words as `check`',
+  );
 });
 
 t.test('missing script: the check verdict', async (t) => {
   const r = runWithJson([scenarioFile('fault-missing-script')]);
   t.equal(r.code, 1);
-  t.same(failureMessages(r.report.results[0]), ['Ganeti would refuse this provider, so no action runs:\nverify: required script verify is missing']);
+  t.same(failureMessages(r.report.results[0]), [
+    'Ganeti would refuse this provider, so no action runs:\nverify: required script verify is missing',
+  ]);
   const check = runCli(['check', providerDir('fault-missing-script')]);
   t.match(check.stdout + check.stderr, 'required script verify is missing');
 });
@@ -158,7 +190,10 @@ t.test('no process started by a scenario outlives the run', async (t) => {
 t.test('an interrupted run kills the scripts it started and exits 130', async (t) => {
   const dir = tempDir(t);
   const file = join(dir, 'slow.yaml');
-  writeFileSync(file, `provider: ${providerDir('fault-timeout')}\ndefaults: { timeout: 60s }\nscenarios:\n  - name: hangs\n    steps:\n      - action: attach\n`);
+  writeFileSync(
+    file,
+    `provider: ${providerDir('fault-timeout')}\ndefaults: { timeout: 60s }\nscenarios:\n  - name: hangs\n    steps:\n      - action: attach\n`,
+  );
   const [command, argv] = cliCommand(['run', file], cliEnvironment());
   const child = spawn(command, argv, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
@@ -188,12 +223,21 @@ t.test('every fixture script is executable, except the one that must not be', as
       const executable = (mode & 0o100) !== 0;
       const expected = !(provider === 'fault-not-executable' && script === 'attach');
       t.equal(executable, expected, `${provider}/${script} ${expected ? 'is' : 'is not'} executable`);
-      if (lstatSync(path).isSymbolicLink()) t.ok(provider === 'sound-python' || provider === 'env-dump', `${provider}/${script} may be a symlink`);
+      if (lstatSync(path).isSymbolicLink())
+        t.ok(provider === 'sound-python' || provider === 'env-dump', `${provider}/${script} may be a symlink`);
     }
   }
   // git keeps modes: when the fixtures are tracked, the index must say so too.
-  const ls = spawnSync('git', ['ls-files', '-s', 'test/fixtures/providers/fault-not-executable'], { cwd: REPO_ROOT, encoding: 'utf8' });
-  const tracked = Object.fromEntries(ls.stdout.split('\n').filter(Boolean).map((l) => [l.split('\t')[1]!.replace(/^.*\//, ''), l.split(' ')[0]]));
+  const ls = spawnSync('git', ['ls-files', '-s', 'test/fixtures/providers/fault-not-executable'], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+  });
+  const tracked = Object.fromEntries(
+    ls.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => [l.split('\t')[1]!.replace(/^.*\//, ''), l.split(' ')[0]]),
+  );
   if (Object.keys(tracked).length > 0) {
     t.equal(tracked.attach, '100644', 'git has attach as 100644');
     t.equal(tracked.create, '100755', 'git has create as 100755');

@@ -7,7 +7,18 @@ import { join } from 'node:path';
 import t from 'tap';
 import { runCli } from './helpers/cli.js';
 import { makeProvider, tempDir } from './helpers/provider-dir.js';
-import { allFailures, explain, failureMessages, FIXTURES, providerDir, runRun, runWithJson, scenarioFile, tapPlan, tapPoints } from './helpers/run-fixtures.js';
+import {
+  allFailures,
+  explain,
+  failureMessages,
+  FIXTURES,
+  providerDir,
+  runRun,
+  runWithJson,
+  scenarioFile,
+  tapPlan,
+  tapPoints,
+} from './helpers/run-fixtures.js';
 
 const SOUND = ['sound-bash', 'sound-sh', 'sound-python'] as const;
 
@@ -22,7 +33,10 @@ for (const name of SOUND) {
     const points = tapPoints(r.stdout);
     t.equal(tapPlan(r.stdout), r.report.results.length, 'TAP plan');
     t.equal(points.length, r.report.results.length, 'one TAP test point per scenario');
-    t.ok(points.every((p) => p.ok), 'every TAP point is ok');
+    t.ok(
+      points.every((p) => p.ok),
+      'every TAP point is ok',
+    );
     t.match(r.stdout, /^TAP version 14\n/);
   });
 }
@@ -48,9 +62,18 @@ t.test('sound-bash: attach is idempotent and maps once; the compatibility row is
     [[['rbd', 'map', 'rbd/vol1']], [], []],
     'rbd map only on the first run: the state in $HOME persists between runs of a scenario',
   );
-  for (const run of step.runs) t.equal(Buffer.from(run.stdout.headBase64, 'base64').toString(), '/dev/rbd0\nkvm:rbd:rbd/vol1\n');
+  for (const run of step.runs)
+    t.equal(Buffer.from(run.stdout.headBase64, 'base64').toString(), '/dev/rbd0\nkvm:rbd:rbd/vol1\n');
   const row = Object.fromEntries(step.compatibility!.map((c) => [c.ganeti, c.ok]));
-  t.match(row, { '2.7.0': false, '2.12': false, '2.13.0': true, '2.14.2': true, '2.16': true, '3.0': true, '3.1': true });
+  t.match(row, {
+    '2.7.0': false,
+    '2.12': false,
+    '2.13.0': true,
+    '2.14.2': true,
+    '2.16': true,
+    '3.0': true,
+    '3.1': true,
+  });
 });
 
 t.test('the provider directory on the command line wins over provider: in the file', async (t) => {
@@ -72,11 +95,18 @@ t.test('stubs: an unexpected call shows what was called next to what was expecte
   const failure = allFailures(scenario).find((f) => f.message === 'unexpected call to stubbed rbd');
   t.ok(failure, explain(scenario));
   t.equal(failure?.actual, 'rbd map rbd/vol1', 'what was called');
-  t.equal(failure?.expected, `rbd map /^rbd/vol2$/ (${scenarioFile('stubs')}:11:11)`, 'what the plan expected, and where');
+  t.equal(
+    failure?.expected,
+    `rbd map /^rbd/vol2$/ (${scenarioFile('stubs')}:11:11)`,
+    'what the plan expected, and where',
+  );
   const run = scenario!.steps[0]!.runs[0]!;
   t.equal(run.exitCode, 127, 'the stub answers an unexpected call with 127');
   t.match(run.stderr.head, 'extstorage-kit stub: unexpected call: rbd map rbd/vol1\n  expected: rbd map /^rbd/vol2$/');
-  t.same(run.calls.map((c) => [c.command, c.argv, c.entry]), [['rbd', ['map', 'rbd/vol1'], null]]);
+  t.same(
+    run.calls.map((c) => [c.command, c.argv, c.entry]),
+    [['rbd', ['map', 'rbd/vol1'], null]],
+  );
 });
 
 t.test('stubs: unused plan entries are reported; times and any; argv and env recorded', async (t) => {
@@ -139,12 +169,36 @@ t.test('scenario-file errors: file:line:col, exit 2, nothing runs', async (t) =>
 
   const cases: [string, string, RegExp][] = [
     ['yaml-syntax', 'scenarios:\n  - name: x\n    steps: [\n', /^.*yaml-syntax\.yaml:\d+:\d+: /m],
-    ['unknown-key', 'scenarios:\n  - name: x\n    steps:\n      - action: create\n        exepct: { exit: 0 }\n', /unknown-key\.yaml:6:9: unknown key "exepct"/],
-    ['wrong-type', 'scenarios:\n  - name: x\n    steps:\n      - action: create\n        repeat: twice\n', /wrong-type\.yaml:6:17: "repeat" must be a positive integer, got "twice"/],
-    ['unknown-action', 'scenarios:\n  - name: x\n    steps:\n      - action: mount\n', /unknown-action\.yaml:5:17: unknown action "mount"/],
-    ['unknown-version', 'scenarios:\n  - name: x\n    steps:\n      - action: attach\n        expect: { accepted_by: ["2.6"] }\n', /unknown-version\.yaml:6:33: unsupported Ganeti version "2\.6"/],
-    ['bad-regex', 'scenarios:\n  - name: x\n    steps:\n      - action: attach\n        expect: { device: { regex: "([" } }\n', /bad-regex\.yaml:6:36: invalid regular expression "\(\["/],
-    ['bad-stub-regex', 'scenarios:\n  - name: x\n    stubs:\n      rbd:\n        - args: [{ regex: "*" }]\n    steps:\n      - action: create\n', /bad-stub-regex\.yaml:6:27: invalid regular expression "\*"/],
+    [
+      'unknown-key',
+      'scenarios:\n  - name: x\n    steps:\n      - action: create\n        exepct: { exit: 0 }\n',
+      /unknown-key\.yaml:6:9: unknown key "exepct"/,
+    ],
+    [
+      'wrong-type',
+      'scenarios:\n  - name: x\n    steps:\n      - action: create\n        repeat: twice\n',
+      /wrong-type\.yaml:6:17: "repeat" must be a positive integer, got "twice"/,
+    ],
+    [
+      'unknown-action',
+      'scenarios:\n  - name: x\n    steps:\n      - action: mount\n',
+      /unknown-action\.yaml:5:17: unknown action "mount"/,
+    ],
+    [
+      'unknown-version',
+      'scenarios:\n  - name: x\n    steps:\n      - action: attach\n        expect: { accepted_by: ["2.6"] }\n',
+      /unknown-version\.yaml:6:33: unsupported Ganeti version "2\.6"/,
+    ],
+    [
+      'bad-regex',
+      'scenarios:\n  - name: x\n    steps:\n      - action: attach\n        expect: { device: { regex: "([" } }\n',
+      /bad-regex\.yaml:6:36: invalid regular expression "\(\["/,
+    ],
+    [
+      'bad-stub-regex',
+      'scenarios:\n  - name: x\n    stubs:\n      rbd:\n        - args: [{ regex: "*" }]\n    steps:\n      - action: create\n',
+      /bad-stub-regex\.yaml:6:27: invalid regular expression "\*"/,
+    ],
   ];
   for (const [name, body, message] of cases) {
     const file = join(dir, `${name}.yaml`);
@@ -165,16 +219,32 @@ t.test('--filter selects by name or by "file: name"', async (t) => {
   const names = tapPoints(r.stdout).map((p) => p.name);
   t.ok(names.length >= 3, names.join('\n'));
   for (const name of names) t.match(name, /: attach/);
-  const byFile = runRun([scenarioFile('sound-bash'), scenarioFile('sound-sh'), '--reporter', 'tap', '--filter', 'sound-sh\\.yaml: usage$']);
-  t.same(tapPoints(byFile.stdout).map((p) => p.name), [`${scenarioFile('sound-sh')}: usage`]);
+  const byFile = runRun([
+    scenarioFile('sound-bash'),
+    scenarioFile('sound-sh'),
+    '--reporter',
+    'tap',
+    '--filter',
+    'sound-sh\\.yaml: usage$',
+  ]);
+  t.same(
+    tapPoints(byFile.stdout).map((p) => p.name),
+    [`${scenarioFile('sound-sh')}: usage`],
+  );
 });
 
 t.test('--shard I/N splits the scenarios into disjoint parts that cover them all', async (t) => {
   const files = [scenarioFile('sound-bash'), scenarioFile('sound-sh'), scenarioFile('sound-python')];
   const all = tapPoints(runRun([...files, '--reporter', 'tap']).stdout).map((p) => p.name);
   t.ok(all.length > 20);
-  const parts = [1, 2, 3].map((i) => tapPoints(runRun([...files, '--reporter', 'tap', '--shard', `${i}/3`]).stdout).map((p) => p.name));
-  for (const part of parts) t.ok(part.length >= Math.floor(all.length / 3) && part.length <= Math.ceil(all.length / 3), `equal parts: ${part.length} of ${all.length}`);
+  const parts = [1, 2, 3].map((i) =>
+    tapPoints(runRun([...files, '--reporter', 'tap', '--shard', `${i}/3`]).stdout).map((p) => p.name),
+  );
+  for (const part of parts)
+    t.ok(
+      part.length >= Math.floor(all.length / 3) && part.length <= Math.ceil(all.length / 3),
+      `equal parts: ${part.length} of ${all.length}`,
+    );
   t.same([...parts.flat()].sort(), [...all].sort(), 'together the shards run every scenario once');
   t.equal(new Set(parts.flat()).size, all.length, 'no scenario in two shards');
 });
@@ -183,14 +253,22 @@ t.test('--bail starts no new scenario after a failure', async (t) => {
   // bug-grow-vol-size: scenario 1 passes, 2 to 4 fail; one job makes the order certain.
   const r = runWithJson([scenarioFile('bug-grow-vol-size'), '--bail', '-j', '1']);
   t.equal(r.code, 1);
-  t.same(r.report.results.map((s) => s.status), ['pass', 'fail']);
+  t.same(
+    r.report.results.map((s) => s.status),
+    ['pass', 'fail'],
+  );
   t.equal(r.report.notRun, 2);
   const full = runWithJson([scenarioFile('bug-grow-vol-size'), '-j', '1']);
   t.equal(full.report.results.length, 4);
   t.equal(full.report.notRun, 0);
   const tap = runRun([scenarioFile('bug-grow-vol-size'), '--bail', '-j', '1', '--reporter', 'tap']);
   t.equal(tap.code, 1);
-  t.same(tapPoints(tap.stdout).slice(0, 2).map((p) => p.ok), [true, false]);
+  t.same(
+    tapPoints(tap.stdout)
+      .slice(0, 2)
+      .map((p) => p.ok),
+    [true, false],
+  );
 });
 
 t.test('--keep keeps each sandbox; without it nothing is left', async (t) => {
@@ -212,7 +290,13 @@ t.test('--keep keeps each sandbox; without it nothing is left', async (t) => {
 });
 
 t.test('--jobs: the report order is the same whatever the parallelism', async (t) => {
-  const files = [scenarioFile('sound-python'), scenarioFile('bug-crlf'), scenarioFile('sound-bash'), scenarioFile('fault-invalid-utf8'), scenarioFile('bug-attach-not-idempotent')];
+  const files = [
+    scenarioFile('sound-python'),
+    scenarioFile('bug-crlf'),
+    scenarioFile('sound-bash'),
+    scenarioFile('fault-invalid-utf8'),
+    scenarioFile('bug-attach-not-idempotent'),
+  ];
   const one = runRun([...files, '--reporter', 'tap', '-j', '1']);
   const four = runRun([...files, '--reporter', 'tap', '-j', '4']);
   t.equal(one.code, 1);
@@ -236,10 +320,19 @@ t.test('--jobs: the report order is the same whatever the parallelism', async (t
 
 t.test('a directory argument runs every scenario file below it', async (t) => {
   const dir = tempDir(t);
-  writeFileSync(join(dir, 'a.yaml'), `provider: ${providerDir('sound-sh')}\nscenarios:\n  - name: verify\n    steps:\n      - action: verify\n`);
-  writeFileSync(join(dir, 'b.yml'), `provider: ${providerDir('sound-python')}\nscenarios:\n  - name: verify too\n    steps:\n      - action: verify\n`);
+  writeFileSync(
+    join(dir, 'a.yaml'),
+    `provider: ${providerDir('sound-sh')}\nscenarios:\n  - name: verify\n    steps:\n      - action: verify\n`,
+  );
+  writeFileSync(
+    join(dir, 'b.yml'),
+    `provider: ${providerDir('sound-python')}\nscenarios:\n  - name: verify too\n    steps:\n      - action: verify\n`,
+  );
   writeFileSync(join(dir, 'notes.txt'), 'not a scenario');
   const r = runRun([dir, '--reporter', 'tap']);
   t.equal(r.code, 0, r.stderr);
-  t.same(tapPoints(r.stdout).map((p) => p.name.replace(/^.*\//, '')), ['a.yaml: verify', 'b.yml: verify too']);
+  t.same(
+    tapPoints(r.stdout).map((p) => p.name.replace(/^.*\//, '')),
+    ['a.yaml: verify', 'b.yml: verify too'],
+  );
 });

@@ -214,9 +214,33 @@ scenarios:
         simulators: {},
         requires: [],
         steps: [
-          { action: 'grow', input: { size: 200, ...none }, repeat: 1, timeout: 60, expect: { exit: 0 }, ganeti: ['3.0'], position: at(49, 9) },
-          { action: 'grow', input: { newSize: 5000, ...none }, repeat: 1, timeout: 2, expect: { exit: 0 }, ganeti: ['3.0'], position: at(50, 9) },
-          { action: 'open', input: { exclusive: true, ...none }, repeat: 1, timeout: 60, expect: { exit: 0 }, ganeti: ['3.0'], position: at(51, 9) },
+          {
+            action: 'grow',
+            input: { size: 200, ...none },
+            repeat: 1,
+            timeout: 60,
+            expect: { exit: 0 },
+            ganeti: ['3.0'],
+            position: at(49, 9),
+          },
+          {
+            action: 'grow',
+            input: { newSize: 5000, ...none },
+            repeat: 1,
+            timeout: 2,
+            expect: { exit: 0 },
+            ganeti: ['3.0'],
+            position: at(50, 9),
+          },
+          {
+            action: 'open',
+            input: { exclusive: true, ...none },
+            repeat: 1,
+            timeout: 60,
+            expect: { exit: 0 },
+            ganeti: ['3.0'],
+            position: at(51, 9),
+          },
           {
             action: 'snapshot',
             input: { snapshotName: 's1', snapshotSize: 7, ...none },
@@ -226,8 +250,24 @@ scenarios:
             ganeti: ['3.0'],
             position: at(52, 9),
           },
-          { action: 'setinfo', input: { metadata: 'originstname+web1', ...none }, repeat: 1, timeout: 60, expect: { exit: 0 }, ganeti: ['3.0'], position: at(54, 9) },
-          { action: 'create', input: { size: 10, ...none }, repeat: 1, timeout: 60, expect: { exit: 0 }, ganeti: ['3.0'], position: at(55, 9) },
+          {
+            action: 'setinfo',
+            input: { metadata: 'originstname+web1', ...none },
+            repeat: 1,
+            timeout: 60,
+            expect: { exit: 0 },
+            ganeti: ['3.0'],
+            position: at(54, 9),
+          },
+          {
+            action: 'create',
+            input: { size: 10, ...none },
+            repeat: 1,
+            timeout: 60,
+            expect: { exit: 0 },
+            ganeti: ['3.0'],
+            position: at(55, 9),
+          },
         ],
         position: at(43, 5),
       },
@@ -287,7 +327,8 @@ t.test('durations', async (t) => {
   t.equal(parseDuration('1.5s'), 1.5);
   t.equal(parseDuration('500ms'), 0.5);
   t.equal(parseDuration('2m'), 120);
-  for (const bad of ['0s', 0, -1, '10', '10 s', '1h', 's', '.5s', '']) t.equal(parseDuration(bad), undefined, String(bad));
+  for (const bad of ['0s', 0, -1, '10', '10 s', '1h', 's', '.5s', ''])
+    t.equal(parseDuration(bad), undefined, String(bad));
 });
 
 t.test('provider is resolved against the file directory, file kept as given', async (t) => {
@@ -330,9 +371,13 @@ scenarios:
     '3:19: YAML: "<<" merges a map, an alias of a map, or a list of them',
   ]);
   // An error inside merged content points where it is written.
-  t.strictSame(errors(t, 'x-v: &v { size: big }\nscenarios:\n  - name: a\n    volume: { <<: *v }\n    steps: [{ action: attach }]\n'), [
-    '1:17: "size" must be a positive integer, got "big"',
-  ]);
+  t.strictSame(
+    errors(
+      t,
+      'x-v: &v { size: big }\nscenarios:\n  - name: a\n    volume: { <<: *v }\n    steps: [{ action: attach }]\n',
+    ),
+    ['1:17: "size" must be a positive integer, got "big"'],
+  );
 });
 
 t.test('YAML syntax errors', async (t) => {
@@ -340,19 +385,22 @@ t.test('YAML syntax errors', async (t) => {
   const unclosed = errors(t, 'scenarios: [\n  { name: a, steps: [{ action: attach }] }\n');
   t.equal(unclosed.length >= 1, true);
   t.match(unclosed[0], /^\d+:\d+: YAML: /);
-  t.strictSame(errors(t, 'a: 1\n---\nb: 2\n'), ['2:1: YAML: a scenario file holds one document; this "---" starts a second one']);
+  t.strictSame(errors(t, 'a: 1\n---\nb: 2\n'), [
+    '2:1: YAML: a scenario file holds one document; this "---" starts a second one',
+  ]);
   // After a syntax error nothing else is reported: the parse may be off.
   t.notMatch(errors(t, 'scenarios: [{ name: a, steps: [], bad: 1 }\nfoo: "\n').join('\n'), /unknown key/);
 });
 
 t.test('duplicate keys, and checking goes on after them', async (t) => {
-  t.strictSame(
-    errors(t, 'scenarios:\n  - name: a\n    steps: [{ action: attach }]\n    name: b\n    skip: 1\n'),
-    ['4:5: duplicate key "name" (first at line 2)', '5:11: "skip" must be a string, got 1 (quote it: "1")'],
-  );
-  t.strictSame(errors(t, 'scenarios:\n  - name: a\n    steps:\n      - action: attach\n        expect: { exit: 1, exit: 2 }\n'), [
-    '5:28: duplicate key "exit" (first at line 5)',
+  t.strictSame(errors(t, 'scenarios:\n  - name: a\n    steps: [{ action: attach }]\n    name: b\n    skip: 1\n'), [
+    '4:5: duplicate key "name" (first at line 2)',
+    '5:11: "skip" must be a string, got 1 (quote it: "1")',
   ]);
+  t.strictSame(
+    errors(t, 'scenarios:\n  - name: a\n    steps:\n      - action: attach\n        expect: { exit: 1, exit: 2 }\n'),
+    ['5:28: duplicate key "exit" (first at line 5)'],
+  );
 });
 
 t.test('an empty file, and a file that is not a map', async (t) => {
@@ -360,7 +408,9 @@ t.test('an empty file, and a file that is not a map', async (t) => {
   t.strictSame(errors(t, '# nothing\n'), ['1:1: the file is empty: expected a map with a "scenarios" key']);
   t.strictSame(errors(t, '- a\n'), ['1:1: the file must be a map with a "scenarios" key, got a list']);
   t.strictSame(errors(t, 'provider: x\n'), ['1:1: missing required key "scenarios" at the top level']);
-  t.strictSame(errors(t, 'scenarios: []\n'), ['1:12: "scenarios" must be a non-empty list of scenarios, got an empty list']);
+  t.strictSame(errors(t, 'scenarios: []\n'), [
+    '1:12: "scenarios" must be a non-empty list of scenarios, got an empty list',
+  ]);
   t.strictSame(errors(t, 'scenarios:\n'), ['1:1: "scenarios" must be a non-empty list of scenarios, got nothing']);
 });
 
@@ -374,15 +424,18 @@ t.test('unknown keys are reported at the key, with the keys expected', async (t)
   t.strictSame(errors(t, 'scenarios:\n  - name: a\n    volum: {}\n    steps: [{ action: attach }]\n'), [
     '3:5: unknown key "volum" in scenario (expected one of: name, check, requires, skip, volume, env, stubs, simulate, ganeti, timeout, steps)',
   ]);
-  t.strictSame(errors(t, 'defaults: { volume: { sise: 1 } }\nscenarios:\n  - name: a\n    steps: [{ action: attach }]\n'), [
-    '1:23: unknown key "sise" in "volume" (expected one of: name, size, cname, uuid, params)',
-  ]);
-  t.strictSame(errors(t, 'scenarios:\n  - name: a\n    stubs: { rbd: [{ arg: [] }] }\n    steps: [{ action: attach }]\n'), [
-    '3:22: unknown key "arg" in stub entry (expected one of: args, stdout, stderr, exit, times)',
-  ]);
-  t.strictSame(errors(t, 'scenarios:\n  - name: a\n    steps: [{ action: attach, expect: { stdout: { contain: x } } }]\n'), [
-    '3:51: unknown key "contain" in "stdout" (expected one of: equals, contains, regex, lines, empty)',
-  ]);
+  t.strictSame(
+    errors(t, 'defaults: { volume: { sise: 1 } }\nscenarios:\n  - name: a\n    steps: [{ action: attach }]\n'),
+    ['1:23: unknown key "sise" in "volume" (expected one of: name, size, cname, uuid, params)'],
+  );
+  t.strictSame(
+    errors(t, 'scenarios:\n  - name: a\n    stubs: { rbd: [{ arg: [] }] }\n    steps: [{ action: attach }]\n'),
+    ['3:22: unknown key "arg" in stub entry (expected one of: args, stdout, stderr, exit, times)'],
+  );
+  t.strictSame(
+    errors(t, 'scenarios:\n  - name: a\n    steps: [{ action: attach, expect: { stdout: { contain: x } } }]\n'),
+    ['3:51: unknown key "contain" in "stdout" (expected one of: equals, contains, regex, lines, empty)'],
+  );
   t.strictSame(errors(t, 'scenarios:\n  - name: a\n    steps: [{ action: attach, with: { new_sise: 1 } }]\n'), [
     '3:39: unknown key "new_sise" in "with" (expected one of: new_size, size, metadata, exclusive, snapshot_name, snapshot_size, args, unset, env)',
   ]);
@@ -410,38 +463,65 @@ t.test('wrong types and values are reported at the value, one message each', asy
   t.strictSame(errors(t, 'scenarios:\n  - name: a\n    steps: [{ action: attach, expect: { exit: fail } }]\n'), [
     '3:47: "exit" must be an integer from 0 to 255 or "nonzero", got "fail"',
   ]);
-  t.strictSame(errors(t, 'scenarios:\n  - name: a\n    steps: [{ action: attach, expect: { device: 5, lint: strict } }]\n'), [
-    '3:49: "device" must be a string, null or {regex: "..."}, got 5',
-    '3:58: "lint" must be "clean" or "no-errors", got "strict"',
-  ]);
-  t.strictSame(errors(t, 'scenarios:\n  - name: a\n    stubs: { rbd: [{ args: [a, 5, [x]], times: many }] }\n    steps: [{ action: attach }]\n'), [
-    '3:32: item 2 of "args" must be a string or {regex: "..."}, got 5',
-    '3:35: item 3 of "args" must be a string or {regex: "..."}, got a list',
-    '3:48: "times" must be a positive integer or "any", got "many"',
-  ]);
-  t.strictSame(errors(t, 'scenarios:\n  - name: a\n    env: { DEBUG: 1, "A=B": x }\n    steps: [{ action: attach }]\n'), [
-    '3:19: "DEBUG" must be a string, got 1 (quote it: "1")',
-    '3:22: "A=B" in "env" is not a variable name (not empty, no "=")',
-  ]);
+  t.strictSame(
+    errors(t, 'scenarios:\n  - name: a\n    steps: [{ action: attach, expect: { device: 5, lint: strict } }]\n'),
+    [
+      '3:49: "device" must be a string, null or {regex: "..."}, got 5',
+      '3:58: "lint" must be "clean" or "no-errors", got "strict"',
+    ],
+  );
+  t.strictSame(
+    errors(
+      t,
+      'scenarios:\n  - name: a\n    stubs: { rbd: [{ args: [a, 5, [x]], times: many }] }\n    steps: [{ action: attach }]\n',
+    ),
+    [
+      '3:32: item 2 of "args" must be a string or {regex: "..."}, got 5',
+      '3:35: item 3 of "args" must be a string or {regex: "..."}, got a list',
+      '3:48: "times" must be a positive integer or "any", got "many"',
+    ],
+  );
+  t.strictSame(
+    errors(t, 'scenarios:\n  - name: a\n    env: { DEBUG: 1, "A=B": x }\n    steps: [{ action: attach }]\n'),
+    [
+      '3:19: "DEBUG" must be a string, got 1 (quote it: "1")',
+      '3:22: "A=B" in "env" is not a variable name (not empty, no "=")',
+    ],
+  );
   t.strictSame(errors(t, 'scenarios:\n  - name: a\n    stubs: { "bin/rbd": [] }\n    steps: [{ action: attach }]\n'), [
     '3:14: "bin/rbd" in "stubs" is not a command name (letters, digits and _ . + -)',
   ]);
-  t.strictSame(errors(t, 'scenarios:\n  - name: a\n    steps: [{ action: attach, with: 5 }]\n'), ['3:37: "with" must be a map, got 5']);
-  t.strictSame(errors(t, 'scenarios:\n  - name: a\n    steps: [{ action: attach, expect: { stdout: { contains: [a, 1] } } }]\n'), [
-    '3:65: item 2 of "contains" must be a string, got 1 (quote it: "1")',
+  t.strictSame(errors(t, 'scenarios:\n  - name: a\n    steps: [{ action: attach, with: 5 }]\n'), [
+    '3:37: "with" must be a map, got 5',
   ]);
+  t.strictSame(
+    errors(t, 'scenarios:\n  - name: a\n    steps: [{ action: attach, expect: { stdout: { contains: [a, 1] } } }]\n'),
+    ['3:65: item 2 of "contains" must be a string, got 1 (quote it: "1")'],
+  );
   t.strictSame(errors(t, 'scenarios:\n  - name: a\n    steps: [{ action: attach, ganeti: "3.1" }]\n'), [
     '3:39: "ganeti" must be a non-empty list of Ganeti versions such as ["2.16", "3.1"], got "3.1"',
   ]);
-  t.strictSame(errors(t, 'scenarios:\n  - null\n  - name: b\n    stubs: { rbd: }\n    steps:\n      - action: attach\n        expect: ~\n'), [
-    '2:5: item 1 of "scenarios" must be a map, got null',
-    '4:14: "rbd" must be a list of stub entries, got nothing',
-    '7:17: "expect" must be a map, got null',
-  ]);
-  t.strictSame(errors(t, 'scenarios:\n  - name: a\n    volume: { params: { "a b": 1, x: [1] } }\n    steps: [{ action: attach }]\n'), [
-    '3:25: "a b" in "params" is not a parameter name: no whitespace, no "="',
-    '3:38: "x" must be a string, a number or a boolean (true or false), got a list',
-  ]);
+  t.strictSame(
+    errors(
+      t,
+      'scenarios:\n  - null\n  - name: b\n    stubs: { rbd: }\n    steps:\n      - action: attach\n        expect: ~\n',
+    ),
+    [
+      '2:5: item 1 of "scenarios" must be a map, got null',
+      '4:14: "rbd" must be a list of stub entries, got nothing',
+      '7:17: "expect" must be a map, got null',
+    ],
+  );
+  t.strictSame(
+    errors(
+      t,
+      'scenarios:\n  - name: a\n    volume: { params: { "a b": 1, x: [1] } }\n    steps: [{ action: attach }]\n',
+    ),
+    [
+      '3:25: "a b" in "params" is not a parameter name: no whitespace, no "="',
+      '3:38: "x" must be a string, a number or a boolean (true or false), got a list',
+    ],
+  );
   t.strictSame(errors(t, 'scenarios:\n  - name: a\n    steps:\n      - action: attach\n        with:\n'), [
     '5:9: "with" must be a map, got nothing',
   ]);
@@ -455,9 +535,13 @@ t.test('oneOf alternatives: the errors inside the alternative the value looks li
   t.strictSame(errors(t, 'scenarios:\n  - name: a\n    steps: [{ action: attach, expect: { device: {} } }]\n'), [
     '3:49: missing required key "regex" in "device"',
   ]);
-  t.strictSame(errors(t, 'scenarios:\n  - name: a\n    stubs: { rbd: [{ args: [{ regex: 5 }] }] }\n    steps: [{ action: attach }]\n'), [
-    '3:38: "regex" must be a string, got 5 (quote it: "5")',
-  ]);
+  t.strictSame(
+    errors(
+      t,
+      'scenarios:\n  - name: a\n    stubs: { rbd: [{ args: [{ regex: 5 }] }] }\n    steps: [{ action: attach }]\n',
+    ),
+    ['3:38: "regex" must be a string, got 5 (quote it: "5")'],
+  );
 });
 
 t.test('missing required keys are reported at the map', async (t) => {
@@ -465,11 +549,13 @@ t.test('missing required keys are reported at the map', async (t) => {
     '2:5: missing required key "name" in scenario',
     '3:5: missing required key "steps" in scenario',
   ]);
-  t.strictSame(errors(t, 'scenarios:\n  - name: a\n    steps: [{ name: x }]\n'), ['3:13: missing required key "action" in step (or "command", to run a check between actions)']);
+  t.strictSame(errors(t, 'scenarios:\n  - name: a\n    steps: [{ name: x }]\n'), [
+    '3:13: missing required key "action" in step (or "command", to run a check between actions)',
+  ]);
 });
 
 t.test('unsupported Ganeti versions name the supported range', async (t) => {
-  const range = 'expected a release from 2.7.0 to 3.1.0, written X.Y (that series\' last release) or X.Y.Z';
+  const range = "expected a release from 2.7.0 to 3.1.0, written X.Y (that series' last release) or X.Y.Z";
   t.strictSame(
     errors(
       t,
@@ -533,7 +619,7 @@ t.test('bad durations', async (t) => {
   );
 });
 
-t.test('with keys an action does not use are accepted and change nothing (as in the issue\'s example)', async (t) => {
+t.test("with keys an action does not use are accepted and change nothing (as in the issue's example)", async (t) => {
   const file = loaded(
     t,
     `scenarios:
@@ -574,7 +660,10 @@ t.test('attach-only expectations on other actions', async (t) => {
 
 t.test('a version both accepted and rejected', async (t) => {
   t.strictSame(
-    errors(t, 'scenarios:\n  - name: a\n    steps: [{ action: attach, expect: { accepted_by: ["2.12", "2.15"], rejected_by: ["2.12", "2.15.2", "2.15.0"] } }]\n'),
+    errors(
+      t,
+      'scenarios:\n  - name: a\n    steps: [{ action: attach, expect: { accepted_by: ["2.12", "2.15"], rejected_by: ["2.12", "2.15.2", "2.15.0"] } }]\n',
+    ),
     [
       '3:86: Ganeti "2.12" is in both accepted_by and rejected_by',
       '3:94: Ganeti "2.15.2" is in both accepted_by (as "2.15": both mean 2.15.2) and rejected_by',
@@ -583,17 +672,22 @@ t.test('a version both accepted and rejected', async (t) => {
 });
 
 t.test('duplicate scenario names within a file', async (t) => {
-  t.strictSame(errors(t, `${MINIMAL}  - name: b\n    steps: [{ action: attach }]\n  - name: a\n    steps: [{ action: attach }]\n`), [
-    '6:11: duplicate scenario name "a" (first at line 2)',
-  ]);
+  t.strictSame(
+    errors(t, `${MINIMAL}  - name: b\n    steps: [{ action: attach }]\n  - name: a\n    steps: [{ action: attach }]\n`),
+    ['6:11: duplicate scenario name "a" (first at line 2)'],
+  );
 });
 
 t.test('simulators: known names only, each once', async (t) => {
-  t.strictSame(errors(t, 'scenarios:\n  - name: a\n    simulate: [rbd, ceph, rbd]\n    steps: [{ action: attach }]\n'), [
-    '3:21: unknown simulator "ceph": expected one of rbd, losetup',
-    '3:27: "rbd" is listed twice in "simulate"',
-  ]);
-  t.same(loaded(t, 'scenarios:\n  - name: a\n    simulate: [losetup, rbd]\n    steps: [{ action: attach }]\n').scenarios[0]!.simulate, ['losetup', 'rbd']);
+  t.strictSame(
+    errors(t, 'scenarios:\n  - name: a\n    simulate: [rbd, ceph, rbd]\n    steps: [{ action: attach }]\n'),
+    ['3:21: unknown simulator "ceph": expected one of rbd, losetup', '3:27: "rbd" is listed twice in "simulate"'],
+  );
+  t.same(
+    loaded(t, 'scenarios:\n  - name: a\n    simulate: [losetup, rbd]\n    steps: [{ action: attach }]\n').scenarios[0]!
+      .simulate,
+    ['losetup', 'rbd'],
+  );
 });
 
 t.test('every error of a file is reported, sorted by position', async (t) => {
@@ -652,7 +746,11 @@ t.test('paths: directories recursively and sorted, missing paths, files once', a
 
   const explicit = join(dir, 'a', 'notes.txt');
   writeFileSync(explicit, scenario('txt'));
-  t.strictSame(loadScenarioPaths([explicit]).files.map((f) => f.scenarios[0]!.name), ['txt'], 'a file named explicitly loads whatever its name');
+  t.strictSame(
+    loadScenarioPaths([explicit]).files.map((f) => f.scenarios[0]!.name),
+    ['txt'],
+    'a file named explicitly loads whatever its name',
+  );
   t.strictSame(loadScenarioFile(join(dir, 'missing.yaml')), {
     errors: [{ position: { file: join(dir, 'missing.yaml'), line: 1, col: 1 }, message: 'no such file or directory' }],
   });
@@ -667,7 +765,8 @@ t.test('the schema file', async (t) => {
   // Every key has a description (editors show it), and every map rejects unknown keys.
   const missing: string[] = [];
   const visit = (schema: Record<string, unknown>, where: string): void => {
-    if (schema['type'] === 'object' && schema['additionalProperties'] === undefined) missing.push(`${where}: additionalProperties`);
+    if (schema['type'] === 'object' && schema['additionalProperties'] === undefined)
+      missing.push(`${where}: additionalProperties`);
     for (const [key, sub] of Object.entries((schema['properties'] ?? {}) as Record<string, Record<string, unknown>>)) {
       if (typeof sub['description'] !== 'string') missing.push(`${where}.${key}: description`);
       visit(sub, `${where}.${key}`);
@@ -679,13 +778,18 @@ t.test('the schema file', async (t) => {
     for (const sub of (schema['oneOf'] ?? []) as Record<string, unknown>[]) visit(sub, `${where}|`);
   };
   visit(onDisk, '');
-  for (const [name, schema] of Object.entries(onDisk.definitions as Record<string, Record<string, unknown>>)) visit(schema, name);
+  for (const [name, schema] of Object.entries(onDisk.definitions as Record<string, Record<string, unknown>>))
+    visit(schema, name);
   t.strictSame(missing, []);
 
   // The compiled module finds the schema from dist/ too.
   const r = spawnSync(
     process.execPath,
-    ['--input-type=module', '-e', "import('./dist/harness/scenario/schema.js').then((m) => { m.scenarioValidator(); console.log(m.SCHEMA_PATH); })"],
+    [
+      '--input-type=module',
+      '-e',
+      "import('./dist/harness/scenario/schema.js').then((m) => { m.scenarioValidator(); console.log(m.SCHEMA_PATH); })",
+    ],
     { cwd: REPO_ROOT, encoding: 'utf8' },
   );
   t.equal(r.status, 0, r.stderr);

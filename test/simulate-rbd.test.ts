@@ -9,7 +9,12 @@ import { join } from 'node:path';
 import t from 'tap';
 import { parseScenarioText } from '../harness/scenario/load.js';
 import { formatFileError, type RbdSimulation, type Simulators } from '../harness/scenario/model.js';
-import { installSimulators, simulatorViews, unusedInjectedFailures, type SimulatorSandbox } from '../harness/simulate/install.js';
+import {
+  installSimulators,
+  simulatorViews,
+  unusedInjectedFailures,
+  type SimulatorSandbox,
+} from '../harness/simulate/install.js';
 import { GARBAGE, HUNG_EXIT } from '../harness/simulate/runtime.js';
 import { CLI, REPO_ROOT } from './helpers/cli.js';
 import { tempDir } from './helpers/provider-dir.js';
@@ -48,14 +53,22 @@ function env(sb: Sandbox): NodeJS.ProcessEnv {
 function rbd(sb: Sandbox, ...args: string[]): Ran {
   const r = spawnSync(join(sb.stubs, 'rbd'), args, { env: env(sb), timeout: 30_000 });
   if (r.error) throw r.error;
-  return { code: r.status, signal: r.signal, stdout: r.stdout.toString(), stderr: r.stderr.toString(), bytes: r.stdout };
+  return {
+    code: r.status,
+    signal: r.signal,
+    stdout: r.stdout.toString(),
+    stderr: r.stderr.toString(),
+    bytes: r.stdout,
+  };
 }
 
 function state(sb: Sandbox): Record<string, any> {
   return simulatorViews(sb.sims)['rbd']!;
 }
 
-function calls(sb: Sandbox): { argv: string[]; exit: number; simulated?: boolean; entry: number | null; command: string }[] {
+function calls(
+  sb: Sandbox,
+): { argv: string[]; exit: number; simulated?: boolean; entry: number | null; command: string }[] {
   return readFileSync(sb.log, 'utf8')
     .split('\n')
     .filter(Boolean)
@@ -68,21 +81,40 @@ const CTIME = '[A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9]\\d \\d\\d:\\d\\d:\\d\\d \\d{4}
 
 t.test('create, ls, info: formats as Ceph 16 prints them', async (t) => {
   const sb = sandbox(t, { pools: ['rbd', 'fast'] });
-  t.strictSame(rbd(sb, 'create', '--size', '1024', 'rbd/vol1'), { code: 0, signal: null, stdout: '', stderr: '', bytes: Buffer.alloc(0) });
+  t.strictSame(rbd(sb, 'create', '--size', '1024', 'rbd/vol1'), {
+    code: 0,
+    signal: null,
+    stdout: '',
+    stderr: '',
+    bytes: Buffer.alloc(0),
+  });
   t.equal(rbd(sb, 'create', '-s', '1G', 'vol2').code, 0, 'M/G/T suffixes, the default pool');
   t.equal(rbd(sb, 'create', '--size=1536', '--pool', 'fast', 'vol3').code, 0, '--pool and --opt=value');
-  t.equal(rbd(sb, 'create', 'vol4', '--size', '256', '--image-feature', 'layering,exclusive-lock').code, 0, 'options after the spec');
+  t.equal(
+    rbd(sb, 'create', 'vol4', '--size', '256', '--image-feature', 'layering,exclusive-lock').code,
+    0,
+    'options after the spec',
+  );
 
   const exists = rbd(sb, 'create', '--size', '1024', 'rbd/vol1');
   t.equal(exists.code, 17);
-  t.match(exists.stderr, new RegExp(`^${LOG}-1 librbd: rbd image vol1 already exists\n\nrbd: create error: \\(17\\) File exists\n$`));
+  t.match(
+    exists.stderr,
+    new RegExp(`^${LOG}-1 librbd: rbd image vol1 already exists\n\nrbd: create error: \\(17\\) File exists\n$`),
+  );
 
   t.equal(rbd(sb, 'ls').stdout, 'vol1\nvol2\nvol4\n');
   t.equal(rbd(sb, 'ls', 'fast').stdout, 'vol3\n');
   t.equal(rbd(sb, 'ls', '--format', 'json').stdout, '["vol1","vol2","vol4"]\n');
   t.equal(rbd(sb, 'ls', '--format=json', '--pretty-format').stdout, '[\n    "vol1",\n    "vol2",\n    "vol4"\n]\n');
-  t.equal(rbd(sb, 'ls', '--format', 'xml').stdout, '<images><name>vol1</name><name>vol2</name><name>vol4</name></images>\n');
-  t.equal(rbd(sb, '-p', 'fast', 'ls', '-l').stdout, 'NAME  SIZE     PARENT  FMT  PROT  LOCK\nvol3  1.5 GiB            2            \n');
+  t.equal(
+    rbd(sb, 'ls', '--format', 'xml').stdout,
+    '<images><name>vol1</name><name>vol2</name><name>vol4</name></images>\n',
+  );
+  t.equal(
+    rbd(sb, '-p', 'fast', 'ls', '-l').stdout,
+    'NAME  SIZE     PARENT  FMT  PROT  LOCK\nvol3  1.5 GiB            2            \n',
+  );
 
   const v = state(sb)['images']['rbd/vol1'];
   const info = rbd(sb, 'info', 'rbd/vol1');
@@ -96,12 +128,21 @@ t.test('create, ls, info: formats as Ceph 16 prints them', async (t) => {
     ),
   );
   const json = rbd(sb, 'info', '--format', 'json', 'vol4');
-  t.match(json.stdout, /^\{"name":"vol4","id":"[0-9a-f]+","size":268435456,"objects":64,"order":22,"object_size":4194304,"snapshot_count":0,"block_name_prefix":"rbd_data\.[0-9a-f]+","format":2,"features":\["layering","exclusive-lock"\],"op_features":\[\],"flags":\[\],"create_timestamp":"[^"]+","access_timestamp":"[^"]+","modify_timestamp":"[^"]+"\}\n$/);
+  t.match(
+    json.stdout,
+    /^\{"name":"vol4","id":"[0-9a-f]+","size":268435456,"objects":64,"order":22,"object_size":4194304,"snapshot_count":0,"block_name_prefix":"rbd_data\.[0-9a-f]+","format":2,"features":\["layering","exclusive-lock"\],"op_features":\[\],"flags":\[\],"create_timestamp":"[^"]+","access_timestamp":"[^"]+","modify_timestamp":"[^"]+"\}\n$/,
+  );
   const pretty = JSON.parse(rbd(sb, 'info', 'fast/vol3', '--format', 'json', '--pretty-format').stdout);
   t.equal(pretty.size, 1610612736);
   t.equal(pretty.objects, 384);
-  t.match(rbd(sb, 'info', 'fast/vol3', '--format', 'json', '--pretty-format').stdout, /^\{\n {4}"name": "vol3",\n {4}"id": "/);
-  t.match(rbd(sb, 'info', 'vol1', '--format', 'xml').stdout, /^<image><name>vol1<\/name><id>[0-9a-f]+<\/id><size>1073741824<\/size>.*<features><feature>layering<\/feature>.*<\/image>\n$/);
+  t.match(
+    rbd(sb, 'info', 'fast/vol3', '--format', 'json', '--pretty-format').stdout,
+    /^\{\n {4}"name": "vol3",\n {4}"id": "/,
+  );
+  t.match(
+    rbd(sb, 'info', 'vol1', '--format', 'xml').stdout,
+    /^<image><name>vol1<\/name><id>[0-9a-f]+<\/id><size>1073741824<\/size>.*<features><feature>layering<\/feature>.*<\/image>\n$/,
+  );
 
   t.strictSame(state(sb)['images']['rbd/vol2'].size, 1024);
   t.strictSame(state(sb)['images']['fast/vol3'].bytes, 1610612736);
@@ -116,7 +157,10 @@ t.test('resize: progress on stderr, shrinking needs --allow-shrink', async (t) =
   const same = rbd(sb, 'resize', '--size', '2G', 'rbd/vol1');
   t.strictSame([same.code, same.stderr], [22, 'rbd: new size is equal to original size \n']);
   const shrink = rbd(sb, 'resize', '--size', '512', 'vol1');
-  t.strictSame([shrink.code, shrink.stderr], [22, 'rbd: shrinking an image is only allowed with the --allow-shrink flag\n']);
+  t.strictSame(
+    [shrink.code, shrink.stderr],
+    [22, 'rbd: shrinking an image is only allowed with the --allow-shrink flag\n'],
+  );
   t.strictSame(rbd(sb, 'resize', '--size', '512', '--allow-shrink', '--no-progress', 'vol1').stderr, '');
   t.strictSame(state(sb)['images']['rbd/vol1'].size, 512);
   const missing = rbd(sb, 'resize', '--size', '512', 'nope');
@@ -128,14 +172,25 @@ t.test('resize: progress on stderr, shrinking needs --allow-shrink', async (t) =
 t.test('rm: progress, a missing image, snapshots, watchers', async (t) => {
   const sb = sandbox(t, {
     images: [
-      { pool: 'rbd', namespace: '', name: 'snapped', size: 1, meta: {}, mapped: false, snapshots: [{ name: 's', protected: false }] },
+      {
+        pool: 'rbd',
+        namespace: '',
+        name: 'snapped',
+        size: 1,
+        meta: {},
+        mapped: false,
+        snapshots: [{ name: 's', protected: false }],
+      },
       { pool: 'rbd', namespace: '', name: 'mapped', size: 1, meta: {}, mapped: true, snapshots: [] },
       { pool: 'rbd', namespace: '', name: 'plain', size: 1, meta: {}, mapped: false, snapshots: [] },
     ],
   });
   t.strictSame(rbd(sb, 'rm', 'plain').stderr, '\rRemoving image: 100% complete...done.\n');
   const missing = rbd(sb, 'remove', 'plain');
-  t.strictSame([missing.code, missing.stderr], [2, '\rRemoving image: 0% complete...failed.\nrbd: delete error: (2) No such file or directory\n']);
+  t.strictSame(
+    [missing.code, missing.stderr],
+    [2, '\rRemoving image: 0% complete...failed.\nrbd: delete error: (2) No such file or directory\n'],
+  );
   const snapped = rbd(sb, 'rm', 'snapped');
   t.equal(snapped.code, 39);
   t.match(
@@ -161,25 +216,48 @@ t.test('image-meta set, get, list, remove', async (t) => {
   const sb = sandbox(t);
   rbd(sb, 'create', '--size', '1', 'vol1');
   t.strictSame(rbd(sb, 'image-meta', 'list', 'vol1').stdout, 'There are 0 metadata on this image.\n');
-  t.strictSame(rbd(sb, 'image-meta', 'list', 'vol1', '--format', 'json').stdout, '', 'nothing at all when there is none, as rbd');
+  t.strictSame(
+    rbd(sb, 'image-meta', 'list', 'vol1', '--format', 'json').stdout,
+    '',
+    'nothing at all when there is none, as rbd',
+  );
   t.equal(rbd(sb, 'image-meta', 'set', 'vol1', 'originstname', 'web1').code, 0);
-  t.strictSame(rbd(sb, 'image-meta', 'list', 'vol1').stdout, 'There is 1 metadatum on this image:\n\nKey           Value\noriginstname  web1 \n');
+  t.strictSame(
+    rbd(sb, 'image-meta', 'list', 'vol1').stdout,
+    'There is 1 metadatum on this image:\n\nKey           Value\noriginstname  web1 \n',
+  );
   rbd(sb, 'image-meta', 'set', 'rbd/vol1', 'a', 'with "quotes"');
-  t.strictSame(rbd(sb, 'image-meta', 'ls', 'vol1', '--format', 'json').stdout, '{"a":"with \\"quotes\\"","originstname":"web1"}\n');
+  t.strictSame(
+    rbd(sb, 'image-meta', 'ls', 'vol1', '--format', 'json').stdout,
+    '{"a":"with \\"quotes\\"","originstname":"web1"}\n',
+  );
   t.strictSame(rbd(sb, 'image-meta', 'get', 'vol1', 'originstname').stdout, 'web1\n');
   const missing = rbd(sb, 'image-meta', 'get', 'vol1', 'nokey');
   t.strictSame(
     [missing.code, missing.stdout, missing.stderr],
-    [2, '', 'failed to get metadata nokey of image : (2) No such file or directory\nrbd: getting metadata failed: (2) No such file or directory\n'],
+    [
+      2,
+      '',
+      'failed to get metadata nokey of image : (2) No such file or directory\nrbd: getting metadata failed: (2) No such file or directory\n',
+    ],
   );
   const rm = rbd(sb, 'image-meta', 'rm', 'vol1', 'nokey');
-  t.strictSame([rm.code, rm.stderr], [2, 'rbd: no existing metadata key nokey of image : (2) No such file or directory\nrbd: removing metadata failed: (2) No such file or directory\n']);
+  t.strictSame(
+    [rm.code, rm.stderr],
+    [
+      2,
+      'rbd: no existing metadata key nokey of image : (2) No such file or directory\nrbd: removing metadata failed: (2) No such file or directory\n',
+    ],
+  );
   t.equal(rbd(sb, 'image-meta', 'remove', 'vol1', 'a').code, 0);
   t.strictSame(state(sb)['images']['rbd/vol1'].meta, { originstname: 'web1' });
   t.strictSame(rbd(sb, 'image-meta', 'set', 'vol1', 'k').stderr, 'rbd: metadata value was not specified\n');
   t.strictSame(rbd(sb, 'image-meta', 'get', 'vol1').stderr, 'rbd: metadata key was not specified\n');
   t.strictSame(rbd(sb, 'image-meta', 'get').stderr, 'rbd: image name was not specified\n');
-  t.strictSame(rbd(sb, 'image-meta', 'get', 'vol1@s', 'k').stderr, "rbd: snapshot name specified for a command that doesn't use it\n");
+  t.strictSame(
+    rbd(sb, 'image-meta', 'get', 'vol1@s', 'k').stderr,
+    "rbd: snapshot name specified for a command that doesn't use it\n",
+  );
 });
 
 t.test('snapshots, clones (v1), copies, flatten', async (t) => {
@@ -187,41 +265,76 @@ t.test('snapshots, clones (v1), copies, flatten', async (t) => {
   rbd(sb, 'create', '--size', '1024', 'base');
   t.strictSame(rbd(sb, 'snap', 'create', 'base@s1').stderr, '\rCreating snap: 100% complete...done.\n');
   const again = rbd(sb, 'snap', 'add', 'base@s1');
-  t.strictSame([again.code, again.stderr], [17, '\rCreating snap: 0% complete...failed.\nrbd: failed to create snapshot: (17) File exists\n']);
+  t.strictSame(
+    [again.code, again.stderr],
+    [17, '\rCreating snap: 0% complete...failed.\nrbd: failed to create snapshot: (17) File exists\n'],
+  );
   t.strictSame(rbd(sb, 'snap', 'create', 'base').stderr, 'rbd: snapshot name was not specified\n');
   const ls = rbd(sb, 'snap', 'ls', 'base');
-  t.match(ls.stdout, new RegExp(`^SNAPID  NAME  SIZE   PROTECTED  TIMESTAMP {15}\n {5}4  s1    1 GiB             ${CTIME}\n$`));
-  t.match(rbd(sb, 'snap', 'list', 'base', '--format', 'json').stdout, /^\[\{"id":4,"name":"s1","size":1073741824,"protected":"false","timestamp":"[^"]+"\}\]\n$/);
+  t.match(
+    ls.stdout,
+    new RegExp(`^SNAPID  NAME  SIZE   PROTECTED  TIMESTAMP {15}\n {5}4  s1    1 GiB             ${CTIME}\n$`),
+  );
+  t.match(
+    rbd(sb, 'snap', 'list', 'base', '--format', 'json').stdout,
+    /^\[\{"id":4,"name":"s1","size":1073741824,"protected":"false","timestamp":"[^"]+"\}\]\n$/,
+  );
   t.strictSame(rbd(sb, 'snap', 'ls', 'base', '--format', 'json', '--pretty-format').stdout.split('\n')[1], '    {');
 
   const unprotected = rbd(sb, 'clone', 'base@s1', 'child');
   t.equal(unprotected.code, 22);
-  t.match(unprotected.stderr, new RegExp(`^${LOG}-1 librbd::image::CloneRequest: 0x[0-9a-f]+ validate_parent: parent snapshot must be protected\n\nrbd: clone error: \\(22\\) Invalid argument\n$`));
+  t.match(
+    unprotected.stderr,
+    new RegExp(
+      `^${LOG}-1 librbd::image::CloneRequest: 0x[0-9a-f]+ validate_parent: parent snapshot must be protected\n\nrbd: clone error: \\(22\\) Invalid argument\n$`,
+    ),
+  );
   t.equal(rbd(sb, 'snap', 'protect', 'base@s1').code, 0);
   t.strictSame(rbd(sb, 'snap', 'protect', 'base@s1').stderr, 'rbd: snap is already protected\n');
   t.equal(rbd(sb, 'clone', 'base@s1', 'rbd/child').code, 0);
-  t.strictSame(state(sb)['images']['rbd/child'].parent, { pool: 'rbd', namespace: '', image: 'base', snapshot: 's1', overlap: 1073741824 });
+  t.strictSame(state(sb)['images']['rbd/child'].parent, {
+    pool: 'rbd',
+    namespace: '',
+    image: 'base',
+    snapshot: 's1',
+    overlap: 1073741824,
+  });
   t.strictSame(state(sb)['images']['rbd/base'].snapshots.s1.children, ['rbd/child']);
   t.match(rbd(sb, 'info', 'child').stdout, /\tparent: rbd\/base@s1\n\toverlap: 1 GiB\n$/);
-  t.match(rbd(sb, 'info', 'child', '--format', 'json').stdout, /"parent":\{"pool":"rbd","pool_namespace":"","image":"base","id":"[0-9a-f]+","snapshot":"s1","trash":false,"overlap":1073741824\}\}\n$/);
+  t.match(
+    rbd(sb, 'info', 'child', '--format', 'json').stdout,
+    /"parent":\{"pool":"rbd","pool_namespace":"","image":"base","id":"[0-9a-f]+","snapshot":"s1","trash":false,"overlap":1073741824\}\}\n$/,
+  );
   t.match(rbd(sb, 'info', 'base@s1').stdout, /\tprotected: True\n$/);
 
   const busy = rbd(sb, 'snap', 'unprotect', 'base@s1');
   t.equal(busy.code, 16);
-  t.match(busy.stderr, /cannot unprotect: at least 1 child\(ren\) \[[0-9a-f]+\] in pool 'rbd'\n\n[^]*-1 librbd::SnapshotUnprotectRequest: 0x[0-9a-f]+ should_complete_error: ret_val=-16\n\nrbd: unprotecting snap failed: \(16\) Device or resource busy\n$/);
+  t.match(
+    busy.stderr,
+    /cannot unprotect: at least 1 child\(ren\) \[[0-9a-f]+\] in pool 'rbd'\n\n[^]*-1 librbd::SnapshotUnprotectRequest: 0x[0-9a-f]+ should_complete_error: ret_val=-16\n\nrbd: unprotecting snap failed: \(16\) Device or resource busy\n$/,
+  );
   const protectedRm = rbd(sb, 'snap', 'rm', 'base@s1');
   t.equal(protectedRm.code, 16);
-  t.match(protectedRm.stderr, /-1 librbd::Operations: snapshot is protected\n\n\rRemoving snap: 0% complete\.\.\.failed\.\nrbd: snapshot 's1' is protected from removal\.\n$/);
+  t.match(
+    protectedRm.stderr,
+    /-1 librbd::Operations: snapshot is protected\n\n\rRemoving snap: 0% complete\.\.\.failed\.\nrbd: snapshot 's1' is protected from removal\.\n$/,
+  );
 
   t.strictSame(rbd(sb, 'flatten', 'child').stderr, '\rImage flatten: 100% complete...done.\n');
   t.strictSame(state(sb)['images']['rbd/child'].parent, null);
   const notClone = rbd(sb, 'flatten', 'child');
   t.equal(notClone.code, 22);
-  t.match(notClone.stderr, /image has no parent\n\n\rImage flatten: 0% complete\.\.\.failed\.\nrbd: flatten error: \(22\) Invalid argument\n$/);
+  t.match(
+    notClone.stderr,
+    /image has no parent\n\n\rImage flatten: 0% complete\.\.\.failed\.\nrbd: flatten error: \(22\) Invalid argument\n$/,
+  );
   t.equal(rbd(sb, 'snap', 'unprotect', 'base@s1').code, 0);
   t.strictSame(rbd(sb, 'snap', 'unprotect', 'base@s1').stderr, 'rbd: snap is already unprotected\n');
   t.strictSame(rbd(sb, 'snap', 'rm', 'base@s1').stderr, '\rRemoving snap: 100% complete...done.\n');
-  t.strictSame(rbd(sb, 'snap', 'rm', 'base@s1').stderr, '\rRemoving snap: 0% complete...failed.\nrbd: failed to remove snapshot: (2) No such file or directory\n');
+  t.strictSame(
+    rbd(sb, 'snap', 'rm', 'base@s1').stderr,
+    '\rRemoving snap: 0% complete...failed.\nrbd: failed to remove snapshot: (2) No such file or directory\n',
+  );
 
   rbd(sb, 'image-meta', 'set', 'base', 'k', 'v');
   t.strictSame(rbd(sb, 'cp', 'base', 'copy').stderr, '\rImage copy: 100% complete...done.\n');
@@ -230,12 +343,34 @@ t.test('snapshots, clones (v1), copies, flatten', async (t) => {
 });
 
 t.test('device map, list, unmap', async (t) => {
-  const sb = sandbox(t, { images: [{ pool: 'rbd', namespace: '', name: 'vol1', size: 1024, meta: {}, mapped: false, snapshots: [{ name: 's', protected: false }] }] });
+  const sb = sandbox(t, {
+    images: [
+      {
+        pool: 'rbd',
+        namespace: '',
+        name: 'vol1',
+        size: 1024,
+        meta: {},
+        mapped: false,
+        snapshots: [{ name: 's', protected: false }],
+      },
+    ],
+  });
   t.strictSame(rbd(sb, 'device', 'list').stdout, '', 'nothing mapped: no table');
   t.strictSame(rbd(sb, 'device', 'list', '--format', 'json').stdout, '[]\n');
-  t.strictSame(rbd(sb, 'device', 'map', 'rbd/vol1'), { code: 0, signal: null, stdout: '/dev/rbd0\n', stderr: '', bytes: Buffer.from('/dev/rbd0\n') });
+  t.strictSame(rbd(sb, 'device', 'map', 'rbd/vol1'), {
+    code: 0,
+    signal: null,
+    stdout: '/dev/rbd0\n',
+    stderr: '',
+    bytes: Buffer.from('/dev/rbd0\n'),
+  });
   const twice = rbd(sb, 'map', 'vol1');
-  t.strictSame([twice.stdout, twice.stderr], ['/dev/rbd1\n', 'rbd: warning: image already mapped as /dev/rbd0\n'], 'krbd maps it again');
+  t.strictSame(
+    [twice.stdout, twice.stderr],
+    ['/dev/rbd1\n', 'rbd: warning: image already mapped as /dev/rbd0\n'],
+    'krbd maps it again',
+  );
   t.strictSame(rbd(sb, 'map', '--read-only', 'vol1@s').stdout, '/dev/rbd2\n');
   t.strictSame(
     rbd(sb, 'device', 'list', '--format', 'json').stdout,
@@ -247,29 +382,60 @@ t.test('device map, list, unmap', async (t) => {
     rbd(sb, 'showmapped').stdout,
     'id  pool  namespace  image  snap  device   \n0   rbd              vol1   -     /dev/rbd0\n1   rbd              vol1   -     /dev/rbd1\n2   rbd              vol1   s     /dev/rbd2\n',
   );
-  t.strictSame(state(sb)['devices']['/dev/rbd2'], { pool: 'rbd', namespace: '', image: 'vol1', snap: 's', read_only: true });
+  t.strictSame(state(sb)['devices']['/dev/rbd2'], {
+    pool: 'rbd',
+    namespace: '',
+    image: 'vol1',
+    snap: 's',
+    read_only: true,
+  });
   t.strictSame(rbd(sb, 'unmap', 'vol1').stderr, 'rbd: rbd/vol1: mapped more than once, unmapping /dev/rbd0 only\n');
-  t.strictSame(rbd(sb, 'device', 'unmap', '/dev/rbd1'), { code: 0, signal: null, stdout: '', stderr: '', bytes: Buffer.alloc(0) });
+  t.strictSame(rbd(sb, 'device', 'unmap', '/dev/rbd1'), {
+    code: 0,
+    signal: null,
+    stdout: '',
+    stderr: '',
+    bytes: Buffer.alloc(0),
+  });
   t.strictSame(rbd(sb, 'device', 'map', 'vol1').stdout, '/dev/rbd0\n', 'the lowest free number');
   const gone = rbd(sb, 'unmap', '/dev/rbd7');
-  t.strictSame([gone.code, gone.stderr], [22, "rbd: '/dev/rbd7' is not a block device\nrbd: unmap failed: (22) Invalid argument\n"]);
+  t.strictSame(
+    [gone.code, gone.stderr],
+    [22, "rbd: '/dev/rbd7' is not a block device\nrbd: unmap failed: (22) Invalid argument\n"],
+  );
   const notMapped = rbd(sb, 'device', 'unmap', 'rbd/other');
-  t.strictSame([notMapped.code, notMapped.stderr], [22, 'rbd: rbd/other: not a mapped image or snapshot\nrbd: unmap failed: (22) Invalid argument\n']);
+  t.strictSame(
+    [notMapped.code, notMapped.stderr],
+    [22, 'rbd: rbd/other: not a mapped image or snapshot\nrbd: unmap failed: (22) Invalid argument\n'],
+  );
   t.strictSame(rbd(sb, 'unmap').stderr, 'rbd: unmap requires either image name or device path\n');
 
   const missing = rbd(sb, 'device', 'map', 'nope');
   t.strictSame(
     [missing.code, missing.stdout, missing.stderr],
-    [2, 'In some cases useful info is found in syslog - try "dmesg | tail".\n', 'rbd: sysfs write failed\nrbd: map failed: (2) No such file or directory\n'],
+    [
+      2,
+      'In some cases useful info is found in syslog - try "dmesg | tail".\n',
+      'rbd: sysfs write failed\nrbd: map failed: (2) No such file or directory\n',
+    ],
     'the hint goes to stdout, as rbd prints it',
   );
-  t.strictSame(rbd(sb, 'map', 'vol1', '-o', 'noshare,bogus').stderr, "rbd: unknown map option 'bogus'\nrbd: couldn't parse map options\n");
+  t.strictSame(
+    rbd(sb, 'map', 'vol1', '-o', 'noshare,bogus').stderr,
+    "rbd: unknown map option 'bogus'\nrbd: couldn't parse map options\n",
+  );
   t.strictSame(rbd(sb, 'map', 'vol1', '-t', 'nbd').code, 95, 'rbd-nbd is not simulated');
-  t.strictSame(rbd(sb, 'map', 'vol1', '-t', 'bogus').stderr, "rbd: the argument for option '--device-type' is invalid\n");
+  t.strictSame(
+    rbd(sb, 'map', 'vol1', '-t', 'bogus').stderr,
+    "rbd: the argument for option '--device-type' is invalid\n",
+  );
 });
 
 t.test('no rbd kernel module: map fails as on such a host', async (t) => {
-  const sb = sandbox(t, { kernelModule: false, images: [{ pool: 'rbd', namespace: '', name: 'vol1', size: 1, meta: {}, mapped: false, snapshots: [] }] });
+  const sb = sandbox(t, {
+    kernelModule: false,
+    images: [{ pool: 'rbd', namespace: '', name: 'vol1', size: 1, meta: {}, mapped: false, snapshots: [] }],
+  });
   const r = rbd(sb, 'device', 'map', 'vol1');
   t.equal(r.code, 2);
   t.equal(r.stdout, 'In some cases useful info is found in syslog - try "dmesg | tail".\n');
@@ -282,19 +448,31 @@ t.test('no rbd kernel module: map fails as on such a host', async (t) => {
 
 t.test('pools and namespaces', async (t) => {
   const sb = sandbox(t, { pools: ['rbd', 'fast', 'fast/ns1'] });
-  t.strictSame(rbd(sb, 'ls', 'nopool').stderr, "rbd: error opening pool 'nopool': (2) No such file or directory\nrbd: listing images failed: (2) No such file or directory\n");
+  t.strictSame(
+    rbd(sb, 'ls', 'nopool').stderr,
+    "rbd: error opening pool 'nopool': (2) No such file or directory\nrbd: listing images failed: (2) No such file or directory\n",
+  );
   t.equal(rbd(sb, 'create', '--size', '1', 'fast/ns1/vol1').code, 0);
   t.equal(rbd(sb, 'create', '--size', '1', '--pool', 'fast', '--namespace', 'ns1', 'vol2').code, 0);
   t.strictSame(rbd(sb, 'ls', 'fast/ns1').stdout, 'vol1\nvol2\n');
   t.strictSame(rbd(sb, 'ls', 'fast').stdout, '', 'the default namespace is another one');
   t.strictSame(rbd(sb, 'create', '--size', '1', 'fast/ns2/x').stderr, "rbd: namespace 'ns2' does not exist.\n");
   t.strictSame(rbd(sb, 'map', 'fast/ns1/vol1').stdout, '/dev/rbd0\n');
-  t.strictSame(rbd(sb, 'device', 'list').stdout, 'id  pool  namespace  image  snap  device   \n0   fast  ns1        vol1   -     /dev/rbd0\n');
+  t.strictSame(
+    rbd(sb, 'device', 'list').stdout,
+    'id  pool  namespace  image  snap  device   \n0   fast  ns1        vol1   -     /dev/rbd0\n',
+  );
   t.ok(state(sb)['images']['fast/ns1/vol1'].mapped);
 
   const none = sandbox(t, { pools: [] });
   const r = rbd(none, 'create', '--size', '1', 'vol1');
-  t.strictSame([r.code, r.stderr], [2, "rbd: error opening default pool 'rbd'\nEnsure that the default pool has been created or specify an alternate pool name.\n"]);
+  t.strictSame(
+    [r.code, r.stderr],
+    [
+      2,
+      "rbd: error opening default pool 'rbd'\nEnsure that the default pool has been created or specify an alternate pool name.\n",
+    ],
+  );
 });
 
 t.test('argument parsing as rbd: usage errors exit 1, names exit 22', async (t) => {
@@ -308,32 +486,64 @@ t.test('argument parsing as rbd: usage errors exit 1, names exit 22', async (t) 
   t.equal(rbd(sb).stdout, unknown.stdout, 'no command: the help');
   t.equal(rbd(sb, '--help').code, 0);
   const unsimulated = rbd(sb, 'lock', 'ls', 'vol1');
-  t.strictSame([unsimulated.code, unsimulated.stderr], [95, "rbd (extstorage-kit simulator): 'rbd lock list' is a real rbd command that the simulator does not implement\n"]);
+  t.strictSame(
+    [unsimulated.code, unsimulated.stderr],
+    [
+      95,
+      "rbd (extstorage-kit simulator): 'rbd lock list' is a real rbd command that the simulator does not implement\n",
+    ],
+  );
   t.strictSame(rbd(sb, 'create', '--size', '1', '--frob', 'v').stderr, "rbd: unrecognised option '--frob'\n");
   t.strictSame(rbd(sb, 'create', '--size').stderr, "rbd: the required argument for option '--size' is missing\n");
   t.strictSame(rbd(sb, 'create', '--size', 'big', 'v').stderr, "rbd: the argument for option '--size' is invalid\n");
-  t.strictSame(rbd(sb, 'create', '--size', '1', '--size', '2', 'v').stderr, "rbd: option '--size' cannot be specified more than once\n");
+  t.strictSame(
+    rbd(sb, 'create', '--size', '1', '--size', '2', 'v').stderr,
+    "rbd: option '--size' cannot be specified more than once\n",
+  );
   t.strictSame(rbd(sb, 'create', '--size', '1', 'a', 'b').stderr, 'rbd: too many arguments\n');
   t.strictSame(rbd(sb, 'create', '--size', '1', 'a/b/c/d').stderr, "rbd: invalid spec 'a/b/c/d'\n");
-  t.strictSame(rbd(sb, 'create', '--size', '1', 'a@b').stderr, "rbd: snapshot name specified for a command that doesn't use it\n");
+  t.strictSame(
+    rbd(sb, 'create', '--size', '1', 'a@b').stderr,
+    "rbd: snapshot name specified for a command that doesn't use it\n",
+  );
   t.strictSame(rbd(sb, 'create', '--size', '1').stderr, 'rbd: image name was not specified\n');
   t.strictSame(rbd(sb, 'info', 'v', '--format', 'yaml').stderr, "rbd: the argument for option '--format' is invalid\n");
-  t.strictSame(rbd(sb, 'info', 'v', '--pretty-format').stderr, 'rbd: --pretty-format only works when --format is json or xml\n');
-  t.strictSame(rbd(sb, 'resize', '--allow-shrink=yes', 'v').stderr, "rbd: option '--allow-shrink' does not take any arguments\n");
-  for (const r of [rbd(sb, 'create', '--size', '1', '--frob', 'v'), rbd(sb, 'create', '--size', '1', 'a', 'b')]) t.equal(r.code, 1);
+  t.strictSame(
+    rbd(sb, 'info', 'v', '--pretty-format').stderr,
+    'rbd: --pretty-format only works when --format is json or xml\n',
+  );
+  t.strictSame(
+    rbd(sb, 'resize', '--allow-shrink=yes', 'v').stderr,
+    "rbd: option '--allow-shrink' does not take any arguments\n",
+  );
+  for (const r of [rbd(sb, 'create', '--size', '1', '--frob', 'v'), rbd(sb, 'create', '--size', '1', 'a', 'b')])
+    t.equal(r.code, 1);
   t.equal(rbd(sb, 'create', '--size', '1', 'a/b/c/d').code, 22);
-  t.strictSame(rbd(sb, '--version').stdout, 'ceph version 16.2.15 (618f440892089921c3e944a991122ddc44e60516) pacific (stable)\n');
+  t.strictSame(
+    rbd(sb, '--version').stdout,
+    'ceph version 16.2.15 (618f440892089921c3e944a991122ddc44e60516) pacific (stable)\n',
+  );
 
   // Global options anywhere, with and without '='; --image instead of the positional spec.
-  t.equal(rbd(sb, '--id', 'admin', '-c', '/etc/ceph/ceph.conf', 'create', '--size', '1', '--cluster=ceph', '--image', 'vol1').code, 0);
+  t.equal(
+    rbd(sb, '--id', 'admin', '-c', '/etc/ceph/ceph.conf', 'create', '--size', '1', '--cluster=ceph', '--image', 'vol1')
+      .code,
+    0,
+  );
   t.equal(rbd(sb, 'info', '--keyring', '/k', '-n', 'client.admin', 'rbd/vol1', '-m', 'mon1').code, 0);
   t.equal(rbd(sb, 'info', '--', 'vol1').code, 0, '-- ends the options');
   t.ok(state(sb)['images']['rbd/vol1']);
 });
 
 t.test('injected failures: kinds, matching after global options, counts', async (t) => {
-  const fail = (when: string[], error: 'unreachable' | 'busy' | 'not-found' | 'permission' | 'timeout' | 'garbage', times: number | 'any' = 'any') => ({
-    when: when.map((w) => (w.startsWith('/') ? { regex: new RegExp(w.slice(1, -1)), source: w.slice(1, -1) } : { equals: w })),
+  const fail = (
+    when: string[],
+    error: 'unreachable' | 'busy' | 'not-found' | 'permission' | 'timeout' | 'garbage',
+    times: number | 'any' = 'any',
+  ) => ({
+    when: when.map((w) =>
+      w.startsWith('/') ? { regex: new RegExp(w.slice(1, -1)), source: w.slice(1, -1) } : { equals: w },
+    ),
     error,
     times,
     position: AT,
@@ -343,30 +553,50 @@ t.test('injected failures: kinds, matching after global options, counts', async 
   const unreachable = sandbox(t, { images, fail: [fail(['info'], 'unreachable')] });
   const u = rbd(unreachable, '--id', 'admin', 'info', '--pool', 'rbd', 'vol1');
   t.equal(u.code, 110);
-  t.match(u.stderr, new RegExp(`^${LOG} 0 monclient\\(hunting\\): authenticate timed out after 300\nrbd: couldn't connect to the cluster!\n$`));
+  t.match(
+    u.stderr,
+    new RegExp(
+      `^${LOG} 0 monclient\\(hunting\\): authenticate timed out after 300\nrbd: couldn't connect to the cluster!\n$`,
+    ),
+  );
   t.equal(rbd(unreachable, 'ls').code, 0, 'other commands are not affected');
 
-  const map = sandbox(t, { images, fail: [fail(['device', 'map'], 'unreachable', 1), fail(['device'], 'unreachable')] });
+  const map = sandbox(t, {
+    images,
+    fail: [fail(['device', 'map'], 'unreachable', 1), fail(['device'], 'unreachable')],
+  });
   const m = rbd(map, 'device', 'map', 'vol1');
   t.equal(m.code, 110);
   t.equal(m.stdout, 'In some cases useful info is found in syslog - try "dmesg | tail".\n');
-  t.match(m.stderr, /^rbd: sysfs write failed\n.*authenticate timed out after 300\nrbd: couldn't connect to the cluster!\nrbd: map failed: \(110\) Connection timed out\n$/);
+  t.match(
+    m.stderr,
+    /^rbd: sysfs write failed\n.*authenticate timed out after 300\nrbd: couldn't connect to the cluster!\nrbd: map failed: \(110\) Connection timed out\n$/,
+  );
   t.equal(rbd(map, 'device', 'list', '--format', 'json').stdout, '[]\n', 'device list does not talk to the cluster');
 
   const busy = sandbox(t, { images, fail: [fail(['resize'], 'busy', 1)] });
   const b = rbd(busy, 'resize', '--size', '2', 'vol1');
-  t.strictSame([b.code, b.stderr], [16, '\rResizing image: 0% complete...failed.\nrbd: resize error: (16) Device or resource busy\n']);
+  t.strictSame(
+    [b.code, b.stderr],
+    [16, '\rResizing image: 0% complete...failed.\nrbd: resize error: (16) Device or resource busy\n'],
+  );
   t.equal(rbd(busy, 'resize', '--size', '2', 'vol1').code, 0, 'times: 1');
   t.strictSame(unusedInjectedFailures(busy.sims), []);
 
   const notFound = sandbox(t, { images, fail: [fail(['image-meta', 'set'], 'not-found')] });
-  t.strictSame(rbd(notFound, 'image-meta', 'set', 'vol1', 'k', 'v').stderr, 'rbd: error opening image vol1: (2) No such file or directory\n');
+  t.strictSame(
+    rbd(notFound, 'image-meta', 'set', 'vol1', 'k', 'v').stderr,
+    'rbd: error opening image vol1: (2) No such file or directory\n',
+  );
   t.strictSame(state(notFound)['images']['rbd/vol1'].meta, {}, 'a failure changes nothing');
 
   const permission = sandbox(t, { images, fail: [fail(['/^(info|rm)$/'], 'permission')] });
   const p = rbd(permission, 'rm', 'vol1');
   t.equal(p.code, 13);
-  t.match(p.stderr, /monclient\(hunting\): handle_auth_bad_method server allowed_methods \[2\] but i only support \[2\]\nrbd: couldn't connect to the cluster!\n$/);
+  t.match(
+    p.stderr,
+    /monclient\(hunting\): handle_auth_bad_method server allowed_methods \[2\] but i only support \[2\]\nrbd: couldn't connect to the cluster!\n$/,
+  );
 
   const garbage = sandbox(t, { images, fail: [fail(['device', 'list'], 'garbage', 1)] });
   const g = rbd(garbage, 'device', 'list', '--format', 'json');
@@ -375,7 +605,13 @@ t.test('injected failures: kinds, matching after global options, counts', async 
   t.equal(rbd(garbage, 'device', 'list', '--format', 'json').stdout, '[]\n');
 
   const unused = sandbox(t, { fail: [fail(['rm'], 'busy', 2)] });
-  t.match(unusedInjectedFailures(unused.sims), [{ message: 'injected busy failure never triggered: rbd rm (scenario.yaml:3:7)', expected: '2 more calls to rbd starting with those arguments', actual: 'none' }]);
+  t.match(unusedInjectedFailures(unused.sims), [
+    {
+      message: 'injected busy failure never triggered: rbd rm (scenario.yaml:3:7)',
+      expected: '2 more calls to rbd starting with those arguments',
+      actual: 'none',
+    },
+  ]);
 
   const usage = sandbox(t, { fail: [fail([], 'busy', 1)] });
   t.equal(rbd(usage, 'create').code, 22, 'a usage error comes first');
@@ -393,11 +629,19 @@ t.test('an injected timeout hangs until killed, and is logged', async (t) => {
 });
 
 t.test('calls are logged for expect.calls, and parallel calls are answered one at a time', async (t) => {
-  const sb = sandbox(t, { images: [{ pool: 'rbd', namespace: '', name: 'vol1', size: 1, meta: {}, mapped: false, snapshots: [] }] });
+  const sb = sandbox(t, {
+    images: [{ pool: 'rbd', namespace: '', name: 'vol1', size: 1, meta: {}, mapped: false, snapshots: [] }],
+  });
   rbd(sb, '--id', 'admin', 'info', 'vol1');
   const logged = calls(sb);
   t.equal(logged.length, 1);
-  t.match(logged[0], { command: 'rbd', argv: ['--id', 'admin', 'info', 'vol1'], entry: null, exit: 0, simulated: true });
+  t.match(logged[0], {
+    command: 'rbd',
+    argv: ['--id', 'admin', 'info', 'vol1'],
+    entry: null,
+    exit: 0,
+    simulated: true,
+  });
   t.notOk('EXTSTORAGE_KIT_SANDBOX' in (logged[0] as unknown as { env: object }).env);
 
   const maps = await Promise.all(
@@ -461,12 +705,35 @@ t.test('the loader: simulate as a list or a map, every default', async (t) => {
   }
   const [list, map] = result.file.scenarios;
   t.strictSame(list!.simulate, ['rbd', 'losetup']);
-  t.strictSame(list!.simulators, { rbd: { pools: ['rbd'], images: [], kernelModule: true, fail: [] }, losetup: { devices: 8, fail: [] } });
+  t.strictSame(list!.simulators, {
+    rbd: { pools: ['rbd'], images: [], kernelModule: true, fail: [] },
+    losetup: { devices: 8, fail: [] },
+  });
   t.strictSame(map!.simulate, ['rbd', 'losetup']);
   t.strictSame(map!.simulators.losetup, { devices: 8, fail: [] });
   t.strictSame(map!.simulators.rbd!.images, [
-    { pool: 'fast', namespace: 'ns', name: 'vol1', size: 2048, meta: { k: 'v' }, mapped: true, snapshots: [{ name: 's1', protected: false }, { name: 's2', protected: true }] },
-    { pool: 'rbd', namespace: '', name: 'vol2', size: 1024, meta: {}, mapped: false, snapshots: [], features: ['layering'] },
+    {
+      pool: 'fast',
+      namespace: 'ns',
+      name: 'vol1',
+      size: 2048,
+      meta: { k: 'v' },
+      mapped: true,
+      snapshots: [
+        { name: 's1', protected: false },
+        { name: 's2', protected: true },
+      ],
+    },
+    {
+      pool: 'rbd',
+      namespace: '',
+      name: 'vol2',
+      size: 1024,
+      meta: {},
+      mapped: false,
+      snapshots: [],
+      features: ['layering'],
+    },
   ]);
   t.equal(map!.simulators.rbd!.kernelModule, false);
   t.strictSame(map!.simulators.rbd!.fail, [
@@ -479,7 +746,9 @@ t.test('the loader: simulate as a list or a map, every default', async (t) => {
     { when: [], error: 'garbage', times: 'any', position: { file: 's.yaml', line: 15, col: 13 } },
   ]);
   t.strictSame(map!.steps[0]!.expect.simulated, {
-    rbd: { images: { 'rbd/vol1': null, 'fast/ns/vol1': { size: 2048, id: { regex: /^[0-9a-f]+$/, source: '^[0-9a-f]+$' } } } },
+    rbd: {
+      images: { 'rbd/vol1': null, 'fast/ns/vol1': { size: 2048, id: { regex: /^[0-9a-f]+$/, source: '^[0-9a-f]+$' } } },
+    },
     losetup: { attached: 0, devices: { '/dev/loop0': null } },
   });
 });
@@ -549,17 +818,27 @@ interface JsonResult {
   readonly name: string;
   readonly status: string;
   readonly failures: readonly { message: string }[];
-  readonly steps: readonly { failures: readonly { message: string; expected?: string; actual?: string }[]; runs: readonly { simulated?: Record<string, any> }[] }[];
+  readonly steps: readonly {
+    failures: readonly { message: string; expected?: string; actual?: string }[];
+    runs: readonly { simulated?: Record<string, any> }[];
+  }[];
 }
 
-function runScenarios(t: Parameters<typeof tempDir>[0], file: string): { code: number | null; results: Map<string, JsonResult>; output: string } {
+function runScenarios(
+  t: Parameters<typeof tempDir>[0],
+  file: string,
+): { code: number | null; results: Map<string, JsonResult>; output: string } {
   const json = join(tempDir(t), 'report.json');
-  const r = spawnSync(process.execPath, [CLI, 'run', join(REPO_ROOT, 'test', 'fixtures', 'simulate', file), '--json', json], {
-    cwd: REPO_ROOT,
-    encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1' },
-    timeout: 120_000,
-  });
+  const r = spawnSync(
+    process.execPath,
+    [CLI, 'run', join(REPO_ROOT, 'test', 'fixtures', 'simulate', file), '--json', json],
+    {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1' },
+      timeout: 120_000,
+    },
+  );
   const report = JSON.parse(readFileSync(json, 'utf8')) as { results: JsonResult[] };
   return { code: r.status, results: new Map(report.results.map((x) => [x.name, x])), output: r.stdout + r.stderr };
 }
@@ -570,7 +849,11 @@ t.test('scenarios with the rbd simulator pass through extstorage-kit run', async
   t.equal(results.size, 7);
   for (const result of results.values()) t.equal(result.status, 'pass', result.name);
   const lifecycle = results.get('the whole lifecycle keeps its state from step to step')!;
-  t.match(lifecycle.steps[1]!.runs[0]!.simulated, { rbd: { devices: { '/dev/rbd0': { image: 'vol1' } } } }, 'the state is in the report');
+  t.match(
+    lifecycle.steps[1]!.runs[0]!.simulated,
+    { rbd: { devices: { '/dev/rbd0': { image: 'vol1' } } } },
+    'the state is in the report',
+  );
 });
 
 t.test('what the rbd simulator makes a scenario fail on', async (t) => {
@@ -585,7 +868,11 @@ t.test('what the rbd simulator makes a scenario fail on', async (t) => {
     { message: 'simulated rbd state differs at images.rbd/vol1.size', expected: '2048', actual: '1024' },
     { message: 'simulated rbd state differs at images.rbd/vol1.meta.k', expected: '"v"', actual: '(absent)' },
   ]);
-  t.match(failures('an image that should not exist is reported'), [{ message: 'simulated rbd state differs at images.rbd/vol1', expected: '(absent)' }]);
-  t.match(failures('an injected failure never triggered is reported'), [{ message: /^injected busy failure never triggered: rbd resize \(.*rbd-failing\.yaml:19:31\)$/ }]);
-  t.match(failures('an injected timeout is killed by the step\'s timeout'), [{ message: /^killed after 1s/ }]);
+  t.match(failures('an image that should not exist is reported'), [
+    { message: 'simulated rbd state differs at images.rbd/vol1', expected: '(absent)' },
+  ]);
+  t.match(failures('an injected failure never triggered is reported'), [
+    { message: /^injected busy failure never triggered: rbd resize \(.*rbd-failing\.yaml:19:31\)$/ },
+  ]);
+  t.match(failures("an injected timeout is killed by the step's timeout"), [{ message: /^killed after 1s/ }]);
 });

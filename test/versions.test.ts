@@ -1,9 +1,5 @@
 import t from 'tap';
-import {
-  ALL_RELEASES,
-  UnsupportedVersionError,
-  parseGanetiVersion,
-} from '../harness/ganeti/versions.js';
+import { ALL_RELEASES, UnsupportedVersionError, parseGanetiVersion } from '../harness/ganeti/versions.js';
 
 t.test('a bare series means its last release', async (t) => {
   t.equal(parseGanetiVersion('2.15').release, '2.15.2');
@@ -15,12 +11,24 @@ t.test('a bare series means its last release', async (t) => {
 
 t.test('behaviour boundaries are exact', async (t) => {
   const cases: [string, string][] = [
-    ['2.7.0', 'A'], ['2.12.6', 'A'], ['2.12', 'A'],
-    ['2.13.0', 'B'], ['2.13.3', 'B'], ['2.14.0', 'B'], ['2.14.1', 'B'],
-    ['2.14.2', 'C'], ['2.14', 'C'],
-    ['2.15.0', 'B'], ['2.15.1', 'C'], ['2.15', 'C'],
-    ['2.16.0', 'C'], ['2.16', 'C'],
-    ['3.0.0', 'D'], ['3.0', 'D'], ['3.1', 'D'], ['3.1.0', 'D'],
+    ['2.7.0', 'A'],
+    ['2.12.6', 'A'],
+    ['2.12', 'A'],
+    ['2.13.0', 'B'],
+    ['2.13.3', 'B'],
+    ['2.14.0', 'B'],
+    ['2.14.1', 'B'],
+    ['2.14.2', 'C'],
+    ['2.14', 'C'],
+    ['2.15.0', 'B'],
+    ['2.15.1', 'C'],
+    ['2.15', 'C'],
+    ['2.16.0', 'C'],
+    ['2.16', 'C'],
+    ['3.0.0', 'D'],
+    ['3.0', 'D'],
+    ['3.1', 'D'],
+    ['3.1.0', 'D'],
   ];
   for (const [version, behaviour] of cases) t.equal(parseGanetiVersion(version).behaviour, behaviour, version);
 });
@@ -34,7 +42,23 @@ t.test('every release from 2.7.0 to 3.1.0 is accepted', async (t) => {
 });
 
 t.test('anything else throws an error naming the range', async (t) => {
-  for (const bad of ['2.6', '2.6.2', '3.2', '2.14.3', '2.12.7', '3.1.1', '2', '2.15.x', ' 2.15', '2.15 ', 'v2.15', '2.07', '', 'latest', '2.15.2.1']) {
+  for (const bad of [
+    '2.6',
+    '2.6.2',
+    '3.2',
+    '2.14.3',
+    '2.12.7',
+    '3.1.1',
+    '2',
+    '2.15.x',
+    ' 2.15',
+    '2.15 ',
+    'v2.15',
+    '2.07',
+    '',
+    'latest',
+    '2.15.2.1',
+  ]) {
     t.throws(() => parseGanetiVersion(bad), UnsupportedVersionError, bad);
     t.throws(() => parseGanetiVersion(bad), { message: /2\.7\.0 to 3\.1\.0/ }, bad);
   }

@@ -58,8 +58,11 @@ for (let i = 0; i < samples.length; i++) {
 }
 
 const idle = self.get('(idle)') ?? 0;
-const fmt = (ms) => `${ms.toFixed(0).padStart(7)} ms${per ? ` ${(ms / per).toFixed(3).padStart(7)} ms/sc` : ''} ${((100 * ms) / all).toFixed(1).padStart(5)}%`;
-console.log(`profile: ${all.toFixed(0)} ms sampled, ${idle.toFixed(0)} ms idle, ${(all - idle).toFixed(0)} ms busy${per ? ` (${per} scenarios)` : ''}`);
+const fmt = (ms) =>
+  `${ms.toFixed(0).padStart(7)} ms${per ? ` ${(ms / per).toFixed(3).padStart(7)} ms/sc` : ''} ${((100 * ms) / all).toFixed(1).padStart(5)}%`;
+console.log(
+  `profile: ${all.toFixed(0)} ms sampled, ${idle.toFixed(0)} ms idle, ${(all - idle).toFixed(0)} ms busy${per ? ` (${per} scenarios)` : ''}`,
+);
 const show = (title, map) => {
   console.log(`\n${title}`);
   [...map.entries()]

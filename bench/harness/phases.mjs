@@ -55,7 +55,13 @@ for (const scenario of scenarios) {
   let s = t();
   const sandbox = tmp.dirSync({ prefix: 'extstorage-kit-', unsafeCleanup: true, keep: false });
   const id = randomUUID();
-  const paths = { id, root: sandbox.name, stubsDir: join(sandbox.name, 'stubs'), home: join(sandbox.name, 'home'), tmp: join(sandbox.name, 'tmp') };
+  const paths = {
+    id,
+    root: sandbox.name,
+    stubsDir: join(sandbox.name, 'stubs'),
+    home: join(sandbox.name, 'home'),
+    tmp: join(sandbox.name, 'tmp'),
+  };
   mkdirSync(paths.home);
   mkdirSync(paths.tmp);
   mkdirSync(join(sandbox.name, 'data'));
@@ -63,7 +69,12 @@ for (const scenario of scenarios) {
 
   s = t();
   const stubs = installStubs(scenario.stubs, sandbox.name, SANDBOX_MARKER);
-  const volume = { name: scenario.volume.name ?? `${randomUUID()}.ext.disk0`, size: scenario.volume.size, uuid: scenario.volume.uuid ?? randomUUID(), params: scenario.volume.params };
+  const volume = {
+    name: scenario.volume.name ?? `${randomUUID()}.ext.disk0`,
+    size: scenario.volume.size,
+    uuid: scenario.volume.uuid ?? randomUUID(),
+    params: scenario.volume.params,
+  };
   add('2 installStubs (no stubs: 2 mkdir, 2 writeFile)', t() - s);
 
   const steps = [];
@@ -76,7 +87,13 @@ for (const scenario of scenarios) {
       add('3 actionEnvironment + callMark (read calls.jsonl)', t() - s);
 
       s = t();
-      const run = await invokeScript({ script: join(providerDir, step.action), args: step.input.args, cwd: providerDir, env, timeoutSeconds: step.timeout });
+      const run = await invokeScript({
+        script: join(providerDir, step.action),
+        args: step.input.args,
+        cwd: providerDir,
+        env,
+        timeoutSeconds: step.timeout,
+      });
       add('4 invokeScript (execa spawn .. exit, streams closed)', t() - s);
       scriptMs += run.durationMs;
 
@@ -88,7 +105,12 @@ for (const scenario of scenarios) {
     s = t();
     const verdict = judgeStep(step, runs);
     if (verdict.failures.length > 0) failures++;
-    steps.push({ status: verdict.failures.length === 0 ? 'pass' : 'fail', runs, failures: verdict.failures, compatibility: verdict.compatibility });
+    steps.push({
+      status: verdict.failures.length === 0 ? 'pass' : 'fail',
+      runs,
+      failures: verdict.failures,
+      compatibility: verdict.compatibility,
+    });
     add('6 judgeStep (checks, Ganeti 3.1 verdict, compat row)', t() - s);
   }
   s = t();
@@ -107,11 +129,20 @@ for (const scenario of scenarios) {
 const runMs = t() - tRun;
 
 const s = t();
-jsonDocument({ provider: providerDir, results, passed: results.length, failed: 0, skipped: 0, notRun: 0, durationMs: runMs });
+jsonDocument({
+  provider: providerDir,
+  results,
+  passed: results.length,
+  failed: 0,
+  skipped: 0,
+  notRun: 0,
+  durationMs: runMs,
+});
 const tJson = t() - s;
 
 const n = scenarios.length;
-const line = (name, ms) => console.log(`  ${name.padEnd(58)} ${ms.toFixed(0).padStart(7)} ms ${(ms / n).toFixed(3).padStart(8)} ms/scenario`);
+const line = (name, ms) =>
+  console.log(`  ${name.padEnd(58)} ${ms.toFixed(0).padStart(7)} ms ${(ms / n).toFixed(3).padStart(8)} ms/scenario`);
 console.log(`${n} scenarios of ${file}, one at a time${failures ? `, ${failures} FAILED` : ''}`);
 line('import the harness modules (once)', tImport);
 line('load + validate the scenario file (once)', tLoad);

@@ -31,13 +31,21 @@ else await parent(Number(first ?? 500), resolve(second ?? join(here, 'provider')
 async function parent(n, provider) {
   const rows = [];
   for (const method of Object.keys(METHODS)) {
-    const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--method', method, String(n), provider], { encoding: 'utf8' });
+    const out = execFileSync(
+      process.execPath,
+      [fileURLToPath(import.meta.url), '--method', method, String(n), provider],
+      { encoding: 'utf8' },
+    );
     rows.push([METHODS[method], JSON.parse(out)]);
   }
   console.log(`${n} sequential runs of ${join(provider, 'attach')}, each way in a fresh node process`);
-  console.log(`  ${'way'.padEnd(40)} ${'ms/run'.padStart(7)} ${'node CPU ms/run'.padStart(16)} ${'spawn() ms/run'.padStart(15)} ${'RSS MiB'.padStart(8)}`);
+  console.log(
+    `  ${'way'.padEnd(40)} ${'ms/run'.padStart(7)} ${'node CPU ms/run'.padStart(16)} ${'spawn() ms/run'.padStart(15)} ${'RSS MiB'.padStart(8)}`,
+  );
   for (const [name, r] of rows) {
-    console.log(`  ${name.padEnd(40)} ${r.ms.toFixed(3).padStart(7)} ${r.cpuMs.toFixed(3).padStart(16)} ${(r.spawnMs === null ? '-' : r.spawnMs.toFixed(3)).padStart(15)} ${String(r.rss).padStart(8)}`);
+    console.log(
+      `  ${name.padEnd(40)} ${r.ms.toFixed(3).padStart(7)} ${r.cpuMs.toFixed(3).padStart(16)} ${(r.spawnMs === null ? '-' : r.spawnMs.toFixed(3)).padStart(15)} ${String(r.rss).padStart(8)}`,
+    );
   }
 }
 
@@ -53,7 +61,8 @@ async function child(method, n, provider) {
     EXTP_POOL: 'bench',
   });
   const check = (i, stdout) => {
-    if (!Buffer.from(stdout).toString().startsWith(`/dev/bench/vol${i}\n`)) throw new Error(`run ${i}: unexpected stdout ${JSON.stringify(String(stdout))}`);
+    if (!Buffer.from(stdout).toString().startsWith(`/dev/bench/vol${i}\n`))
+      throw new Error(`run ${i}: unexpected stdout ${JSON.stringify(String(stdout))}`);
   };
   // Time spent in the synchronous spawn call (fork + exec in libuv), where it can be isolated.
   let spawnMs = null;
@@ -70,7 +79,12 @@ async function child(method, n, provider) {
   } else if (method === 'spawn') {
     run = (i) =>
       new Promise((ok, fail) => {
-        const c = timedSpawn(script, [], { cwd: provider, env: envOf(i), stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+        const c = timedSpawn(script, [], {
+          cwd: provider,
+          env: envOf(i),
+          stdio: ['pipe', 'pipe', 'pipe'],
+          detached: true,
+        });
         c.stdin.end();
         const out = [];
         c.stdout.on('data', (d) => out.push(d));
@@ -82,7 +96,20 @@ async function child(method, n, provider) {
     const { execa } = await import(execaUrl);
     run = async (i) => {
       const s = performance.now();
-      const sub = execa(script, [], { cwd: provider, env: envOf(i), extendEnv: false, stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', buffer: false, encoding: 'buffer', detached: true, reject: false, cleanup: true, windowsHide: true });
+      const sub = execa(script, [], {
+        cwd: provider,
+        env: envOf(i),
+        extendEnv: false,
+        stdin: 'pipe',
+        stdout: 'pipe',
+        stderr: 'pipe',
+        buffer: false,
+        encoding: 'buffer',
+        detached: true,
+        reject: false,
+        cleanup: true,
+        windowsHide: true,
+      });
       spawnMs = (spawnMs ?? 0) + performance.now() - s; // execa's synchronous part, spawn included
       sub.stdin.end();
       const out = [];
@@ -100,7 +127,8 @@ async function child(method, n, provider) {
         .replace(/from 'execa'/, `from ${JSON.stringify(execaUrl)}`)
         .replace(/from '\.\/capture\.js'/, `from ${JSON.stringify(pathToFileURL(join(distRun, 'capture.js')).href)}`)
         .replaceAll('new BoundedCapture()', 'new BoundedCapture(4096, 1024)');
-      if (!source.includes('new BoundedCapture(4096, 1024)')) throw new Error('invoke.js no longer builds its captures with new BoundedCapture(): update spawn-cost.mjs');
+      if (!source.includes('new BoundedCapture(4096, 1024)'))
+        throw new Error('invoke.js no longer builds its captures with new BoundedCapture(): update spawn-cost.mjs');
       temp = mkdtempSync(join(tmpdir(), 'spawn-cost-'));
       writeFileSync(join(temp, 'invoke.mjs'), source);
       url = pathToFileURL(join(temp, 'invoke.mjs')).href;
@@ -121,6 +149,11 @@ async function child(method, n, provider) {
   const ms = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   process.stdout.write(
-    JSON.stringify({ ms: ms / n, cpuMs: (cpu.user + cpu.system) / 1000 / n, spawnMs: spawnMs === null ? null : spawnMs / n, rss: Math.round(process.memoryUsage().rss / 2 ** 20) }),
+    JSON.stringify({
+      ms: ms / n,
+      cpuMs: (cpu.user + cpu.system) / 1000 / n,
+      spawnMs: spawnMs === null ? null : spawnMs / n,
+      rss: Math.round(process.memoryUsage().rss / 2 ** 20),
+    }),
   );
 }

@@ -35,13 +35,27 @@ const fake = (name, body) => {
 fake('losetup', `printf '/dev/loop3: [2049]:1311 (%s)\\n' "$2"`);
 fake('rbd', `printf '[{"id":"0","pool":"rbd","namespace":"","name":"vol1","snap":"-","device":"/dev/rbd0"}]\\n'`);
 
-const baseEnv = { PATH: `${bin}:/usr/sbin:/usr/bin:/sbin:/bin`, LC_ALL: 'C', VOL_NAME: 'vol1', HOME: scratch, TMPDIR: scratch };
+const baseEnv = {
+  PATH: `${bin}:/usr/sbin:/usr/bin:/sbin:/bin`,
+  LC_ALL: 'C',
+  VOL_NAME: 'vol1',
+  HOME: scratch,
+  TMPDIR: scratch,
+};
 const cases = [
   { label: 'node -e 0', argv: [process.execPath, '-e', '0'], env: baseEnv },
   { label: 'legacy attach', argv: [join(built, 'legacy', 'attach')], env: { ...baseEnv, EXTP_DIR: images } },
   { label: 'rbd attach', argv: [join(built, 'rbd', 'attach')], env: baseEnv },
-  { label: 'gluster attach', argv: [join(built, 'gluster', 'attach')], env: { ...baseEnv, EXTP_VOLUME: 'gv0', EXTP_MOUNTPOINT: images } },
-  { label: 'gluster attach (userspace)', argv: [join(built, 'gluster', 'attach')], env: { ...baseEnv, EXTP_VOLUME: 'gv0', EXTP_USERSPACE_ONLY: 'true' } },
+  {
+    label: 'gluster attach',
+    argv: [join(built, 'gluster', 'attach')],
+    env: { ...baseEnv, EXTP_VOLUME: 'gv0', EXTP_MOUNTPOINT: images },
+  },
+  {
+    label: 'gluster attach (userspace)',
+    argv: [join(built, 'gluster', 'attach')],
+    env: { ...baseEnv, EXTP_VOLUME: 'gv0', EXTP_USERSPACE_ONLY: 'true' },
+  },
 ];
 
 function once({ argv, env }) {

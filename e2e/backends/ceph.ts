@@ -89,7 +89,8 @@ export async function startCeph(ns: Namespace, workDir: string): Promise<CephClu
   const adminKeyring = join(etcCeph, 'ceph.client.admin.keyring');
   const monKeyring = join(dir, 'mon.keyring');
   const monmap = join(dir, 'monmap');
-  for (const sub of ['run', 'log', 'mon/ceph-a', 'osd/ceph-0', 'etc-ceph']) mkdirSync(join(dir, sub), { recursive: true });
+  for (const sub of ['run', 'log', 'mon/ceph-a', 'osd/ceph-0', 'etc-ceph'])
+    mkdirSync(join(dir, sub), { recursive: true });
 
   const fsid = randomUUID();
   writeFileSync(conf, cephConf(dir, fsid, adminKeyring));
@@ -100,7 +101,8 @@ export async function startCeph(ns: Namespace, workDir: string): Promise<CephClu
   let removeMountPoint = (): void => undefined;
 
   // Every ceph call names its conf: without one, librados looks the monitors up in DNS.
-  const ceph = (args: readonly string[]) => ns.exec(['ceph', '-c', conf, '--connect-timeout', '30', ...args], { timeoutMs: COMMAND_TIMEOUT_MS });
+  const ceph = (args: readonly string[]) =>
+    ns.exec(['ceph', '-c', conf, '--connect-timeout', '30', ...args], { timeoutMs: COMMAND_TIMEOUT_MS });
   const run = (argv: readonly string[]) => ns.exec(argv, { timeoutMs: COMMAND_TIMEOUT_MS });
   const readPid = (file: string): number | undefined => {
     try {
@@ -145,7 +147,10 @@ export async function startCeph(ns: Namespace, workDir: string): Promise<CephClu
       };
       const osds = ours.filter(isOsd);
       await terminate(osds, STOP_GRACE_MS);
-      await terminate(ours.filter((pid) => !osds.includes(pid)), STOP_GRACE_MS);
+      await terminate(
+        ours.filter((pid) => !osds.includes(pid)),
+        STOP_GRACE_MS,
+      );
       if (etcCephMounted) {
         const umount = await ns.exec(['umount', '/etc/ceph'], { allowFailure: true, timeoutMs: 30_000 });
         // A client still inside the namespace may hold it busy; detach it anyway.
@@ -163,13 +168,45 @@ export async function startCeph(ns: Namespace, workDir: string): Promise<CephClu
     const version = (await run(['ceph', '--version'])).stdout.trim().split('\n')[0] ?? '';
 
     await timed('mon', async () => {
-      await run(['ceph-authtool', '--create-keyring', monKeyring, '--gen-key', '-n', 'mon.', '--cap', 'mon', 'allow *']);
       await run([
-        'ceph-authtool', '--create-keyring', adminKeyring, '--gen-key', '-n', 'client.admin',
-        '--cap', 'mon', 'allow *', '--cap', 'osd', 'allow *', '--cap', 'mgr', 'allow *',
+        'ceph-authtool',
+        '--create-keyring',
+        monKeyring,
+        '--gen-key',
+        '-n',
+        'mon.',
+        '--cap',
+        'mon',
+        'allow *',
+      ]);
+      await run([
+        'ceph-authtool',
+        '--create-keyring',
+        adminKeyring,
+        '--gen-key',
+        '-n',
+        'client.admin',
+        '--cap',
+        'mon',
+        'allow *',
+        '--cap',
+        'osd',
+        'allow *',
+        '--cap',
+        'mgr',
+        'allow *',
       ]);
       await run(['ceph-authtool', monKeyring, '--import-keyring', adminKeyring]);
-      await run(['monmaptool', '--create', '--addv', MON_ID, '[v2:127.0.0.1:3300,v1:127.0.0.1:6789]', '--fsid', fsid, monmap]);
+      await run([
+        'monmaptool',
+        '--create',
+        '--addv',
+        MON_ID,
+        '[v2:127.0.0.1:3300,v1:127.0.0.1:6789]',
+        '--fsid',
+        fsid,
+        monmap,
+      ]);
       await run(['ceph-mon', '-c', conf, '--mkfs', '-i', MON_ID, '--monmap', monmap, '--keyring', monKeyring]);
       // Daemonizes; the parent returns once the monitor is initialised.
       await run(['ceph-mon', '-c', conf, '-i', MON_ID]);
@@ -186,8 +223,17 @@ export async function startCeph(ns: Namespace, workDir: string): Promise<CephClu
         pidFiles[1] = join(dir, 'run', `osd.${osdId}.pid`);
       }
       await ceph([
-        'auth', 'get-or-create', `osd.${osdId}`, 'mon', 'allow profile osd', 'osd', 'allow *', 'mgr', 'allow profile osd',
-        '-o', join(dir, 'osd', `ceph-${osdId}`, 'keyring'),
+        'auth',
+        'get-or-create',
+        `osd.${osdId}`,
+        'mon',
+        'allow profile osd',
+        'osd',
+        'allow *',
+        'mgr',
+        'allow profile osd',
+        '-o',
+        join(dir, 'osd', `ceph-${osdId}`, 'keyring'),
       ]);
       await run(['ceph-osd', '-c', conf, '-i', osdId, '--mkfs', '--osd-uuid', osdUuid, '--no-mon-config']);
       await run(['ceph-osd', '-c', conf, '-i', osdId]);
@@ -204,10 +250,14 @@ export async function startCeph(ns: Namespace, workDir: string): Promise<CephClu
       const deadline = Date.now() + HEALTH_TIMEOUT_MS;
       let last = '';
       for (;;) {
-        const result = await ns.exec(['ceph', '-c', conf, '--connect-timeout', '10', 'health'], { allowFailure: true, timeoutMs: 20_000 });
+        const result = await ns.exec(['ceph', '-c', conf, '--connect-timeout', '10', 'health'], {
+          allowFailure: true,
+          timeoutMs: 20_000,
+        });
         last = `${result.stdout}${result.stderr}`.trim();
         if (result.code === 0 && last.startsWith('HEALTH_OK')) break;
-        if (Date.now() > deadline) throw new Error(`cluster not HEALTH_OK after ${HEALTH_TIMEOUT_MS / 1000} s: ${last}`);
+        if (Date.now() > deadline)
+          throw new Error(`cluster not HEALTH_OK after ${HEALTH_TIMEOUT_MS / 1000} s: ${last}`);
         await sleep(500);
       }
     });

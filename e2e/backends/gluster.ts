@@ -73,7 +73,12 @@ export async function startGluster(ns: Namespace, workDir: string): Promise<Glus
   // Gluster names brick and client logs after their paths, slashes turned into dashes.
   const logName = (path: string): string => `${path.slice(1).replaceAll('/', '-')}.log`;
   const brick = join(dir, 'brick', VOLUME);
-  const logFiles = [glusterdLog, daemonOutput, join(logDir, 'bricks', logName(brick)), join(logDir, logName(mountpoint))];
+  const logFiles = [
+    glusterdLog,
+    daemonOutput,
+    join(logDir, 'bricks', logName(brick)),
+    join(logDir, logName(mountpoint)),
+  ];
   const mounted: string[] = [];
   const removeMountPoints: (() => void)[] = [];
   let glusterdPid: number | undefined;
@@ -88,7 +93,8 @@ export async function startGluster(ns: Namespace, workDir: string): Promise<Glus
     stopping ??= (async () => {
       if (fuseMounted) {
         const umount = await ns.exec(['umount', mountpoint], { allowFailure: true, timeoutMs: STOP_TIMEOUT_MS });
-        if (umount.code !== 0) await ns.exec(['umount', '-l', mountpoint], { allowFailure: true, timeoutMs: STOP_TIMEOUT_MS });
+        if (umount.code !== 0)
+          await ns.exec(['umount', '-l', mountpoint], { allowFailure: true, timeoutMs: STOP_TIMEOUT_MS });
       }
       if (volumeCreated) {
         await gluster(['volume', 'stop', VOLUME, 'force'], STOP_TIMEOUT_MS, true);
@@ -97,7 +103,8 @@ export async function startGluster(ns: Namespace, workDir: string): Promise<Glus
       await terminate(ourProcesses(), STOP_GRACE_MS);
       for (const target of [...mounted].reverse()) {
         const umount = await ns.exec(['umount', target], { allowFailure: true, timeoutMs: STOP_TIMEOUT_MS });
-        if (umount.code !== 0) await ns.exec(['umount', '-l', target], { allowFailure: true, timeoutMs: STOP_TIMEOUT_MS });
+        if (umount.code !== 0)
+          await ns.exec(['umount', '-l', target], { allowFailure: true, timeoutMs: STOP_TIMEOUT_MS });
       }
       for (const remove of removeMountPoints.reverse()) remove();
     })();
@@ -146,7 +153,8 @@ export async function startGluster(ns: Namespace, workDir: string): Promise<Glus
   const timed = (name: string, body: () => Promise<void>) => phases.run(name, body);
 
   try {
-    const version = (await ns.exec(['glusterfs', '--version'], { timeoutMs: COMMAND_TIMEOUT_MS })).stdout.trim().split('\n')[0] ?? '';
+    const version =
+      (await ns.exec(['glusterfs', '--version'], { timeoutMs: COMMAND_TIMEOUT_MS })).stdout.trim().split('\n')[0] ?? '';
 
     await timed('glusterd', async () => {
       for (const [source, target] of binds) {
@@ -156,13 +164,17 @@ export async function startGluster(ns: Namespace, workDir: string): Promise<Glus
         mounted.push(target);
       }
       // -N keeps glusterd in the foreground: its pid is the one we spawn (nsenter execs it).
-      glusterdPid = startDetached(ns.argv(['glusterd', '-N', '-f', volFile, '-p', pidFile, '-l', glusterdLog]), { logFile: daemonOutput });
+      glusterdPid = startDetached(ns.argv(['glusterd', '-N', '-f', volFile, '-p', pidFile, '-l', glusterdLog]), {
+        logFile: daemonOutput,
+      });
       const deadline = Date.now() + READY_TIMEOUT_MS;
       for (;;) {
         const probe = await gluster(['pool', 'list'], 10_000, true);
         if (probe.code === 0) break;
         if (Date.now() > deadline) {
-          throw new Error(`glusterd does not answer after ${READY_TIMEOUT_MS / 1000} s: ${`${probe.stdout}${probe.stderr}`.trim()}`);
+          throw new Error(
+            `glusterd does not answer after ${READY_TIMEOUT_MS / 1000} s: ${`${probe.stdout}${probe.stderr}`.trim()}`,
+          );
         }
         await sleep(250);
       }
@@ -185,6 +197,8 @@ export async function startGluster(ns: Namespace, workDir: string): Promise<Glus
   } catch (error) {
     await stop().catch(() => undefined);
     const message = error instanceof Error ? error.message : String(error);
-    throw new Error(`GlusterFS did not start (phase ${phases.current}): ${message}\n${tails(logFiles)}`, { cause: error });
+    throw new Error(`GlusterFS did not start (phase ${phases.current}): ${message}\n${tails(logFiles)}`, {
+      cause: error,
+    });
   }
 }

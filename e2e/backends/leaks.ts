@@ -20,7 +20,16 @@ export interface Inventory {
   readonly files: string[];
 }
 
-const WATCHED_PROGRAMS = new Set(['ceph-mon', 'ceph-osd', 'glusterd', 'glusterfs', 'glusterfsd', 'qemu-io', 'qemu-img', 'unshare']);
+const WATCHED_PROGRAMS = new Set([
+  'ceph-mon',
+  'ceph-osd',
+  'glusterd',
+  'glusterfs',
+  'glusterfsd',
+  'qemu-io',
+  'qemu-img',
+  'unshare',
+]);
 
 /** Attached loop devices, as `/dev/loopN -> backing file`. */
 export function loops(): string[] {
@@ -44,7 +53,8 @@ export function loops(): string[] {
 }
 
 // mountinfo escapes space, tab, newline and backslash as octal.
-const unescapeMount = (field: string): string => field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
+const unescapeMount = (field: string): string =>
+  field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
 
 function mounts(): string[] {
   const found: string[] = [];
@@ -54,7 +64,8 @@ function mounts(): string[] {
     const mountPoint = before?.split(' ')[4];
     const [fstype, source] = after?.split(' ') ?? [];
     // Mount ids change on every remount: compare what is mounted where, not the ids.
-    if (mountPoint !== undefined) found.push(`${unescapeMount(mountPoint)} type ${fstype ?? '?'} from ${unescapeMount(source ?? '?')}`);
+    if (mountPoint !== undefined)
+      found.push(`${unescapeMount(mountPoint)} type ${fstype ?? '?'} from ${unescapeMount(source ?? '?')}`);
   }
   return found;
 }
@@ -123,7 +134,13 @@ function files(workDirPrefix: string): string[] {
 
 /** Host state now; `workDirPrefix` is e.g. `extstorage-kit` (in os.tmpdir()) or an absolute path prefix. */
 export function takeInventory(workDirPrefix = 'extstorage-kit'): Inventory {
-  return { loops: loops(), mounts: mounts(), processes: processes(), listeners: listeners(), files: files(workDirPrefix) };
+  return {
+    loops: loops(),
+    mounts: mounts(),
+    processes: processes(),
+    listeners: listeners(),
+    files: files(workDirPrefix),
+  };
 }
 
 /** One line per thing present in `after` but not in `before`. */

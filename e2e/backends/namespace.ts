@@ -25,7 +25,8 @@ const REQUIRED_COMMANDS: ReadonlyArray<readonly [command: string, debianPackage:
 /** Human-readable reasons why namespaces cannot be used here; empty when all is well. */
 export function checkPrerequisites(): string[] {
   const problems: string[] = [];
-  if (process.getuid?.() !== 0) problems.push('the e2e tests need root (loop devices, mounts, namespaces): run as root');
+  if (process.getuid?.() !== 0)
+    problems.push('the e2e tests need root (loop devices, mounts, namespaces): run as root');
   for (const [command, pkg] of REQUIRED_COMMANDS) {
     if (findInPath(command) === undefined) problems.push(`\`${command}\` not found (Debian package ${pkg})`);
   }
@@ -78,7 +79,8 @@ export async function openNamespace(): Promise<Namespace> {
     await ns.exec(['mount', '--make-rprivate', '/'], { timeoutMs: 10_000 });
     await ns.exec(['ip', 'link', 'set', 'lo', 'up'], { timeoutMs: 10_000 });
     const link = await ns.exec(['ip', '-o', 'link', 'show', 'lo'], { timeoutMs: 10_000 });
-    if (!/<[^>]*\bUP\b[^>]*>/.test(link.stdout)) throw new Error(`loopback is not up in the namespace: ${link.stdout.trim()}`);
+    if (!/<[^>]*\bUP\b[^>]*>/.test(link.stdout))
+      throw new Error(`loopback is not up in the namespace: ${link.stdout.trim()}`);
   } catch (error) {
     await ns.close();
     throw error;

@@ -38,7 +38,9 @@ async function isMissing(requirement: Requirement): Promise<boolean> {
   return requirement.commands.some((command) => findInPath(command) === undefined);
 }
 
-export async function ensurePackages(log: (line: string) => void): Promise<{ installed: string[]; durationMs: number }> {
+export async function ensurePackages(
+  log: (line: string) => void,
+): Promise<{ installed: string[]; durationMs: number }> {
   const started = Date.now();
   const missing: string[] = [];
   for (const requirement of REQUIREMENTS) {

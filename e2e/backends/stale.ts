@@ -33,7 +33,11 @@ function readOwner(dir: string): Owner | null {
  * done. `namespacePaths`: where a run's loop devices may point inside its namespace (the gluster
  * mount), detached too when such a run is found.
  */
-export async function reapStaleRuns(parent: string, prefix: string, namespacePaths: readonly string[]): Promise<string[]> {
+export async function reapStaleRuns(
+  parent: string,
+  prefix: string,
+  namespacePaths: readonly string[],
+): Promise<string[]> {
   const done: string[] = [];
   for (const name of readdirSync(parent).filter((n) => n.startsWith(prefix))) {
     const dir = join(parent, name);
@@ -42,7 +46,9 @@ export async function reapStaleRuns(parent: string, prefix: string, namespacePat
     const daemons = listProcesses()
       .filter((p) => p.argv.some((arg) => arg.includes(dir)))
       .map((p) => p.pid);
-    const holders = [owner.holderPid, owner.unsharePid].filter((pid): pid is number => pid !== undefined && isAlive(pid) && isHolder(pid));
+    const holders = [owner.holderPid, owner.unsharePid].filter(
+      (pid): pid is number => pid !== undefined && isAlive(pid) && isHolder(pid),
+    );
     const pids = [...daemons, ...holders];
     if (pids.length > 0) {
       await terminate(pids, 1_000);
@@ -59,7 +65,9 @@ export async function reapStaleRuns(parent: string, prefix: string, namespacePat
 function isHolder(pid: number): boolean {
   try {
     // `unshare --net --mount --fork -- sleep infinity`, and its child `sleep infinity` (namespace.ts).
-    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((a) => a !== '');
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+      .split('\0')
+      .filter((a) => a !== '');
     return argv.slice(-2).join(' ') === 'sleep infinity' && (argv.length === 2 || /(^|\/)unshare$/.test(argv[0] ?? ''));
   } catch {
     return false;

@@ -18,12 +18,37 @@ const FILES: readonly (readonly [string, number])[] = [
 
 /** Command lines, run in this order on both sides, in the folder of the backing files. */
 export const LOSETUP_DRIFT_CASES: readonly (readonly string[])[] = [
-  ['-a'], ['-f', '--show', 'a.img'], ['-f', '--show', '--sizelimit', '1M', 'small.img'], ['--find', '--show', '-o', '512', 'a.img'],
-  ['-f', '--show', 'tiny.img'], ['-f', '--show', 'sp ace.img'], ['-f', '--show', '-r', '-P', 'a.img'], ['-a'], ['-l'], ['-l', '-n'],
-  ['--raw'], ['-J'], ['-J', '-O', 'NAME,MAJ:MIN,BACK-MAJ:MIN,BACK-INO,PARTSCAN'], ['-j', 'a.img'], ['-j', 'a.img', '-o', '512'],
-  ['/dev/loop0'], ['-l', '/dev/loop7'], ['/dev/loop7'], ['-c', '/dev/loop0'], ['-c', '/dev/loop7'], ['-d', '/dev/loop7'],
-  ['-d', '/dev/loop1', '/dev/loop1'], ['-f', '--show', 'none.img'], ['/dev/loop6', 'a.img'], ['-L', '-f', '--show', 'a.img'],
-  ['-l', '-O', 'NAME,FOO'], ['--sizelimit', '1.5K', '-f', '--show', 'a.img'], ['-o', '10', '-l'], ['-D'], ['-a'], ['-J'],
+  ['-a'],
+  ['-f', '--show', 'a.img'],
+  ['-f', '--show', '--sizelimit', '1M', 'small.img'],
+  ['--find', '--show', '-o', '512', 'a.img'],
+  ['-f', '--show', 'tiny.img'],
+  ['-f', '--show', 'sp ace.img'],
+  ['-f', '--show', '-r', '-P', 'a.img'],
+  ['-a'],
+  ['-l'],
+  ['-l', '-n'],
+  ['--raw'],
+  ['-J'],
+  ['-J', '-O', 'NAME,MAJ:MIN,BACK-MAJ:MIN,BACK-INO,PARTSCAN'],
+  ['-j', 'a.img'],
+  ['-j', 'a.img', '-o', '512'],
+  ['/dev/loop0'],
+  ['-l', '/dev/loop7'],
+  ['/dev/loop7'],
+  ['-c', '/dev/loop0'],
+  ['-c', '/dev/loop7'],
+  ['-d', '/dev/loop7'],
+  ['-d', '/dev/loop1', '/dev/loop1'],
+  ['-f', '--show', 'none.img'],
+  ['/dev/loop6', 'a.img'],
+  ['-L', '-f', '--show', 'a.img'],
+  ['-l', '-O', 'NAME,FOO'],
+  ['--sizelimit', '1.5K', '-f', '--show', 'a.img'],
+  ['-o', '10', '-l'],
+  ['-D'],
+  ['-a'],
+  ['-J'],
 ];
 
 /** Why the comparison cannot run on this host, or null. */
@@ -31,7 +56,8 @@ export function losetupDriftUnavailable(): string | null {
   if (process.getuid?.() !== 0) return 'the real losetup needs root';
   const attached = spawnSync('losetup', ['-a'], { encoding: 'utf8' });
   if (attached.status !== 0) return `losetup -a failed: ${attached.stderr.trim()}`;
-  if (attached.stdout !== '') return `loop devices are in use on this host (${attached.stdout.trim().split('\n').length}): the device numbers would differ`;
+  if (attached.stdout !== '')
+    return `loop devices are in use on this host (${attached.stdout.trim().split('\n').length}): the device numbers would differ`;
   return null;
 }
 
@@ -45,14 +71,29 @@ export function compareLosetup(workDir: string): { compared: number; mismatches:
     truncateSync(join(files, name), size);
   }
   const stubs = join(root, 'stubs');
-  installSimulators({ losetup: { devices: 8, fail: [] } }, root, stubs, join(root, 'calls.jsonl'), 'EXTSTORAGE_KIT_DRIFT');
+  installSimulators(
+    { losetup: { devices: 8, fail: [] } },
+    root,
+    stubs,
+    join(root, 'calls.jsonl'),
+    'EXTSTORAGE_KIT_DRIFT',
+  );
   const mismatches: string[] = [];
   try {
     for (const argv of LOSETUP_DRIFT_CASES) {
-      const real = spawnSync('losetup', argv, { cwd: files, env: { PATH: '/usr/sbin:/sbin:/usr/bin:/bin', LC_ALL: 'C' }, encoding: 'utf8' });
-      const sim = spawnSync(join(stubs, 'losetup'), argv, { cwd: files, env: { PATH: `${stubs}:/usr/bin:/bin`, LC_ALL: 'C' }, encoding: 'utf8' });
+      const real = spawnSync('losetup', argv, {
+        cwd: files,
+        env: { PATH: '/usr/sbin:/sbin:/usr/bin:/bin', LC_ALL: 'C' },
+        encoding: 'utf8',
+      });
+      const sim = spawnSync(join(stubs, 'losetup'), argv, {
+        cwd: files,
+        env: { PATH: `${stubs}:/usr/bin:/bin`, LC_ALL: 'C' },
+        encoding: 'utf8',
+      });
       if (real.status === sim.status && real.stdout === sim.stdout && real.stderr === sim.stderr) continue;
-      const show = (r: typeof real) => `exit ${r.status}\n  stdout: ${JSON.stringify(r.stdout)}\n  stderr: ${JSON.stringify(r.stderr)}`;
+      const show = (r: typeof real) =>
+        `exit ${r.status}\n  stdout: ${JSON.stringify(r.stdout)}\n  stderr: ${JSON.stringify(r.stderr)}`;
       mismatches.push(`losetup ${argv.join(' ')}\n real:      ${show(real)}\n simulated: ${show(sim)}`);
     }
   } finally {

@@ -85,7 +85,11 @@ export const RBD_DRIFT_CASES: readonly (readonly string[])[] = [
  * Differences that are documented, not drift (spec/SCENARIOS.md §12.6): the command line, what is
  * still compared, and why the rest is not.
  */
-const KNOWN: readonly { readonly argv: readonly string[]; readonly compare: 'exit and stdout'; readonly why: string }[] = [
+const KNOWN: readonly {
+  readonly argv: readonly string[];
+  readonly compare: 'exit and stdout';
+  readonly why: string;
+}[] = [
   {
     argv: ['device', 'map', 'rbd/drift-b'],
     compare: 'exit and stdout',
@@ -99,12 +103,18 @@ export function maskVolatile(text: string): string {
     text
       // librbd's log lines: "<date>T<time>+0000 <thread> -1 librbd::..."
       .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d{4} [0-9a-f]+ /g, '<time> <thread> ')
-      .replace(/\b(Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ \d]\d \d\d:\d\d:\d\d \d{4}\b/g, '<date>')
+      .replace(
+        /\b(Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ \d]\d \d\d:\d\d:\d\d \d{4}\b/g,
+        '<date>',
+      )
       .replace(/(\bid: |"id": ?"|rbd_data\.)[0-9a-f]+/g, '$1<id>')
       .replace(/\[[0-9a-f]+\] in pool/g, '[<id>] in pool')
       .replace(/0x[0-9a-f]{6,}/g, '0x<address>')
       // Progress: the real rbd prints intermediate percentages as it goes; compare the last one.
-      .replace(/(?:\r?[A-Z][a-z]+(?: [a-z]+)*: \d+% complete\.\.\.)+(?=\r?[A-Z][a-z]+(?: [a-z]+)*: \d+% complete\.\.\.(?:done|failed)\.)/g, '')
+      .replace(
+        /(?:\r?[A-Z][a-z]+(?: [a-z]+)*: \d+% complete\.\.\.)+(?=\r?[A-Z][a-z]+(?: [a-z]+)*: \d+% complete\.\.\.(?:done|failed)\.)/g,
+        '',
+      )
   );
 }
 
@@ -139,11 +149,20 @@ function maskSnapshotIds(argv: readonly string[], text: string): string {
 }
 
 /** Runs every case on both sides; one message per command line whose outcomes differ. */
-export async function compareRbd(ns: Namespace, workDir: string): Promise<{ compared: number; mismatches: string[]; known: string[] }> {
+export async function compareRbd(
+  ns: Namespace,
+  workDir: string,
+): Promise<{ compared: number; mismatches: string[]; known: string[] }> {
   const root = join(workDir, 'rbd-drift');
   mkdirSync(root, { recursive: true });
   const stubsDir = join(root, 'stubs');
-  installSimulators({ rbd: { pools: ['rbd'], images: [], kernelModule: hostHasRbdModule(), fail: [] } }, root, stubsDir, join(root, 'calls.jsonl'), 'EXTSTORAGE_KIT_DRIFT');
+  installSimulators(
+    { rbd: { pools: ['rbd'], images: [], kernelModule: hostHasRbdModule(), fail: [] } },
+    root,
+    stubsDir,
+    join(root, 'calls.jsonl'),
+    'EXTSTORAGE_KIT_DRIFT',
+  );
   const simEnv = { PATH: `${stubsDir}:${SYSTEM_PATH}`, LC_ALL: 'C', HOME: root };
   const mismatches: string[] = [];
   const known: string[] = [];

@@ -2,7 +2,19 @@
 // Everything is spawned from argv arrays: no shell ever sees test data.
 
 import { spawn } from 'node:child_process';
-import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, rmdirSync, statSync } from 'node:fs';
+import {
+  accessSync,
+  closeSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  readdirSync,
+  rmdirSync,
+  statSync,
+} from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -39,7 +51,9 @@ export class ExecError extends Error {
     readonly result: ExecResult,
     reason: string,
   ) {
-    super(`${argv.join(' ')} failed: ${reason}${lastLines('stderr', result.stderr)}${lastLines('stdout', result.stdout)}`);
+    super(
+      `${argv.join(' ')} failed: ${reason}${lastLines('stderr', result.stderr)}${lastLines('stdout', result.stdout)}`,
+    );
     this.name = 'ExecError';
   }
 }
@@ -236,7 +250,9 @@ export function listProcesses(): ProcessInfo[] {
     const pid = Number(entry);
     try {
       const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((a) => a !== '');
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+        .split('\0')
+        .filter((a) => a !== '');
       if (!isAlive(pid)) continue;
       found.push({ pid, comm, argv });
     } catch {

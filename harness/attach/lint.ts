@@ -36,23 +36,39 @@ export function lintAttachOutput(reading: AttachReading, verdict: AttachVerdict)
     const line = lineOfOffset(bytes, at);
     const byte = bytes[at]!.toString(16).padStart(2, '0');
     if (reading.undecodable) {
-      add('invalid-utf8', 'error', line, `byte 0x${byte} at offset ${at} is not valid UTF-8: Ganeti 3.x fails the whole attach call`);
+      add(
+        'invalid-utf8',
+        'error',
+        line,
+        `byte 0x${byte} at offset ${at} is not valid UTF-8: Ganeti 3.x fails the whole attach call`,
+      );
       return problems;
     }
-    add('invalid-utf8', 'warning', line, `byte 0x${byte} at offset ${at} is not valid UTF-8: Ganeti ${version.asked} passes it on, but Ganeti 3.x fails the whole attach call`);
+    add(
+      'invalid-utf8',
+      'warning',
+      line,
+      `byte 0x${byte} at offset ${at} is not valid UTF-8: Ganeti ${version.asked} passes it on, but Ganeti 3.x fails the whole attach call`,
+    );
   }
 
   const crlfLines = new Set(lines.filter((l, i) => i < lines.length - 1 && endsWithCr(l)).map((l) => l.number));
   if (crlfLines.size > 0) {
     const first = Math.min(...crlfLines);
-    add('crlf', 'error', first, `CRLF line ending${crlfLines.size > 1 ? `s (lines ${[...crlfLines].join(', ')})` : ''}: Ganeti splits on LF only, so the CR stays in the ${first === 1 ? 'device path' : 'URI'}`);
+    add(
+      'crlf',
+      'error',
+      first,
+      `CRLF line ending${crlfLines.size > 1 ? `s (lines ${[...crlfLines].join(', ')})` : ''}: Ganeti splits on LF only, so the CR stays in the ${first === 1 ? 'device path' : 'URI'}`,
+    );
   }
 
   const first = lines[0]!;
   if (version.behaviour === 'A') {
     lintLegacy(reading, add);
     // The path stat()ed is the whole output; with several lines, lintLegacy has said why it fails.
-    if (first.bytes.length > 0) lintDevice(first, lines.length === 1 ? verdict : { ...verdict, probe: null }, crlfLines, add);
+    if (first.bytes.length > 0)
+      lintDevice(first, lines.length === 1 ? verdict : { ...verdict, probe: null }, crlfLines, add);
     return problems;
   }
 
@@ -64,9 +80,19 @@ export function lintAttachOutput(reading: AttachReading, verdict: AttachVerdict)
       return match !== null && match.uri.replace(/\r$/, '') !== '';
     });
     if (version.behaviour === 'B') {
-      add('userspace-only-unsupported', 'error', 1, `empty first line (userspace access only) is understood from 2.14.2 and 2.15.1 on; Ganeti ${version.asked} needs a block device path there`);
+      add(
+        'userspace-only-unsupported',
+        'error',
+        1,
+        `empty first line (userspace access only) is understood from 2.14.2 and 2.15.1 on; Ganeti ${version.asked} needs a block device path there`,
+      );
     } else if (!hasUri) {
-      add('no-device-no-uri', 'error', 1, 'neither a block device (the first line is empty) nor a URI line for any hypervisor: nothing can use this volume');
+      add(
+        'no-device-no-uri',
+        'error',
+        1,
+        'neither a block device (the first line is empty) nor a URI line for any hypervisor: nothing can use this volume',
+      );
     }
   } else {
     lintDevice(first, verdict, crlfLines, add);
@@ -94,23 +120,48 @@ function lintLegacy(reading: AttachReading, add: Add): void {
   if (lines.length === 1) return;
   const range = BEHAVIOUR_RANGES.A;
   if (lines.length === 2 && lines[1]!.bytes.length === 0) {
-    add('legacy-trailing-newline', 'error', 1, `trailing newline: Ganeti ${version.asked} (like all of ${range}) takes the whole output as the device path, newline included; print it with printf '%s' or echo -n`);
+    add(
+      'legacy-trailing-newline',
+      'error',
+      1,
+      `trailing newline: Ganeti ${version.asked} (like all of ${range}) takes the whole output as the device path, newline included; print it with printf '%s' or echo -n`,
+    );
   } else {
-    add('legacy-extra-lines', 'error', 2, `more than one line: Ganeti ${version.asked} (like all of ${range}) takes the whole output as one device path; URI lines are understood from 2.13.0 on`);
+    add(
+      'legacy-extra-lines',
+      'error',
+      2,
+      `more than one line: Ganeti ${version.asked} (like all of ${range}) takes the whole output as one device path; URI lines are understood from 2.13.0 on`,
+    );
   }
 }
 
 function lintDevice(line: AttachLine, verdict: AttachVerdict, crlfLines: Set<number>, add: Add): void {
   const text = line.text;
   if (!text.startsWith('/')) {
-    add('relative-device', 'error', line.number, `device path ${JSON.stringify(text)} is not absolute: Ganeti stat()s it from the provider directory`);
+    add(
+      'relative-device',
+      'error',
+      line.number,
+      `device path ${JSON.stringify(text)} is not absolute: Ganeti stat()s it from the provider directory`,
+    );
   }
   const controls = strayControls(line, crlfLines);
   if (controls.length > 0) {
-    add('device-control-char', 'error', line.number, `device path contains control character${controls.length > 1 ? 's' : ''} ${controls.join(', ')}`);
+    add(
+      'device-control-char',
+      'error',
+      line.number,
+      `device path contains control character${controls.length > 1 ? 's' : ''} ${controls.join(', ')}`,
+    );
   }
   if (WHITESPACE.test(crlfLines.has(line.number) ? text.slice(0, -1) : text)) {
-    add('device-whitespace', 'error', line.number, `device path ${JSON.stringify(text)} has leading or trailing whitespace, which Ganeti keeps`);
+    add(
+      'device-whitespace',
+      'error',
+      line.number,
+      `device path ${JSON.stringify(text)} has leading or trailing whitespace, which Ganeti keeps`,
+    );
   }
   if (verdict.probe === 'missing' && text.length > 0) {
     add('device-missing', 'error', line.number, `device path ${JSON.stringify(text)} does not exist on this machine`);
@@ -123,44 +174,81 @@ function lintUris(reading: AttachReading, crlfLines: Set<number>, add: Add): voi
   const python2 = isPython2(reading.version);
   const uriLines = reading.lines.slice(1);
   // The empty piece after a final newline is how every provider ends its output: not a blank line.
-  const meaningful = uriLines.length > 0 && uriLines[uriLines.length - 1]!.bytes.length === 0 ? uriLines.slice(0, -1) : uriLines;
+  const meaningful =
+    uriLines.length > 0 && uriLines[uriLines.length - 1]!.bytes.length === 0 ? uriLines.slice(0, -1) : uriLines;
   const firstLineFor = new Map<Hypervisor, number>();
   for (const line of meaningful) {
     const body = crlfLines.has(line.number) ? line.text.slice(0, -1) : line.text;
     if (body.trim() === '') {
-      add('blank-uri-line', 'warning', line.number, 'blank line among the URI lines: Ganeti keeps it as an empty URI line');
+      add(
+        'blank-uri-line',
+        'warning',
+        line.number,
+        'blank line among the URI lines: Ganeti keeps it as an empty URI line',
+      );
       continue;
     }
     const match = hypervisorOf(line, python2);
     if (match === null) {
       const hint = qemuUriProblem(body) === null ? `; did you mean "kvm:${body}"?` : '';
-      add('unknown-hypervisor', 'warning', line.number, `URI line does not start with a Ganeti hypervisor name and a colon (kvm:, xen-pvm:, xen-hvm:, lxc:, chroot:, fake:), so no hypervisor will ever use it${hint}`);
+      add(
+        'unknown-hypervisor',
+        'warning',
+        line.number,
+        `URI line does not start with a Ganeti hypervisor name and a colon (kvm:, xen-pvm:, xen-hvm:, lxc:, chroot:, fake:), so no hypervisor will ever use it${hint}`,
+      );
       continue;
     }
     if (!python2 && hypervisorOf(line, true) === null) {
-      add('prefix-not-ascii', 'warning', line.number, `the "${match.hypervisor}:" prefix only matches through Unicode lowercasing: Ganeti 2.x will not find this URI`);
+      add(
+        'prefix-not-ascii',
+        'warning',
+        line.number,
+        `the "${match.hypervisor}:" prefix only matches through Unicode lowercasing: Ganeti 2.x will not find this URI`,
+      );
     }
     const earlier = firstLineFor.get(match.hypervisor);
     if (earlier !== undefined) {
-      add('duplicate-hypervisor', 'warning', line.number, `second "${match.hypervisor}:" line: Ganeti uses the first one (line ${earlier}), never this one`);
+      add(
+        'duplicate-hypervisor',
+        'warning',
+        line.number,
+        `second "${match.hypervisor}:" line: Ganeti uses the first one (line ${earlier}), never this one`,
+      );
       continue;
     }
     firstLineFor.set(match.hypervisor, line.number);
     const uri = crlfLines.has(line.number) ? match.uri.slice(0, -1) : match.uri;
     if (uri.length === 0) {
-      add('empty-uri', 'error', line.number, `nothing after "${match.hypervisor}:": the hypervisor would get an empty URI`);
+      add(
+        'empty-uri',
+        'error',
+        line.number,
+        `nothing after "${match.hypervisor}:": the hypervisor would get an empty URI`,
+      );
       continue;
     }
     const controls = strayControls(line, crlfLines);
     if (controls.length > 0) {
-      add('uri-control-char', 'error', line.number, `URI contains control character${controls.length > 1 ? 's' : ''} ${controls.join(', ')}`);
+      add(
+        'uri-control-char',
+        'error',
+        line.number,
+        `URI contains control character${controls.length > 1 ? 's' : ''} ${controls.join(', ')}`,
+      );
     }
     if (WHITESPACE.test(uri)) {
-      add('uri-whitespace', 'error', line.number, `URI ${JSON.stringify(uri)} has leading or trailing whitespace, which Ganeti passes on to the hypervisor`);
+      add(
+        'uri-whitespace',
+        'error',
+        line.number,
+        `URI ${JSON.stringify(uri)} has leading or trailing whitespace, which Ganeti passes on to the hypervisor`,
+      );
     }
     if (match.hypervisor === 'kvm') {
       const problem = qemuUriProblem(uri.trim());
-      if (problem !== null) add('qemu-unknown-uri', 'warning', line.number, `QEMU would not open ${JSON.stringify(uri)}: ${problem}`);
+      if (problem !== null)
+        add('qemu-unknown-uri', 'warning', line.number, `QEMU would not open ${JSON.stringify(uri)}: ${problem}`);
     }
   }
 }

@@ -4,13 +4,7 @@
 import { statSync } from 'node:fs';
 import { HYPERVISORS, type Hypervisor } from '../ganeti/hypervisors.js';
 import { isPython2, type GanetiVersion } from '../ganeti/versions.js';
-import {
-  decodeLossy,
-  encodeUtf8,
-  firstInvalidUtf8,
-  hasControlByte,
-  splitLines,
-} from './bytes.js';
+import { decodeLossy, encodeUtf8, firstInvalidUtf8, hasControlByte, splitLines } from './bytes.js';
 
 export interface AttachLine {
   /** 1-based line number in the output. */
@@ -95,16 +89,11 @@ function restAfterPrefixText(line: AttachLine, prefix: string): string | null {
 /** The URI this line offers to `hypervisor`, as `version` matches prefixes, or null. */
 export function uriFor(line: AttachLine, hypervisor: string, python2: boolean): string | null {
   const prefix = `${hypervisor.toLowerCase()}:`;
-  return python2
-    ? restAfterPrefixBytes(line, encodeUtf8(prefix))
-    : restAfterPrefixText(line, prefix);
+  return python2 ? restAfterPrefixBytes(line, encodeUtf8(prefix)) : restAfterPrefixText(line, prefix);
 }
 
 /** The hypervisor whose prefix this line carries, as `version` matches prefixes, or null. */
-export function hypervisorOf(
-  line: AttachLine,
-  python2: boolean,
-): { hypervisor: Hypervisor; uri: string } | null {
+export function hypervisorOf(line: AttachLine, python2: boolean): { hypervisor: Hypervisor; uri: string } | null {
   for (const hypervisor of HYPERVISORS) {
     const uri = uriFor(line, hypervisor, python2);
     if (uri !== null) return { hypervisor, uri };

@@ -27,7 +27,13 @@ export class BuildError extends Error {
   }
 }
 
-async function bundle(sourceDir: string, contents: string, sourcefile: string, outfile: string, banner?: string): Promise<void> {
+async function bundle(
+  sourceDir: string,
+  contents: string,
+  sourcefile: string,
+  outfile: string,
+  banner?: string,
+): Promise<void> {
   try {
     await build({
       ...COMMON,
@@ -36,8 +42,12 @@ async function bundle(sourceDir: string, contents: string, sourcefile: string, o
       ...(banner ? { banner: { js: banner } } : {}),
     });
   } catch (error) {
-    const errors = (error as { errors?: { text: string; location?: { file: string; line: number; column: number } | null }[] }).errors ?? [];
-    const detail = errors.map((e) => (e.location ? `${e.location.file}:${e.location.line}:${e.location.column + 1}: ${e.text}` : e.text)).join('\n');
+    const errors =
+      (error as { errors?: { text: string; location?: { file: string; line: number; column: number } | null }[] })
+        .errors ?? [];
+    const detail = errors
+      .map((e) => (e.location ? `${e.location.file}:${e.location.line}:${e.location.column + 1}: ${e.text}` : e.text))
+      .join('\n');
     throw new BuildError(`cannot bundle ${sourcefile} from ${sourceDir}:\n${detail || (error as Error).message}`);
   }
 }
@@ -54,7 +64,8 @@ async function declarations(sourceDir: string, runtimeDir: string): Promise<{ na
       printer,
     );
     const printed = spawnSync(process.execPath, [printer], { encoding: 'utf8' });
-    if (printed.status !== 0) throw new BuildError(`cannot read the declarations of ${sourceDir}/provider.ts: ${printed.stderr.trim()}`);
+    if (printed.status !== 0)
+      throw new BuildError(`cannot read the declarations of ${sourceDir}/provider.ts: ${printed.stderr.trim()}`);
     return JSON.parse(printed.stdout) as { name: string; parametersList: string };
   } finally {
     rmSync(scratch, { recursive: true, force: true });
@@ -70,7 +81,10 @@ export function runtimeDirFor(sourceDir: string): string {
 }
 
 /** Builds `sourceDir` into `outDir` (replaced; default `<sourceDir>/dist/<name>`); returns both. */
-export async function buildProvider(sourceDir: string, outDirOption?: string): Promise<{ name: string; outDir: string }> {
+export async function buildProvider(
+  sourceDir: string,
+  outDirOption?: string,
+): Promise<{ name: string; outDir: string }> {
   if (!existsSync(join(sourceDir, 'provider.ts'))) throw new BuildError(`${sourceDir} has no provider.ts`);
   const runtimeDir = runtimeDirFor(sourceDir);
   const { name, parametersList } = await declarations(sourceDir, runtimeDir);
@@ -94,6 +108,8 @@ export async function buildProvider(sourceDir: string, outDirOption?: string): P
   if (existsSync(join(sourceDir, 'README.md'))) copyFileSync(join(sourceDir, 'README.md'), join(outDir, 'README.md'));
   // Node picks CommonJS or ESM for extensionless files from the nearest package.json: pin it here,
   // so the scripts run the same inside a project and wherever the directory is copied.
-  writeFileSync(join(outDir, 'package.json'), `${JSON.stringify({ type: 'commonjs', private: true }, null, 2)}\n`, { mode: 0o644 });
+  writeFileSync(join(outDir, 'package.json'), `${JSON.stringify({ type: 'commonjs', private: true }, null, 2)}\n`, {
+    mode: 0o644,
+  });
   return { name, outDir };
 }

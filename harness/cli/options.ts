@@ -20,7 +20,8 @@ export const RUNNER_OPTIONS = {
 } as const;
 
 export function positiveInteger(option: string, text: string): number {
-  if (!/^\d+$/.test(text) || Number(text) < 1) throw new UsageError(`${option} takes a whole number of at least 1, got ${JSON.stringify(text)}`);
+  if (!/^\d+$/.test(text) || Number(text) < 1)
+    throw new UsageError(`${option} takes a whole number of at least 1, got ${JSON.stringify(text)}`);
   return Number(text);
 }
 
@@ -43,7 +44,8 @@ export function filterOption(text: string): RegExp {
 }
 
 export function reporterOption(text: string): ReporterName {
-  if (text !== 'human' && text !== 'tap' && text !== 'tap13') throw new UsageError(`--reporter takes human, tap or tap13, got ${JSON.stringify(text)}`);
+  if (text !== 'human' && text !== 'tap' && text !== 'tap13')
+    throw new UsageError(`--reporter takes human, tap or tap13, got ${JSON.stringify(text)}`);
   return text;
 }
 

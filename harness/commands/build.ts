@@ -46,10 +46,19 @@ export const buildCommand: Command = {
       const check = checkProvider(outDir);
       const errors = check.problems.filter((p) => p.severity === 'error');
       if (!check.valid) {
-        process.stderr.write(`built ${name} into ${outDir}, but Ganeti would refuse it:\n${errors.map((p) => `  ${p.file}: ${p.message}`).join('\n')}\n`);
+        process.stderr.write(
+          `built ${name} into ${outDir}, but Ganeti would refuse it:\n${errors.map((p) => `  ${p.file}: ${p.message}`).join('\n')}\n`,
+        );
         return EXIT.failed;
       }
-      process.stdout.write(`built ${name} into ${outDir} (${check.parameters.length} parameters, optional scripts: ${Object.entries(check.optional).filter(([, v]) => v).map(([k]) => k).join(', ') || 'none'})\n`);
+      process.stdout.write(
+        `built ${name} into ${outDir} (${check.parameters.length} parameters, optional scripts: ${
+          Object.entries(check.optional)
+            .filter(([, v]) => v)
+            .map(([k]) => k)
+            .join(', ') || 'none'
+        })\n`,
+      );
       return EXIT.ok;
     } catch (error) {
       if (error instanceof BuildError) {

@@ -32,9 +32,13 @@ function humanReport(result: ProviderCheck, color: boolean): string {
     ? paint(color, 32, 'valid: Ganeti would load it')
     : paint(color, 31, 'invalid: Ganeti would refuse it');
   const lines = [`provider ${result.provider}: ${verdict}`];
-  const optional = Object.entries(result.optional).map(([name, present]) => `${name} ${present ? 'present' : 'absent'}`);
+  const optional = Object.entries(result.optional).map(
+    ([name, present]) => `${name} ${present ? 'present' : 'absent'}`,
+  );
   lines.push(`  optional scripts: ${optional.join(', ')}`);
-  lines.push(`  parameters: ${result.parameters.length === 0 ? '(none)' : result.parameters.map((p) => p.name).join(', ')}`);
+  lines.push(
+    `  parameters: ${result.parameters.length === 0 ? '(none)' : result.parameters.map((p) => p.name).join(', ')}`,
+  );
   if (result.problems.length > 0) {
     lines.push('problems:');
     const rows = result.problems.map((p) => [
@@ -65,10 +69,14 @@ export const checkCommand: Command = {
       return EXIT.ok;
     }
     if (positionals.length !== 1) {
-      throw new UsageError(positionals.length === 0 ? 'missing <provider-dir>' : `expected one <provider-dir>, got ${positionals.length}`);
+      throw new UsageError(
+        positionals.length === 0 ? 'missing <provider-dir>' : `expected one <provider-dir>, got ${positionals.length}`,
+      );
     }
     const result = checkProvider(positionals[0]!);
-    process.stdout.write(values.json ? JSON.stringify(result, null, 2) + '\n' : humanReport(result, useColor(process.stdout)));
+    process.stdout.write(
+      values.json ? JSON.stringify(result, null, 2) + '\n' : humanReport(result, useColor(process.stdout)),
+    );
     return result.valid ? EXIT.ok : EXIT.failed;
   },
 };

@@ -36,10 +36,12 @@ Examples:
 function source(arg: string): string {
   if (!existsSync(arg) && isReferenceProvider(arg)) {
     const built = referenceBuild(arg);
-    if (!existsSync(built)) throw new UsageError(`${arg} is not built yet: run "npm run build" in the extstorage-kit directory first`);
+    if (!existsSync(built))
+      throw new UsageError(`${arg} is not built yet: run "npm run build" in the extstorage-kit directory first`);
     return built;
   }
-  if (!existsSync(arg)) throw new UsageError(`${arg} is neither a directory nor a reference provider (legacy, rbd, gluster)`);
+  if (!existsSync(arg))
+    throw new UsageError(`${arg} is neither a directory nor a reference provider (legacy, rbd, gluster)`);
   return resolve(arg);
 }
 
@@ -56,7 +58,7 @@ function setModes(dir: string): void {
 
 export const installCommand: Command = {
   name: 'install',
-  summary: 'copy a built provider into Ganeti\'s search path',
+  summary: "copy a built provider into Ganeti's search path",
   help,
   async run(argv) {
     const { values, positionals } = usageErrors(() =>
@@ -70,12 +72,17 @@ export const installCommand: Command = {
       process.stdout.write(help);
       return EXIT.ok;
     }
-    if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'missing <name|dir>' : `expected one <name|dir>, got ${positionals.length}`);
+    if (positionals.length !== 1)
+      throw new UsageError(
+        positionals.length === 0 ? 'missing <name|dir>' : `expected one <name|dir>, got ${positionals.length}`,
+      );
     const from = source(positionals[0]!);
     const check = checkProvider(from);
     if (!check.valid) {
       const errors = check.problems.filter((p) => p.severity === 'error').map((p) => `  ${p.file}: ${p.message}`);
-      process.stderr.write(`extstorage-kit install: ${from} is not a valid provider, so Ganeti would refuse it:\n${errors.join('\n')}\n`);
+      process.stderr.write(
+        `extstorage-kit install: ${from} is not a valid provider, so Ganeti would refuse it:\n${errors.join('\n')}\n`,
+      );
       return EXIT.failed;
     }
     const target = resolve(values.to ?? join(DEFAULT_SEARCH_PATH, basename(from)));
@@ -97,7 +104,9 @@ export const installCommand: Command = {
       process.stderr.write(`extstorage-kit install: cannot install into ${target}: ${(error as Error).message}\n`);
       return EXIT.failed;
     }
-    process.stdout.write(`installed ${check.provider} into ${target}; "gnt-storage diagnose" should list it as valid\n`);
+    process.stdout.write(
+      `installed ${check.provider} into ${target}; "gnt-storage diagnose" should list it as valid\n`,
+    );
     return EXIT.ok;
   },
 };

@@ -4,7 +4,13 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BuildError, buildProvider } from '../build/bundle.js';
-import { PACKAGE_ROOT, REFERENCE_PROVIDERS, isReferenceProvider, referenceSource, type ReferenceProvider } from '../build/reference.js';
+import {
+  PACKAGE_ROOT,
+  REFERENCE_PROVIDERS,
+  isReferenceProvider,
+  referenceSource,
+  type ReferenceProvider,
+} from '../build/reference.js';
 import { EXIT, HELP_OPTION, UsageError, usageErrors, type Command } from '../cli/command.js';
 
 const help = `Usage: extstorage-kit new <name> --from legacy|rbd|gluster [--dir DIR]
@@ -85,7 +91,15 @@ function packageJson(name: string): string {
 
 const TSCONFIG = `${JSON.stringify(
   {
-    compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: true, types: ['node'] },
+    compilerOptions: {
+      target: 'ES2022',
+      module: 'NodeNext',
+      moduleResolution: 'NodeNext',
+      strict: true,
+      noEmit: true,
+      skipLibCheck: true,
+      types: ['node'],
+    },
     include: ['*.ts', 'lib/*.ts'],
   },
   null,
@@ -108,12 +122,19 @@ export const newCommand: Command = {
       process.stdout.write(help);
       return EXIT.ok;
     }
-    if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'missing <name>' : `expected one <name>, got ${positionals.length}`);
+    if (positionals.length !== 1)
+      throw new UsageError(
+        positionals.length === 0 ? 'missing <name>' : `expected one <name>, got ${positionals.length}`,
+      );
     const name = positionals[0]!;
-    if (!NAME.test(name)) throw new UsageError(`provider name ${JSON.stringify(name)}: use lowercase letters, digits, "-" and "_", starting with a letter or digit`);
+    if (!NAME.test(name))
+      throw new UsageError(
+        `provider name ${JSON.stringify(name)}: use lowercase letters, digits, "-" and "_", starting with a letter or digit`,
+      );
     const from = values.from;
     if (from === undefined) throw new UsageError(`--from is required: one of ${REFERENCE_PROVIDERS.join(', ')}`);
-    if (!isReferenceProvider(from)) throw new UsageError(`--from ${JSON.stringify(from)}: expected one of ${REFERENCE_PROVIDERS.join(', ')}`);
+    if (!isReferenceProvider(from))
+      throw new UsageError(`--from ${JSON.stringify(from)}: expected one of ${REFERENCE_PROVIDERS.join(', ')}`);
     const dir = resolve(values.dir ?? name);
     if (existsSync(dir) && readdirSync(dir).length > 0) throw new UsageError(`${dir} exists and is not empty`);
 
@@ -132,7 +153,10 @@ export const newCommand: Command = {
       mkdirSync(join(dir, 'scenarios'));
       for (const entry of readdirSync(join(template, 'scenarios'))) {
         // The suite names the reference build; the project's own build is dist/<name>.
-        const text = readFileSync(join(template, 'scenarios', entry), 'utf8').replace(/^provider: .*$/m, `provider: ../dist/${name}`);
+        const text = readFileSync(join(template, 'scenarios', entry), 'utf8').replace(
+          /^provider: .*$/m,
+          `provider: ../dist/${name}`,
+        );
         writeFileSync(join(dir, 'scenarios', entry), text);
       }
     }
@@ -152,7 +176,9 @@ export const newCommand: Command = {
       return EXIT.ok;
     } catch (error) {
       if (error instanceof BuildError) {
-        process.stderr.write(`extstorage-kit new: the project was created in ${dir}, but it does not build: ${error.message}\n`);
+        process.stderr.write(
+          `extstorage-kit new: the project was created in ${dir}, but it does not build: ${error.message}\n`,
+        );
         return EXIT.failed;
       }
       throw error;

@@ -102,11 +102,15 @@ export const parseCommand: Command = {
       return EXIT.ok;
     }
     if (positionals.length > 0) {
-      throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}: give the output on stdin or with --file`);
+      throw new UsageError(
+        `unexpected argument ${JSON.stringify(positionals[0])}: give the output on stdin or with --file`,
+      );
     }
     const hypervisor = values.hypervisor!.toLowerCase();
     if (!isHypervisor(hypervisor)) {
-      throw new UsageError(`unknown hypervisor ${JSON.stringify(values.hypervisor)}: expected one of ${HYPERVISORS.join(', ')}`);
+      throw new UsageError(
+        `unknown hypervisor ${JSON.stringify(values.hypervisor)}: expected one of ${HYPERVISORS.join(', ')}`,
+      );
     }
     const versions = values.ganeti ?? [...REPRESENTATIVE_VERSIONS];
     for (const version of versions) {
@@ -122,14 +126,18 @@ export const parseCommand: Command = {
       try {
         output = await readFile(values.file);
       } catch (error) {
-        throw new UsageError(`cannot read ${values.file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+        throw new UsageError(
+          `cannot read ${values.file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+        );
       }
     } else {
       output = await readStdin();
     }
     const results = versions.map((v) => interpretAttachOutput(output, v, { stat: values.stat! }));
     process.stdout.write(
-      values.json ? JSON.stringify(results, null, 2) + '\n' : humanReport(results, hypervisor, useColor(process.stdout)),
+      values.json
+        ? JSON.stringify(results, null, 2) + '\n'
+        : humanReport(results, hypervisor, useColor(process.stdout)),
     );
     return results.every((r) => r.ok) ? EXIT.ok : EXIT.failed;
   },

@@ -99,7 +99,11 @@ function positiveInteger(option: string, text: string | undefined): number | und
   return Number(text);
 }
 
-function assignments(option: string, values: readonly string[] | undefined, check: (name: string) => string | null): Record<string, string> {
+function assignments(
+  option: string,
+  values: readonly string[] | undefined,
+  check: (name: string) => string | null,
+): Record<string, string> {
   const result: Record<string, string> = {};
   for (const value of values ?? []) {
     const at = value.indexOf('=');
@@ -115,7 +119,9 @@ function assignments(option: string, values: readonly string[] | undefined, chec
 function commandNames(option: string, values: readonly string[] | undefined): string[] {
   for (const name of values ?? []) {
     if (!STUBBABLE_NAME.test(name)) {
-      throw new UsageError(`${option} takes a command name (letters, digits and _ . + -, not starting with . + or -), got ${JSON.stringify(name)}`);
+      throw new UsageError(
+        `${option} takes a command name (letters, digits and _ . + -, not starting with . + or -), got ${JSON.stringify(name)}`,
+      );
     }
   }
   return [...(values ?? [])];
@@ -126,7 +132,9 @@ function schemaLine(output: string | undefined): string {
   if (output === undefined) {
     return `# JSON Schema for editors: put "# yaml-language-server: $schema=<path>" here, <path> leading to ${SCHEMA_PATH}`;
   }
-  const path = relative(dirname(resolve(output)), SCHEMA_PATH).split('\\').join('/');
+  const path = relative(dirname(resolve(output)), SCHEMA_PATH)
+    .split('\\')
+    .join('/');
   return `# yaml-language-server: $schema=${path}`;
 }
 
@@ -162,27 +170,40 @@ export const recordCommand: Command = {
       return EXIT.ok;
     }
     if (positionals.length !== 1) {
-      throw new UsageError(positionals.length === 0 ? 'missing <provider-dir>' : `expected one <provider-dir>, got ${positionals.length}`);
+      throw new UsageError(
+        positionals.length === 0 ? 'missing <provider-dir>' : `expected one <provider-dir>, got ${positionals.length}`,
+      );
     }
     const action = values.action;
     if (action === undefined) throw new UsageError('missing --action: one of ' + ACTIONS.join(' '));
-    if (!isAction(action)) throw new UsageError(`unknown action ${JSON.stringify(action)}: expected one of ${ACTIONS.join(', ')}`);
+    if (!isAction(action))
+      throw new UsageError(`unknown action ${JSON.stringify(action)}: expected one of ${ACTIONS.join(', ')}`);
     const size = positiveInteger('--size', values.size) ?? 1024;
     const newSize = positiveInteger('--new-size', values['new-size']);
-    if (newSize !== undefined && action !== 'grow') throw new UsageError(`--new-size applies to grow only (Ganeti sends VOL_NEW_SIZE to grow alone), not to ${action}`);
-    for (const [option, value] of [['--volume', values.volume], ['--uuid', values.uuid]] as const) {
+    if (newSize !== undefined && action !== 'grow')
+      throw new UsageError(
+        `--new-size applies to grow only (Ganeti sends VOL_NEW_SIZE to grow alone), not to ${action}`,
+      );
+    for (const [option, value] of [
+      ['--volume', values.volume],
+      ['--uuid', values.uuid],
+    ] as const) {
       if (value === '') throw new UsageError(`${option} must not be empty`);
     }
-    const params = assignments('--param', values.param, (name) => (/[\s=]/.test(name) ? 'a parameter name has no whitespace and no "="' : null));
+    const params = assignments('--param', values.param, (name) =>
+      /[\s=]/.test(name) ? 'a parameter name has no whitespace and no "="' : null,
+    );
     const env = assignments('--env', values.env, (name) => {
       if (name.includes('\0')) return 'a variable name has no NUL';
-      if (name === 'PATH') return 'PATH is not yours to set: on replay the stubs must come first on it (the script may add directories itself)';
+      if (name === 'PATH')
+        return 'PATH is not yours to set: on replay the stubs must come first on it (the script may add directories itself)';
       return null;
     });
     const spy = commandNames('--spy', values.spy);
     const noSpy = commandNames('--no-spy', values['no-spy']);
     const timeoutSeconds = parseDuration(values.timeout ?? DEFAULT_TIMEOUT);
-    if (timeoutSeconds === undefined) throw new UsageError(`--timeout takes a duration such as 90s, 500ms, 5m; got ${JSON.stringify(values.timeout)}`);
+    if (timeoutSeconds === undefined)
+      throw new UsageError(`--timeout takes a duration such as 90s, 500ms, 5m; got ${JSON.stringify(values.timeout)}`);
     let masks;
     try {
       masks = compileMasks(values.mask ?? []);
@@ -192,7 +213,8 @@ export const recordCommand: Command = {
 
     if (values.output !== undefined) {
       const parent = dirname(resolve(values.output));
-      if (!existsSync(parent) || !statSync(parent).isDirectory()) throw new UsageError(`--output ${values.output}: ${parent} is not a directory`);
+      if (!existsSync(parent) || !statSync(parent).isDirectory())
+        throw new UsageError(`--output ${values.output}: ${parent} is not a directory`);
     }
 
     const providerDir = resolve(positionals[0]!);
@@ -211,7 +233,9 @@ export const recordCommand: Command = {
     const declared = new Set(check.parameters.map((p) => p.name.toUpperCase()));
     for (const name of Object.keys(params)) {
       if (!declared.has(name.toUpperCase())) {
-        process.stderr.write(`extstorage-kit record: warning: parameter ${name} is not declared in parameters.list (Ganeti would refuse it)\n`);
+        process.stderr.write(
+          `extstorage-kit record: warning: parameter ${name} is not declared in parameters.list (Ganeti would refuse it)\n`,
+        );
       }
     }
 
@@ -248,7 +272,9 @@ export const recordCommand: Command = {
       process.off('SIGTERM', onInterrupt);
     }
     for (const name of recording.notFound) {
-      process.stderr.write(`extstorage-kit record: warning: --spy ${name}: not found on ${recording.systemPath}, not spied\n`);
+      process.stderr.write(
+        `extstorage-kit record: warning: --spy ${name}: not found on ${recording.systemPath}, not spied\n`,
+      );
     }
     const fault = recording.run.fault;
     if (fault !== undefined) {
@@ -270,13 +296,17 @@ export const recordCommand: Command = {
     // What is written must load: a failure here is a bug of the writer, not of the provider.
     const loaded = parseScenarioText(written.text, values.output ?? '<stdout>');
     if ('errors' in loaded) {
-      throw new Error(`the recorded scenario does not load:\n${loaded.errors.map(formatFileError).join('\n')}\n${written.text}`);
+      throw new Error(
+        `the recorded scenario does not load:\n${loaded.errors.map(formatFileError).join('\n')}\n${written.text}`,
+      );
     }
     if (values.output !== undefined) {
       try {
         writeFileSync(values.output, written.text);
       } catch (error) {
-        return fail(`cannot write ${values.output}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+        return fail(
+          `cannot write ${values.output}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+        );
       }
     } else {
       process.stdout.write(written.text);
@@ -291,7 +321,8 @@ function summary(recording: Awaited<ReturnType<typeof recordAction>>, output: st
   const { run, calls, request } = recording;
   const counts = new Map<string, number>();
   for (const call of calls) counts.set(call.command, (counts.get(call.command) ?? 0) + 1);
-  const perCommand = counts.size === 0 ? 'no call to a spied command' : [...counts].map(([command, n]) => `${command} ${n}`).join(', ');
+  const perCommand =
+    counts.size === 0 ? 'no call to a spied command' : [...counts].map(([command, n]) => `${command} ${n}`).join(', ');
   const status = run.signal !== null ? `killed by ${run.signal}` : `exit ${run.exitCode}`;
   return `recorded ${request.action}: ${status}; calls: ${perCommand} (${recording.spiedCount} commands spied)${output !== undefined ? `; written to ${output}` : ''}`;
 }

@@ -8,7 +8,14 @@ import { EXIT, HELP_OPTION, UsageError, usageErrors, type Command } from '../cli
 import { ACTIONS, PARAMETERS_FILE } from '../provider/layout.js';
 import { createReporters } from '../report/index.js';
 import { runScenarios, selectScenarios, type PlannedScenario } from '../run/runner.js';
-import { RUNNER_OPTIONS, filterOption, interruptible, positiveInteger, reporterOption, shardOption } from '../cli/options.js';
+import {
+  RUNNER_OPTIONS,
+  filterOption,
+  interruptible,
+  positiveInteger,
+  reporterOption,
+  shardOption,
+} from '../cli/options.js';
 import { loadScenarioPaths } from '../scenario/load.js';
 import { formatFileError } from '../scenario/model.js';
 
@@ -94,11 +101,17 @@ export const runCommand: Command = {
     }
     const reporterName = reporterOption(values.reporter!);
     const real = (values.real ?? []).map((name) => {
-      if (name !== 'rbd' && name !== 'losetup') throw new UsageError(`--real takes rbd or losetup (the simulated commands), got ${JSON.stringify(name)}`);
+      if (name !== 'rbd' && name !== 'losetup')
+        throw new UsageError(`--real takes rbd or losetup (the simulated commands), got ${JSON.stringify(name)}`);
       return name;
     });
     // Real backends are shared by every scenario: one at a time, so their states stay apart.
-    const jobs = values.jobs === undefined ? (real.length > 0 ? 1 : availableParallelism()) : positiveInteger('--jobs', values.jobs);
+    const jobs =
+      values.jobs === undefined
+        ? real.length > 0
+          ? 1
+          : availableParallelism()
+        : positiveInteger('--jobs', values.jobs);
     const filter = values.filter === undefined ? undefined : filterOption(values.filter);
     const shard = values.shard === undefined ? undefined : shardOption(values.shard);
 
@@ -109,7 +122,9 @@ export const runCommand: Command = {
       paths = paths.slice(1);
     }
     if (provider !== undefined && !looksLikeProvider(provider)) {
-      throw new UsageError(`${provider} is not a provider directory (it holds no ExtStorage script and no ${PARAMETERS_FILE})`);
+      throw new UsageError(
+        `${provider} is not a provider directory (it holds no ExtStorage script and no ${PARAMETERS_FILE})`,
+      );
     }
     if (paths.length === 0) {
       if (provider !== undefined && existsSync(join(provider, 'scenarios'))) paths = [join(provider, 'scenarios')];
@@ -122,14 +137,19 @@ export const runCommand: Command = {
     for (const file of loaded.files) {
       const dir = provider ?? file.provider;
       if (dir === undefined) {
-        errors.push({ position: { file: file.file, line: 1, col: 1 }, message: 'no provider: give <provider-dir> on the command line or "provider:" in this file' });
+        errors.push({
+          position: { file: file.file, line: 1, col: 1 },
+          message: 'no provider: give <provider-dir> on the command line or "provider:" in this file',
+        });
         continue;
       }
       for (const scenario of file.scenarios) planned.push({ scenario, providerDir: resolve(dir) });
     }
     if (errors.length > 0) {
       for (const error of errors) process.stderr.write(`${formatFileError(error)}\n`);
-      process.stderr.write(`${errors.length} error${errors.length > 1 ? 's' : ''} in scenario files; nothing was run\n`);
+      process.stderr.write(
+        `${errors.length} error${errors.length > 1 ? 's' : ''} in scenario files; nothing was run\n`,
+      );
       return EXIT.usage;
     }
     if (planned.length === 0) throw new UsageError(`no scenario found in ${paths.join(', ')}`);

@@ -6,7 +6,14 @@ import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { referenceBuild, isReferenceProvider } from '../build/reference.js';
 import { EXIT, HELP_OPTION, UsageError, usageErrors, type Command } from '../cli/command.js';
-import { RUNNER_OPTIONS, filterOption, interruptible, positiveInteger, reporterOption, shardOption } from '../cli/options.js';
+import {
+  RUNNER_OPTIONS,
+  filterOption,
+  interruptible,
+  positiveInteger,
+  reporterOption,
+  shardOption,
+} from '../cli/options.js';
 import { loadBackend, type Backend } from '../conformance/backend.js';
 import { LiveRegistry } from '../conformance/live.js';
 import { checkIds, loadSuite, prepareScenario } from '../conformance/suite.js';
@@ -73,8 +80,12 @@ function providerDirOf(arg: string): string {
   const dir = resolve(arg);
   if (existsSync(join(dir, 'provider.ts')) && !existsSync(join(dir, 'attach'))) {
     const name = basename(dir);
-    const built = isReferenceProvider(name) && existsSync(referenceBuild(name)) ? referenceBuild(name) : join(dir, 'dist', name);
-    if (!existsSync(built)) throw new UsageError(`${arg} is a provider project; build it first ("npm run build" or "extstorage-kit build ${arg}")`);
+    const built =
+      isReferenceProvider(name) && existsSync(referenceBuild(name)) ? referenceBuild(name) : join(dir, 'dist', name);
+    if (!existsSync(built))
+      throw new UsageError(
+        `${arg} is a provider project; build it first ("npm run build" or "extstorage-kit build ${arg}")`,
+      );
     process.stderr.write(`testing the build of ${arg}: ${built}\n`);
     return built;
   }
@@ -108,8 +119,12 @@ export const testCommand: Command = {
       process.stdout.write(help);
       return EXIT.ok;
     }
-    if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'missing <provider-dir>' : `expected one <provider-dir>, got ${positionals.length}`);
-    if (values.live === (values.backend !== undefined)) throw new UsageError('give either --backend FILE (fake storage) or --live (the real storage)');
+    if (positionals.length !== 1)
+      throw new UsageError(
+        positionals.length === 0 ? 'missing <provider-dir>' : `expected one <provider-dir>, got ${positionals.length}`,
+      );
+    if (values.live === (values.backend !== undefined))
+      throw new UsageError('give either --backend FILE (fake storage) or --live (the real storage)');
     const reporterName = reporterOption(values.reporter!);
     const ganeti = values.ganeti ?? ['3.1'];
     for (const v of ganeti) {
@@ -120,26 +135,38 @@ export const testCommand: Command = {
         throw error;
       }
     }
-    const idempotentCount = values['idempotent-count'] === undefined ? 5 : positiveInteger('--idempotent-count', values['idempotent-count']);
+    const idempotentCount =
+      values['idempotent-count'] === undefined ? 5 : positiveInteger('--idempotent-count', values['idempotent-count']);
     const timeoutSeconds = values.timeout === undefined ? 30 : positiveInteger('--timeout', values.timeout);
-    const jobs = values.jobs === undefined ? (values.live ? 1 : availableParallelism()) : positiveInteger('--jobs', values.jobs);
+    const jobs =
+      values.jobs === undefined ? (values.live ? 1 : availableParallelism()) : positiveInteger('--jobs', values.jobs);
     const filter = values.filter === undefined ? undefined : filterOption(values.filter);
     const shard = values.shard === undefined ? undefined : shardOption(values.shard);
 
     const providerDir = providerDirOf(positionals[0]!);
     const layout = checkProvider(providerDir);
     const suite = loadSuite();
-    if (suite.errors.length > 0) throw new Error(`the built-in suite does not load:\n${suite.errors.map(formatFileError).join('\n')}`);
-    const known = new Set(['LAYOUT-VALID', 'LAYOUT-CLEAN', 'PROCESS-LINGER', 'PROCESS-TIMEOUT', ...checkIds(suite.scenarios)]);
+    if (suite.errors.length > 0)
+      throw new Error(`the built-in suite does not load:\n${suite.errors.map(formatFileError).join('\n')}`);
+    const known = new Set([
+      'LAYOUT-VALID',
+      'LAYOUT-CLEAN',
+      'PROCESS-LINGER',
+      'PROCESS-TIMEOUT',
+      ...checkIds(suite.scenarios),
+    ]);
     for (const id of [...(values.only ?? []), ...(values.skip ?? [])]) {
-      if (!known.has(id)) throw new UsageError(`unknown check ${JSON.stringify(id)}: the checks are ${[...known].join(', ')}`);
+      if (!known.has(id))
+        throw new UsageError(`unknown check ${JSON.stringify(id)}: the checks are ${[...known].join(', ')}`);
     }
     let backend: Backend | undefined;
     if (values.backend !== undefined) {
       const loaded = loadBackend(values.backend);
       if ('errors' in loaded) {
         for (const e of loaded.errors) process.stderr.write(`${formatFileError(e)}\n`);
-        process.stderr.write(`${loaded.errors.length} error${loaded.errors.length > 1 ? 's' : ''} in the backend file; nothing was run\n`);
+        process.stderr.write(
+          `${loaded.errors.length} error${loaded.errors.length > 1 ? 's' : ''} in the backend file; nothing was run\n`,
+        );
         return EXIT.usage;
       }
       backend = loaded.backend;
@@ -148,7 +175,8 @@ export const testCommand: Command = {
     const params: Record<string, string> = {};
     for (const text of values.param ?? []) {
       const eq = text.indexOf('=');
-      if (eq < 1 || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(text.slice(0, eq))) throw new UsageError(`--param takes NAME=VALUE, got ${JSON.stringify(text)}`);
+      if (eq < 1 || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(text.slice(0, eq)))
+        throw new UsageError(`--param takes NAME=VALUE, got ${JSON.stringify(text)}`);
       params[text.slice(0, eq)] = text.slice(eq + 1);
     }
     if (Object.keys(params).length > 0) {
@@ -163,7 +191,8 @@ export const testCommand: Command = {
       };
     }
 
-    const selected = (id: string) => (values.only === undefined || values.only.includes(id)) && !(values.skip ?? []).includes(id);
+    const selected = (id: string) =>
+      (values.only === undefined || values.only.includes(id)) && !(values.skip ?? []).includes(id);
     const registry = values.live ? new LiveRegistry() : undefined;
     const planned: PlannedScenario[] = [];
     const skippedIds = new Set<string>();
@@ -183,7 +212,8 @@ export const testCommand: Command = {
       registry?.register(prepared);
       planned.push({ scenario: prepared, providerDir });
     });
-    for (const id of ['LAYOUT-VALID', 'LAYOUT-CLEAN', 'PROCESS-LINGER', 'PROCESS-TIMEOUT']) if (!selected(id)) skippedIds.add(id);
+    for (const id of ['LAYOUT-VALID', 'LAYOUT-CLEAN', 'PROCESS-LINGER', 'PROCESS-TIMEOUT'])
+      if (!selected(id)) skippedIds.add(id);
 
     const reporter = createReporters({
       reporter: reporterName,

@@ -30,20 +30,37 @@ export function loadBackend(file: string): { backend: Backend } | { errors: Scen
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    return { errors: [{ position: { file, line: 1, col: 1 }, message: `cannot read the backend file: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` }] };
+    return {
+      errors: [
+        {
+          position: { file, line: 1, col: 1 },
+          message: `cannot read the backend file: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+        },
+      ],
+    };
   }
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines });
   if (doc.errors.length === 0) {
     if (doc.contents !== null && !isMap(doc.contents)) {
-      return { errors: [{ position: { file, line: 1, col: 1 }, message: `a backend file is a mapping with the keys ${BACKEND_KEYS.join(', ')}` }] };
+      return {
+        errors: [
+          {
+            position: { file, line: 1, col: 1 },
+            message: `a backend file is a mapping with the keys ${BACKEND_KEYS.join(', ')}`,
+          },
+        ],
+      };
     }
     const errors: ScenarioFileError[] = [];
     for (const pair of isMap(doc.contents) ? doc.contents.items : []) {
       const key = isScalar(pair.key) ? String(pair.key.value) : '';
       if (!(BACKEND_KEYS as readonly string[]).includes(key)) {
         const at = lines.linePos(isScalar(pair.key) && pair.key.range ? pair.key.range[0] : 0);
-        errors.push({ position: { file, line: at.line, col: at.col }, message: `unknown key ${JSON.stringify(key)} in a backend file (expected one of: ${BACKEND_KEYS.join(', ')})` });
+        errors.push({
+          position: { file, line: at.line, col: at.col },
+          message: `unknown key ${JSON.stringify(key)} in a backend file (expected one of: ${BACKEND_KEYS.join(', ')})`,
+        });
       }
       // Each check names its own volume: a backend gives only what every volume shares.
       if (key === 'volume' && isMap(pair.value)) {
@@ -51,20 +68,31 @@ export function loadBackend(file: string): { backend: Backend } | { errors: Scen
           const name = isScalar(inner.key) ? String(inner.key.value) : '';
           if (name === 'params' || name === 'size') continue;
           const at = lines.linePos(isScalar(inner.key) && inner.key.range ? inner.key.range[0] : 0);
-          errors.push({ position: { file, line: at.line, col: at.col }, message: `"volume.${name}" cannot be set in a backend file: each check names its own volume (expected params or size)` });
+          errors.push({
+            position: { file, line: at.line, col: at.col },
+            message: `"volume.${name}" cannot be set in a backend file: each check names its own volume (expected params or size)`,
+          });
         }
       }
     }
     if (errors.length > 0) return { errors };
   }
   // Checked as the keys of a scenario, indented under one, and the positions mapped back.
-  const wrapped = HEADER + text.split('\n').map((line) => (line === '' ? '' : ' '.repeat(INDENT) + line)).join('\n');
+  const wrapped =
+    HEADER +
+    text
+      .split('\n')
+      .map((line) => (line === '' ? '' : ' '.repeat(INDENT) + line))
+      .join('\n');
   const parsed = parseScenarioText(wrapped, file);
   if ('errors' in parsed) {
     return {
       errors: parsed.errors.map((e) => ({
         ...e,
-        position: e.position.line > HEADER_LINES ? { file, line: e.position.line - HEADER_LINES, col: Math.max(1, e.position.col - INDENT) } : { file, line: 1, col: 1 },
+        position:
+          e.position.line > HEADER_LINES
+            ? { file, line: e.position.line - HEADER_LINES, col: Math.max(1, e.position.col - INDENT) }
+            : { file, line: 1, col: 1 },
       })),
     };
   }

@@ -17,7 +17,11 @@ export interface CleanupOutcome {
 }
 
 export class LiveRegistry {
-  private readonly volumes: { name: string; params: Readonly<Record<string, string>>; env: Readonly<Record<string, string>> }[] = [];
+  private readonly volumes: {
+    name: string;
+    params: Readonly<Record<string, string>>;
+    env: Readonly<Record<string, string>>;
+  }[] = [];
 
   /** A prefix no earlier run used: volume names are <prefix>-<n>.ext.disk0. */
   readonly prefix = `esk-${randomUUID().slice(0, 8)}`;
@@ -26,7 +30,8 @@ export class LiveRegistry {
   register(scenario: Scenario): void {
     const name = scenario.volume.name!;
     this.volumes.push({ name, params: scenario.volume.params, env: scenario.env });
-    if (scenario.steps.some((s) => s.action === 'snapshot' && s.input.args.length === 0)) this.volumes.push({ name: `${name}.snap`, params: scenario.volume.params, env: scenario.env });
+    if (scenario.steps.some((s) => s.action === 'snapshot' && s.input.args.length === 0))
+      this.volumes.push({ name: `${name}.snap`, params: scenario.volume.params, env: scenario.env });
   }
 
   get size(): number {
@@ -43,9 +48,21 @@ export class LiveRegistry {
         let ok = true;
         let message: string | undefined;
         for (const action of ['detach', 'remove'] as const) {
-          const env = actionEnvironment(action, { name: volume.name, size: 1024, uuid: randomUUID(), params: volume.params }, { args: [], unset: [], env: {} }, volume.env, paths);
+          const env = actionEnvironment(
+            action,
+            { name: volume.name, size: 1024, uuid: randomUUID(), params: volume.params },
+            { args: [], unset: [], env: {} },
+            volume.env,
+            paths,
+          );
           delete env[SANDBOX_MARKER];
-          const run = await invokeScript({ script: join(providerDir, action), args: [], cwd: providerDir, env, timeoutSeconds });
+          const run = await invokeScript({
+            script: join(providerDir, action),
+            args: [],
+            cwd: providerDir,
+            env,
+            timeoutSeconds,
+          });
           if (run.exitCode !== 0 || run.fault) {
             ok = false;
             message = `${action} exited ${run.exitCode ?? run.fault?.kind}: ${Buffer.from(run.stderr.head).toString('utf8').trim().split('\n').pop() ?? ''}`;

@@ -54,7 +54,9 @@ export function prepareScenario(scenario: Scenario, serial: number, options: Sui
       // check failed (the report still shows every attach step's compatibility row).
       ganeti: ATTACH_CHECKS.has(scenario.check?.id ?? '') ? options.ganeti : [],
       ...(options.timeoutSeconds !== undefined ? { timeout: options.timeoutSeconds } : {}),
-      ...(scenario.check?.id === 'ATTACH-IDEMPOTENT' && step.action === 'attach' ? { repeat: options.idempotentCount } : {}),
+      ...(scenario.check?.id === 'ATTACH-IDEMPOTENT' && step.action === 'attach'
+        ? { repeat: options.idempotentCount }
+        : {}),
     })),
   };
 }

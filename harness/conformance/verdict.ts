@@ -2,7 +2,12 @@
 // need a look across results (grow's sizes, faults anywhere, the layout), and the Ganeti versions
 // the provider's attach output works with.
 
-import { BEHAVIOUR_RANGES, REPRESENTATIVE_VERSIONS, parseGanetiVersion, type AttachBehaviour } from '../ganeti/versions.js';
+import {
+  BEHAVIOUR_RANGES,
+  REPRESENTATIVE_VERSIONS,
+  parseGanetiVersion,
+  type AttachBehaviour,
+} from '../ganeti/versions.js';
 import type { ProviderCheck } from '../provider/check.js';
 import type { RunSummary, ScenarioResult } from '../run/result.js';
 import { renderCall } from '../run/stub-plan.js';
@@ -23,7 +28,11 @@ export interface Verdict {
   readonly provider: string;
   readonly checks: CheckOutcome[];
   /** Per behaviour: whether every attach output seen was accepted by that behaviour's releases. */
-  readonly compatibility: { readonly behaviour: AttachBehaviour; readonly releases: string; readonly ok: boolean | null }[];
+  readonly compatibility: {
+    readonly behaviour: AttachBehaviour;
+    readonly releases: string;
+    readonly ok: boolean | null;
+  }[];
   readonly mustFailures: string[];
   /** MUST and SHOULD checks all passed (ADVICE does not count). */
   readonly passed: boolean;
@@ -58,7 +67,10 @@ function growOutcome(result: ScenarioResult): { status: CheckStatus; reason?: st
   }
   return {
     status: 'skip',
-    reason: rendered.length === 0 ? 'grow called no backend command, so the backend cannot tell the size' : `no size in grow's backend calls (${rendered.join('; ')})`,
+    reason:
+      rendered.length === 0
+        ? 'grow called no backend command, so the backend cannot tell the size'
+        : `no size in grow's backend calls (${rendered.join('; ')})`,
   };
 }
 
@@ -66,14 +78,21 @@ function failureLines(result: ScenarioResult): string[] {
   const lines: string[] = [];
   for (const step of result.steps) {
     for (const f of step.failures) {
-      lines.push(`${step.label}: ${f.message.split('\n')[0]}${f.expected !== undefined ? ` (expected ${JSON.stringify(f.expected).slice(0, 80)}, got ${JSON.stringify(f.actual ?? '').slice(0, 80)})` : ''}`);
+      lines.push(
+        `${step.label}: ${f.message.split('\n')[0]}${f.expected !== undefined ? ` (expected ${JSON.stringify(f.expected).slice(0, 80)}, got ${JSON.stringify(f.actual ?? '').slice(0, 80)})` : ''}`,
+      );
     }
   }
   for (const f of result.failures) lines.push(f.message.split('\n')[0]!);
   return lines;
 }
 
-export function buildVerdict(provider: ProviderCheck, suite: readonly Scenario[], summary: RunSummary, skippedIds: ReadonlySet<string>): Verdict {
+export function buildVerdict(
+  provider: ProviderCheck,
+  suite: readonly Scenario[],
+  summary: RunSummary,
+  skippedIds: ReadonlySet<string>,
+): Verdict {
   const checks: CheckOutcome[] = [];
   const notSelected = ['not run: not selected (--only/--skip/--filter/--shard), or stopped by --bail or Ctrl-C'];
   checks.push({
@@ -83,12 +102,19 @@ export function buildVerdict(provider: ProviderCheck, suite: readonly Scenario[]
     status: provider.valid ? 'pass' : 'fail',
     reasons: provider.problems.filter((p) => p.severity === 'error').map((p) => `${p.file}: ${p.message}`),
   });
-  if (skippedIds.has('LAYOUT-VALID')) Object.assign(checks[checks.length - 1]!, { status: 'skip', reasons: notSelected });
+  if (skippedIds.has('LAYOUT-VALID'))
+    Object.assign(checks[checks.length - 1]!, { status: 'skip', reasons: notSelected });
   const warnings = provider.problems.filter((p) => p.severity === 'warning');
   checks.push(
     skippedIds.has('LAYOUT-CLEAN')
       ? { id: 'LAYOUT-CLEAN', level: 'ADVICE', spec: '§8', status: 'skip', reasons: notSelected }
-      : { id: 'LAYOUT-CLEAN', level: 'ADVICE', spec: '§8', status: warnings.length === 0 ? 'pass' : 'fail', reasons: warnings.map((p) => `${p.file}: ${p.message}`) },
+      : {
+          id: 'LAYOUT-CLEAN',
+          level: 'ADVICE',
+          spec: '§8',
+          status: warnings.length === 0 ? 'pass' : 'fail',
+          reasons: warnings.map((p) => `${p.file}: ${p.message}`),
+        },
   );
 
   const byId = new Map<string, ScenarioResult[]>();
@@ -105,7 +131,11 @@ export function buildVerdict(provider: ProviderCheck, suite: readonly Scenario[]
     }
     const failed = results.filter((r) => r.status === 'fail');
     if (failed.length > 0) {
-      checks.push({ ...info, status: 'fail', reasons: failed.flatMap((r) => failureLines(r).map((l) => `${r.name.replace(/^[A-Z-]+: /, '')}: ${l}`)) });
+      checks.push({
+        ...info,
+        status: 'fail',
+        reasons: failed.flatMap((r) => failureLines(r).map((l) => `${r.name.replace(/^[A-Z-]+: /, '')}: ${l}`)),
+      });
       continue;
     }
     if (results.every((r) => r.status === 'skip')) {
@@ -122,14 +152,36 @@ export function buildVerdict(provider: ProviderCheck, suite: readonly Scenario[]
 
   // Faults anywhere in the run, named as checks of their own.
   const faults = (kind: 'lingering' | 'timeout') =>
-    summary.results.flatMap((r) => r.steps.flatMap((s) => (s.runs.some((run) => run.fault?.kind === kind) ? [`${r.name.replace(/^[A-Z-]+: /, '')}: ${s.label}`] : [])));
+    summary.results.flatMap((r) =>
+      r.steps.flatMap((s) =>
+        s.runs.some((run) => run.fault?.kind === kind) ? [`${r.name.replace(/^[A-Z-]+: /, '')}: ${s.label}`] : [],
+      ),
+    );
   const lingering = faults('lingering');
   const timeouts = faults('timeout');
   const faultCheck = (id: string, found: string[], why: string): CheckOutcome =>
     skippedIds.has(id) || summary.results.every((r) => r.status === 'skip')
-      ? { id, level: 'MUST', spec: '§3', status: 'skip', reasons: skippedIds.has(id) ? notSelected : ['no script ran: this check watches the runs of the others'] }
-      : { id, level: 'MUST', spec: '§3', status: found.length ? 'fail' : 'pass', reasons: found.map((w) => `${w}: ${why}`) };
-  checks.push(faultCheck('PROCESS-LINGER', lingering, 'a background process kept stdout or stderr open; Ganeti would wait for it forever'));
+      ? {
+          id,
+          level: 'MUST',
+          spec: '§3',
+          status: 'skip',
+          reasons: skippedIds.has(id) ? notSelected : ['no script ran: this check watches the runs of the others'],
+        }
+      : {
+          id,
+          level: 'MUST',
+          spec: '§3',
+          status: found.length ? 'fail' : 'pass',
+          reasons: found.map((w) => `${w}: ${why}`),
+        };
+  checks.push(
+    faultCheck(
+      'PROCESS-LINGER',
+      lingering,
+      'a background process kept stdout or stderr open; Ganeti would wait for it forever',
+    ),
+  );
   checks.push(faultCheck('PROCESS-TIMEOUT', timeouts, 'did not finish in time (Ganeti has no timeout and would hang)'));
 
   // Every attach output seen, judged by one release of each behaviour.
@@ -137,7 +189,11 @@ export function buildVerdict(provider: ProviderCheck, suite: readonly Scenario[]
   const compatibility = (['A', 'B', 'C', 'D'] as const).map((behaviour) => {
     const representative = REPRESENTATIVE_VERSIONS.find((v) => parseGanetiVersion(v).behaviour === behaviour)!;
     const verdicts = rows.flatMap((row) => row.filter((c) => c.ganeti === representative).map((c) => c.ok));
-    return { behaviour, releases: BEHAVIOUR_RANGES[behaviour], ok: verdicts.length === 0 ? null : verdicts.every(Boolean) };
+    return {
+      behaviour,
+      releases: BEHAVIOUR_RANGES[behaviour],
+      ok: verdicts.length === 0 ? null : verdicts.every(Boolean),
+    };
   });
   const mustFailures = checks.filter((c) => c.level === 'MUST' && c.status === 'fail').map((c) => c.id);
   const passed = !checks.some((c) => c.status === 'fail' && c.level !== 'ADVICE');
@@ -164,19 +220,30 @@ export function renderVerdict(verdict: Verdict, comment = false): string {
   const lines: string[] = ['', `Conformance of ${verdict.provider}:`];
   const width = Math.max(...verdict.checks.map((c) => c.id.length));
   for (const c of verdict.checks) {
-    lines.push(`  ${c.status === 'pass' ? 'pass' : c.status === 'fail' ? 'FAIL' : 'skip'}  ${c.level.padEnd(6)} ${c.id.padEnd(width)}  ${c.spec}`);
+    lines.push(
+      `  ${c.status === 'pass' ? 'pass' : c.status === 'fail' ? 'FAIL' : 'skip'}  ${c.level.padEnd(6)} ${c.id.padEnd(width)}  ${c.spec}`,
+    );
     for (const reason of c.reasons.slice(0, 6)) lines.push(`          ${reason}`);
     if (c.reasons.length > 6) lines.push(`          ... and ${c.reasons.length - 6} more`);
   }
   lines.push('', 'Attach output by Ganeti release:');
-  for (const c of verdict.compatibility) lines.push(`  ${c.ok === null ? 'unknown' : c.ok ? 'accepted' : 'REJECTED'}  ${c.releases} (behaviour ${c.behaviour})`);
+  for (const c of verdict.compatibility)
+    lines.push(
+      `  ${c.ok === null ? 'unknown' : c.ok ? 'accepted' : 'REJECTED'}  ${c.releases} (behaviour ${c.behaviour})`,
+    );
   const accepted = acceptedReleases(verdict.compatibility.filter((c) => c.ok).map((c) => c.behaviour));
   lines.push('');
   if (verdict.mustFailures.length > 0) {
-    lines.push(`Verdict: NOT a correct ExtStorage provider: ${verdict.mustFailures.length} MUST check${verdict.mustFailures.length > 1 ? 's' : ''} failed (${verdict.mustFailures.join(', ')}).`);
+    lines.push(
+      `Verdict: NOT a correct ExtStorage provider: ${verdict.mustFailures.length} MUST check${verdict.mustFailures.length > 1 ? 's' : ''} failed (${verdict.mustFailures.join(', ')}).`,
+    );
   } else {
     const judged = verdict.compatibility.some((c) => c.ok !== null);
-    const versions = !judged ? 'no attach output was judged (no attach ran)' : accepted === null ? 'no Ganeti release accepts its attach output' : `compatible with Ganeti ${accepted}`;
+    const versions = !judged
+      ? 'no attach output was judged (no attach ran)'
+      : accepted === null
+        ? 'no Ganeti release accepts its attach output'
+        : `compatible with Ganeti ${accepted}`;
     lines.push(`Verdict: ${versions}${verdict.passed ? '' : ', with SHOULD checks failing'}.`);
   }
   const text = lines.join('\n') + '\n';

@@ -75,11 +75,21 @@ export function checkProvider(dir: string): ProviderCheck {
     }
     if (!required) optional[name as OptionalScript] = true;
     if (!stats.isFile()) {
-      add('not-regular-file', 'error', name, `${name} is not a regular file (${kindOf(stats)}): Ganeti refuses the provider`);
+      add(
+        'not-regular-file',
+        'error',
+        name,
+        `${name} is not a regular file (${kindOf(stats)}): Ganeti refuses the provider`,
+      );
       continue;
     }
     if ((stats.mode & OWNER_EXECUTE) === 0) {
-      add('not-executable', 'error', name, `${name} lacks the owner-execute bit (mode ${(stats.mode & 0o7777).toString(8).padStart(4, '0')}): chmod u+x ${name}`);
+      add(
+        'not-executable',
+        'error',
+        name,
+        `${name} lacks the owner-execute bit (mode ${(stats.mode & 0o7777).toString(8).padStart(4, '0')}): chmod u+x ${name}`,
+      );
       continue;
     }
     lintScript(root, name, stats, add);
@@ -88,42 +98,82 @@ export function checkProvider(dir: string): ProviderCheck {
   const parametersPath = join(root, PARAMETERS_FILE);
   const parametersStat = statOrNull(parametersPath);
   if (parametersStat === null) {
-    add('missing-parameters-list', 'error', PARAMETERS_FILE, `${PARAMETERS_FILE} is missing${danglingNote(parametersPath)}; an empty file declares no parameters`);
+    add(
+      'missing-parameters-list',
+      'error',
+      PARAMETERS_FILE,
+      `${PARAMETERS_FILE} is missing${danglingNote(parametersPath)}; an empty file declares no parameters`,
+    );
     return result([]);
   }
   if (!parametersStat.isFile()) {
-    add('not-regular-file', 'error', PARAMETERS_FILE, `${PARAMETERS_FILE} is not a regular file (${kindOf(parametersStat)})`);
+    add(
+      'not-regular-file',
+      'error',
+      PARAMETERS_FILE,
+      `${PARAMETERS_FILE} is not a regular file (${kindOf(parametersStat)})`,
+    );
     return result([]);
   }
   let bytes: Buffer;
   try {
     bytes = readFileSync(parametersPath);
   } catch (error) {
-    add('unreadable-parameters-list', 'error', PARAMETERS_FILE, `${PARAMETERS_FILE} cannot be read: ${(error as Error).message}`);
+    add(
+      'unreadable-parameters-list',
+      'error',
+      PARAMETERS_FILE,
+      `${PARAMETERS_FILE} cannot be read: ${(error as Error).message}`,
+    );
     return result([]);
   }
   const badByte = firstInvalidUtf8(bytes);
   if (badByte >= 0) {
-    add('parameters-not-utf8', 'warning', PARAMETERS_FILE, `byte ${badByte} is not valid UTF-8: Ganeti 3.x cannot read the file`);
+    add(
+      'parameters-not-utf8',
+      'warning',
+      PARAMETERS_FILE,
+      `byte ${badByte} is not valid UTF-8: Ganeti 3.x cannot read the file`,
+    );
   }
   const { parameters, blankLines } = parseParametersList(bytes.toString('utf8'));
   if (blankLines.length > 0) {
-    add('parameters-blank-line', 'warning', PARAMETERS_FILE, `blank line${blankLines.length > 1 ? 's' : ''} ${blankLines.join(', ')}: Ganeti keeps an empty entry for each`);
+    add(
+      'parameters-blank-line',
+      'warning',
+      PARAMETERS_FILE,
+      `blank line${blankLines.length > 1 ? 's' : ''} ${blankLines.join(', ')}: Ganeti keeps an empty entry for each`,
+    );
   }
   const seen = new Map<string, number>();
   for (const { name, line, description } of parameters) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-      add('parameter-name-invalid', 'warning', PARAMETERS_FILE, `line ${line}: ${JSON.stringify(name)} is not a valid identifier, so EXTP_${name.toUpperCase()} cannot be read as a shell variable`);
+      add(
+        'parameter-name-invalid',
+        'warning',
+        PARAMETERS_FILE,
+        `line ${line}: ${JSON.stringify(name)} is not a valid identifier, so EXTP_${name.toUpperCase()} cannot be read as a shell variable`,
+      );
     }
     const key = name.toUpperCase();
     const earlier = seen.get(key);
     if (earlier !== undefined) {
-      add('parameter-duplicate', 'warning', PARAMETERS_FILE, `line ${line}: ${name} is declared again (first on line ${earlier}); both give EXTP_${key}`);
+      add(
+        'parameter-duplicate',
+        'warning',
+        PARAMETERS_FILE,
+        `line ${line}: ${name} is declared again (first on line ${earlier}); both give EXTP_${key}`,
+      );
     } else {
       seen.set(key, line);
     }
     if (description === '') {
-      add('parameter-no-description', 'warning', PARAMETERS_FILE, `line ${line}: ${name} has no description; gnt-storage diagnose shows it to users`);
+      add(
+        'parameter-no-description',
+        'warning',
+        PARAMETERS_FILE,
+        `line ${line}: ${name} has no description; gnt-storage diagnose shows it to users`,
+      );
     }
   }
   return result(parameters.map(({ name, description }) => ({ name, description })));
@@ -152,7 +202,12 @@ type AddProblem = (code: string, severity: CheckSeverity, file: string, message:
 /** Warnings about a script Ganeti accepts but that will not run, or not run as meant. */
 function lintScript(root: string, name: string, stats: Stats, add: AddProblem): void {
   if (stats.size === 0) {
-    add('empty-script', 'warning', name, `${name} is empty: exec() fails with ENOEXEC (Exec format error), so every ${name} call fails`);
+    add(
+      'empty-script',
+      'warning',
+      name,
+      `${name} is empty: exec() fails with ENOEXEC (Exec format error), so every ${name} call fails`,
+    );
     return;
   }
   let head: Buffer;
@@ -164,13 +219,23 @@ function lintScript(root: string, name: string, stats: Stats, add: AddProblem): 
   }
   if (head.subarray(0, 4).equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46]))) return; // an ELF binary
   if (head[0] !== 0x23 || head[1] !== 0x21) {
-    add('no-shebang', 'warning', name, `${name} does not start with "#!": exec() fails with ENOEXEC, so Ganeti cannot run it`);
+    add(
+      'no-shebang',
+      'warning',
+      name,
+      `${name} does not start with "#!": exec() fails with ENOEXEC, so Ganeti cannot run it`,
+    );
     return;
   }
   const end = head.indexOf(0x0a);
   const line = head.subarray(2, end < 0 ? head.length : end).toString('utf8');
   if (line.endsWith('\r')) {
-    add('shebang-crlf', 'warning', name, `the #! line ends with CR (Windows line endings): the kernel looks for an interpreter whose name ends in \\r`);
+    add(
+      'shebang-crlf',
+      'warning',
+      name,
+      `the #! line ends with CR (Windows line endings): the kernel looks for an interpreter whose name ends in \\r`,
+    );
     return;
   }
   // Linux takes the first word as the interpreter and the rest, whole, as one argument.
@@ -181,22 +246,41 @@ function lintScript(root: string, name: string, stats: Stats, add: AddProblem): 
   }
   const interpreterPath = isAbsolute(interpreter) ? interpreter : join(root, interpreter);
   if (!isExecutable(interpreterPath)) {
-    add('shebang-interpreter-missing', 'warning', name, `interpreter ${interpreter} does not exist or is not executable on this machine`);
+    add(
+      'shebang-interpreter-missing',
+      'warning',
+      name,
+      `interpreter ${interpreter} does not exist or is not executable on this machine`,
+    );
     return;
   }
   if (basename(interpreter) !== 'env' || !argument) return;
   let program: string | undefined;
   if (argument.startsWith('-S')) {
-    program = argument.slice(2).trim().split(/[ \t]+/).find((w) => w !== '' && !w.startsWith('-') && !w.includes('='));
+    program = argument
+      .slice(2)
+      .trim()
+      .split(/[ \t]+/)
+      .find((w) => w !== '' && !w.startsWith('-') && !w.includes('='));
   } else if (!argument.startsWith('-')) {
     program = argument;
     if (/[ \t]/.test(argument)) {
-      add('shebang-interpreter-missing', 'warning', name, `#!${line.trim()}: env gets ${JSON.stringify(argument)} as one program name; use "env -S" to pass arguments`);
+      add(
+        'shebang-interpreter-missing',
+        'warning',
+        name,
+        `#!${line.trim()}: env gets ${JSON.stringify(argument)} as one program name; use "env -S" to pass arguments`,
+      );
       return;
     }
   }
   if (program !== undefined && !findInPath(program)) {
-    add('shebang-interpreter-missing', 'warning', name, `#!${line.trim()}: ${program} is not on the node daemon's PATH (${NODE_PATH}) on this machine`);
+    add(
+      'shebang-interpreter-missing',
+      'warning',
+      name,
+      `#!${line.trim()}: ${program} is not on the node daemon's PATH (${NODE_PATH}) on this machine`,
+    );
   }
 }
 

@@ -44,16 +44,26 @@ export interface CommandOutput {
 /** Runs one of the backend's commands (argv, never a shell); a minute at most. */
 export function runCommand(argv: readonly string[], env: Readonly<Record<string, string>>): Promise<CommandOutput> {
   return new Promise((resolve) => {
-    execFile(argv[0]!, argv.slice(1), { env: { ...env }, timeout: 60_000, maxBuffer: 16 * 1024 * 1024, encoding: 'utf8' }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
-      resolve({ code, stdout, stderr: error !== null && typeof error.code !== 'number' ? `${stderr}${error.message}\n` : stderr });
-    });
+    execFile(
+      argv[0]!,
+      argv.slice(1),
+      { env: { ...env }, timeout: 60_000, maxBuffer: 16 * 1024 * 1024, encoding: 'utf8' },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
+        resolve({
+          code,
+          stdout,
+          stderr: error !== null && typeof error.code !== 'number' ? `${stderr}${error.message}\n` : stderr,
+        });
+      },
+    );
   });
 }
 
 /** Runs a command that must succeed; its stdout. */
 export async function mustRun(argv: readonly string[], env: Readonly<Record<string, string>>): Promise<string> {
   const out = await runCommand(argv, env);
-  if (out.code !== 0) throw new Error(`${argv.join(' ')} exited ${out.code}: ${out.stderr.trim().split('\n').pop() ?? ''}`);
+  if (out.code !== 0)
+    throw new Error(`${argv.join(' ')} exited ${out.code}: ${out.stderr.trim().split('\n').pop() ?? ''}`);
   return out.stdout;
 }

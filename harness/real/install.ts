@@ -18,9 +18,18 @@ export function realBackend(name: SimulatorName): RealBackend<unknown> {
 }
 
 /** The compiled pass-through runtime the executables load. */
-const PASSTHROUGH_MAIN = compiledModule(import.meta.url, './passthrough-main.js', '../../dist/harness/real/passthrough-main.js');
+const PASSTHROUGH_MAIN = compiledModule(
+  import.meta.url,
+  './passthrough-main.js',
+  '../../dist/harness/real/passthrough-main.js',
+);
 
-export function installPassthroughs(names: readonly SimulatorName[], stubsDir: string, callLog: string, marker: string): void {
+export function installPassthroughs(
+  names: readonly SimulatorName[],
+  stubsDir: string,
+  callLog: string,
+  marker: string,
+): void {
   mkdirSync(stubsDir, { recursive: true });
   mkdirSync(dirname(callLog), { recursive: true });
   for (const command of names) {

@@ -22,7 +22,10 @@ interface RealLoop {
 
 /** The attached loop devices backed by a file in the sandbox. */
 async function ownLoops(context: RealContext): Promise<RealLoop[]> {
-  const text = await mustRun(['losetup', '--list', '--json', '--output', 'NAME,BACK-FILE,OFFSET,SIZELIMIT,RO,AUTOCLEAR,PARTSCAN,DIO,LOG-SEC'], context.env);
+  const text = await mustRun(
+    ['losetup', '--list', '--json', '--output', 'NAME,BACK-FILE,OFFSET,SIZELIMIT,RO,AUTOCLEAR,PARTSCAN,DIO,LOG-SEC'],
+    context.env,
+  );
   const all = text.trim() === '' ? [] : (JSON.parse(text) as { loopdevices: RealLoop[] }).loopdevices;
   return all.filter((d) => (d['back-file'] ?? '').startsWith(`${context.sandbox}/`));
 }
@@ -40,7 +43,8 @@ export const realLosetup: RealBackend<LosetupSimulation> = {
 
   async unsupported(options) {
     if (options.fail.length > 0) return 'it injects failures, which only the simulator can';
-    if ((options.given ?? []).includes('devices')) return `it needs exactly ${options.devices} loop devices, and a real host has its own`;
+    if ((options.given ?? []).includes('devices'))
+      return `it needs exactly ${options.devices} loop devices, and a real host has its own`;
     if (process.getuid?.() !== 0) return 'loop devices need root';
     return null;
   },

@@ -19,7 +19,10 @@ export interface PassthroughConfig {
 }
 
 export function main(config: PassthroughConfig, argv: readonly string[]): void {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== config.marker)) as Record<string, string>;
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== config.marker)) as Record<
+    string,
+    string
+  >;
   const log = (exit: number) => {
     const logged: LoggedCall = { command: config.command, argv: [...argv], env, entry: null, exit, simulated: true };
     appendFileSync(config.callLog, `${JSON.stringify(logged)}\n`);

@@ -85,10 +85,14 @@ export const realRbd: RealBackend<RbdSimulation> = {
     if ((options.given ?? []).includes('kernel_module') && options.kernelModule !== module) {
       return `it simulates a host ${options.kernelModule ? 'with' : 'without'} the rbd kernel module, and this host ${module ? 'has it' : 'has none'}`;
     }
-    if (!module && options.images.some((image) => image.mapped)) return 'it starts with a mapped image, and this host has no rbd kernel module';
+    if (!module && options.images.some((image) => image.mapped))
+      return 'it starts with a mapped image, and this host has no rbd kernel module';
     const existing = await poolsOnCluster(context);
-    const missing = places(options).filter((p) => !existing.includes(p.pool)).map((p) => p.pool);
-    if (missing.length > 0) return `it needs the pool${missing.length > 1 ? 's' : ''} ${[...new Set(missing)].join(', ')}, which the cluster does not have`;
+    const missing = places(options)
+      .filter((p) => !existing.includes(p.pool))
+      .map((p) => p.pool);
+    if (missing.length > 0)
+      return `it needs the pool${missing.length > 1 ? 's' : ''} ${[...new Set(missing)].join(', ')}, which the cluster does not have`;
     return null;
   },
 
@@ -131,7 +135,8 @@ export const realRbd: RealBackend<RbdSimulation> = {
       }
     }
     const deviceView: Record<string, unknown> = {};
-    for (const d of mapped) deviceView[d.device] = { pool: d.pool, namespace: d.namespace, image: d.name, snap: d.snap, read_only: false };
+    for (const d of mapped)
+      deviceView[d.device] = { pool: d.pool, namespace: d.namespace, image: d.name, snap: d.snap, read_only: false };
     return { pools, kernel_module: hostHasRbdModule(), images, devices: deviceView, mapped: mapped.length };
   },
 
@@ -149,8 +154,12 @@ export const realRbd: RealBackend<RbdSimulation> = {
       for (const place of places(options)) {
         for (const name of await imagesIn(context, place)) {
           const image = spec(place, name);
-          const snaps = JSON.parse((await rbd(context, ['snap', 'ls', '--format', 'json', image])) || '[]') as { name: string; protected: string }[];
-          for (const s of snaps.filter((s) => s.protected === 'true')) await runCommand(['rbd', 'snap', 'unprotect', `${image}@${s.name}`], context.env);
+          const snaps = JSON.parse((await rbd(context, ['snap', 'ls', '--format', 'json', image])) || '[]') as {
+            name: string;
+            protected: string;
+          }[];
+          for (const s of snaps.filter((s) => s.protected === 'true'))
+            await runCommand(['rbd', 'snap', 'unprotect', `${image}@${s.name}`], context.env);
           await runCommand(['rbd', 'snap', 'purge', '--no-progress', image], context.env);
           const out = await runCommand(['rbd', 'rm', '--no-progress', image], context.env);
           if (out.code === 0) removed++;
@@ -164,7 +173,10 @@ export const realRbd: RealBackend<RbdSimulation> = {
       }
     }
     for (const place of createdNamespaces.get(context.sandbox) ?? []) {
-      await runCommand(['rbd', 'namespace', 'remove', '--pool', place.pool, '--namespace', place.namespace], context.env);
+      await runCommand(
+        ['rbd', 'namespace', 'remove', '--pool', place.pool, '--namespace', place.namespace],
+        context.env,
+      );
     }
     createdNamespaces.delete(context.sandbox);
     return problems;
@@ -177,7 +189,13 @@ async function seed(options: RbdSimulation, context: RealContext): Promise<void>
     const place = { pool: image.pool, namespace: image.namespace };
     const name = spec(place, image.name);
     const features = image.features ?? RBD_DEFAULT_FEATURES;
-    await rbd(context, ['create', '--size', `${image.size}M`, ...features.flatMap((f) => ['--image-feature', f]), name]);
+    await rbd(context, [
+      'create',
+      '--size',
+      `${image.size}M`,
+      ...features.flatMap((f) => ['--image-feature', f]),
+      name,
+    ]);
     for (const [key, value] of Object.entries(image.meta)) await rbd(context, ['image-meta', 'set', name, key, value]);
     for (const snapshot of image.snapshots) {
       await rbd(context, ['snap', 'create', `${name}@${snapshot.name}`]);
@@ -196,15 +214,27 @@ interface RealInfo {
 }
 
 /** One image as the simulator's view shows it, from rbd info, snap ls, image-meta list and children. */
-async function imageView(context: RealContext, place: Place, name: string, mapped: readonly RealDevice[]): Promise<Record<string, unknown>> {
+async function imageView(
+  context: RealContext,
+  place: Place,
+  name: string,
+  mapped: readonly RealDevice[],
+): Promise<Record<string, unknown>> {
   const image = spec(place, name);
   const info = JSON.parse(await rbd(context, ['info', '--format', 'json', image])) as RealInfo;
   const metaText = await rbd(context, ['image-meta', 'list', '--format', 'json', image]);
   const meta = metaText.trim() === '' ? {} : (JSON.parse(metaText) as Record<string, string>);
-  const snaps = JSON.parse((await rbd(context, ['snap', 'ls', '--format', 'json', image])) || '[]') as { id: number; name: string; size: number; protected: string }[];
+  const snaps = JSON.parse((await rbd(context, ['snap', 'ls', '--format', 'json', image])) || '[]') as {
+    id: number;
+    name: string;
+    size: number;
+    protected: string;
+  }[];
   const snapshots: Record<string, unknown> = {};
   for (const s of snaps) {
-    const children = JSON.parse((await rbd(context, ['children', '--format', 'json', `${image}@${s.name}`])) || '[]') as { pool: string; pool_namespace: string; image: string }[];
+    const children = JSON.parse(
+      (await rbd(context, ['children', '--format', 'json', `${image}@${s.name}`])) || '[]',
+    ) as { pool: string; pool_namespace: string; image: string }[];
     snapshots[s.name] = {
       id: s.id,
       size: s.size / MIB,
@@ -213,7 +243,9 @@ async function imageView(context: RealContext, place: Place, name: string, mappe
       children: children.map((c) => spec({ pool: c.pool, namespace: c.pool_namespace }, c.image)),
     };
   }
-  const devices = mapped.filter((d) => d.pool === place.pool && d.namespace === place.namespace && d.name === name).map((d) => d.device);
+  const devices = mapped
+    .filter((d) => d.pool === place.pool && d.namespace === place.namespace && d.name === name)
+    .map((d) => d.device);
   const parent = info.parent;
   return {
     id: info.id,
@@ -223,7 +255,16 @@ async function imageView(context: RealContext, place: Place, name: string, mappe
     features: info.features,
     meta,
     snapshots,
-    parent: parent === undefined ? null : { pool: parent.pool, namespace: parent.pool_namespace, image: parent.image, snapshot: parent.snapshot, overlap: parent.overlap },
+    parent:
+      parent === undefined
+        ? null
+        : {
+            pool: parent.pool,
+            namespace: parent.pool_namespace,
+            image: parent.image,
+            snapshot: parent.snapshot,
+            overlap: parent.overlap,
+          },
     mapped: devices.length > 0,
     devices,
   };

@@ -21,7 +21,9 @@ export function compileMasks(sources: readonly string[]): Mask[] {
     try {
       return { pattern: new RegExp(source, 'g'), label: MASK_LABEL };
     } catch (error) {
-      throw new Error(`--mask ${JSON.stringify(source)}: ${(error as Error).message.replace(/^Invalid regular expression: \/[\s\S]*\/[a-z]*: /, '')}`);
+      throw new Error(
+        `--mask ${JSON.stringify(source)}: ${(error as Error).message.replace(/^Invalid regular expression: \/[\s\S]*\/[a-z]*: /, '')}`,
+      );
     }
   });
 }

@@ -9,7 +9,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import tmp from 'tmp';
 import type { Action } from '../provider/layout.js';
-import { actionEnvironment, defaultNewSize, SYSTEM_PATH, type SandboxPaths, type VolumeState } from '../run/environment.js';
+import {
+  actionEnvironment,
+  defaultNewSize,
+  SYSTEM_PATH,
+  type SandboxPaths,
+  type VolumeState,
+} from '../run/environment.js';
 import { invokeScript, type InvokeResult } from '../run/invoke.js';
 import { expandSandbox } from '../run/scenario-runner.js';
 import type { StepInput } from '../scenario/model.js';

@@ -107,7 +107,9 @@ export function writeScenario(recording: Recording, options: WriteOptions): Writ
       `run once for real on ${options.recordedAt.toISOString()}. Replay it with no storage:`,
       `  extstorage-kit run <provider-dir> <this file>`,
       `The stubs answer exactly the calls the script made, in order; expect holds what it did.`,
-      ...(userMasks.length > 0 ? [`Text matching --mask is written as *** and matched by {regex: ...} (any text where *** is).`] : []),
+      ...(userMasks.length > 0
+        ? [`Text matching --mask is written as *** and matched by {regex: ...} (any text where *** is).`]
+        : []),
     ].join('\n'),
     '',
   );
@@ -166,7 +168,8 @@ function writeStubs(out: ScenarioText, calls: readonly RecordedCall[], spiedCoun
     const entries: { text: string[]; times: number }[] = [];
     for (const call of calls.filter((c) => c.command === command)) {
       const before = out.lines.length;
-      if (call.signal !== null) out.comment(`killed by ${call.signal}: the stub exits ${call.exit}, as a shell sees it`, '        ');
+      if (call.signal !== null)
+        out.comment(`killed by ${call.signal}: the stub exits ${call.exit}, as a shell sees it`, '        ');
       const stdout = stubText(out, call.stdout, 'stdout', command, '        ');
       const stderr = stubText(out, call.stderr, 'stderr', command, '        ');
       const comments = out.lines.splice(before);
@@ -181,7 +184,8 @@ function writeStubs(out: ScenarioText, calls: readonly RecordedCall[], spiedCoun
       if (last !== undefined && last.text.join('\n') === text.join('\n')) last.times += 1;
       else entries.push({ text, times: 1 });
     }
-    for (const entry of entries) lines.push(...entry.text, ...(entry.times > 1 ? [`          times: ${entry.times}`] : []));
+    for (const entry of entries)
+      lines.push(...entry.text, ...(entry.times > 1 ? [`          times: ${entry.times}`] : []));
   }
 }
 
@@ -189,11 +193,17 @@ function writeStubs(out: ScenarioText, calls: readonly RecordedCall[], spiedCoun
 function writeStream(out: ScenarioText, name: 'stdout' | 'stderr', bytes: Uint8Array | null, total: number): void {
   const indent = '          ';
   if (bytes === null) {
-    out.warn(`${name}: ${total} bytes, too many to keep whole, so it is not checked`, indent, `${name} was too large to record (${total} bytes): not checked`);
+    out.warn(
+      `${name}: ${total} bytes, too many to keep whole, so it is not checked`,
+      indent,
+      `${name} was too large to record (${total} bytes): not checked`,
+    );
     return;
   }
   if (firstInvalidUtf8(bytes) >= 0) {
-    const pieces = validUtf8Runs(bytes).flatMap((run) => out.mask(run).parts).filter((p) => p !== '');
+    const pieces = validUtf8Runs(bytes)
+      .flatMap((run) => out.mask(run).parts)
+      .filter((p) => p !== '');
     out.warn(
       `${name} is not valid UTF-8 (${invalidByteCount(bytes)} of ${bytes.length} bytes): YAML cannot hold it exactly, so only its valid text is checked`,
       indent,
@@ -207,7 +217,11 @@ function writeStream(out: ScenarioText, name: 'stdout' | 'stderr', bytes: Uint8A
     return;
   }
   const masked = out.mask(decoder.decode(bytes));
-  out.lines.push(masked.masked ? `${indent}${name}: { regex: ${regexScalar(anchoredRegex(masked))} }` : `${indent}${name}: { equals: ${doubleQuoted(masked.text)} }`);
+  out.lines.push(
+    masked.masked
+      ? `${indent}${name}: { regex: ${regexScalar(anchoredRegex(masked))} }`
+      : `${indent}${name}: { equals: ${doubleQuoted(masked.text)} }`,
+  );
 }
 
 /** A stream of the script that replay cannot reproduce: said so, with what was recorded, in a comment. */
@@ -223,7 +237,11 @@ function uncheckedStream(out: ScenarioText, name: 'stdout' | 'stderr', bytes: Ui
 /** What a text of attach output is expected to be: exact, regex where masked; skipped when not UTF-8. */
 function attachText(out: ScenarioText, line: AttachLine, text: string, what: string, indent: string): string | null {
   if (firstInvalidUtf8(line.bytes) >= 0) {
-    out.warn(`${what}: line ${line.number} is not valid UTF-8, so it is not checked`, indent, `${what} is not valid UTF-8: not checked`);
+    out.warn(
+      `${what}: line ${line.number} is not valid UTF-8, so it is not checked`,
+      indent,
+      `${what} is not valid UTF-8: not checked`,
+    );
     return null;
   }
   return out.matcher(text);
@@ -261,9 +279,11 @@ function writeStep(out: ScenarioText, recording: Recording, run: Recording['run'
   const lines = out.lines;
   lines.push('    steps:');
   lines.push(`      - action: ${request.action}`);
-  if (request.action === 'grow') lines.push(`        with: { new_size: ${request.newSize ?? request.volume.size + 1024} }`);
+  if (request.action === 'grow')
+    lines.push(`        with: { new_size: ${request.newSize ?? request.volume.size + 1024} }`);
   // A slow script (not its backend, which the stubs replace) needs the time it took.
-  if (run.durationMs > 5000) lines.push(`        timeout: ${doubleQuoted(`${Math.max(10, Math.ceil((run.durationMs / 1000) * 2))}s`)}`);
+  if (run.durationMs > 5000)
+    lines.push(`        timeout: ${doubleQuoted(`${Math.max(10, Math.ceil((run.durationMs / 1000) * 2))}s`)}`);
   lines.push('        expect:');
   const indent = '          ';
   if (run.signal !== null) {
@@ -275,13 +295,16 @@ function writeStep(out: ScenarioText, recording: Recording, run: Recording['run'
   const stdout = completeBytes(run.stdout);
   const stderr = completeBytes(run.stderr);
   // What a stub cannot replay changes what the script prints on replay: those streams are not checked.
-  const lossy = calls.filter((c) => firstInvalidUtf8(c.stdout) >= 0 || firstInvalidUtf8(c.stderr) >= 0).map((c) => c.command);
+  const lossy = calls
+    .filter((c) => firstInvalidUtf8(c.stdout) >= 0 || firstInvalidUtf8(c.stderr) >= 0)
+    .map((c) => c.command);
   const killed = calls.filter((c) => c.signal !== null).map((c) => c.command);
   const lossyWhy = `a stub cannot print the bytes ${[...new Set(lossy)].join(', ')} printed (not UTF-8), so what the script prints may differ on replay`;
   const killedWhy = `a stub cannot die by a signal as ${[...new Set(killed)].join(', ')} did (it exits 128+N), so what the shell says about it may differ on replay`;
   if (lossy.length > 0) uncheckedStream(out, 'stdout', stdout, lossyWhy);
   else writeStream(out, 'stdout', stdout, run.stdout.totalBytes);
-  if (lossy.length > 0 || killed.length > 0) uncheckedStream(out, 'stderr', stderr, lossy.length > 0 ? lossyWhy : killedWhy);
+  if (lossy.length > 0 || killed.length > 0)
+    uncheckedStream(out, 'stderr', stderr, lossy.length > 0 ? lossyWhy : killedWhy);
   else writeStream(out, 'stderr', stderr, run.stderr.totalBytes);
   const succeeded = run.exitCode === 0 && run.signal === null;
   if (request.action === 'attach' && succeeded && stdout !== null) {

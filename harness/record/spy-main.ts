@@ -4,7 +4,16 @@
 // Kept to node built-ins so a spy starts fast (like harness/run/stub-main.ts).
 
 import { spawn } from 'node:child_process';
-import { accessSync, appendFileSync, constants, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  appendFileSync,
+  constants,
+  existsSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -167,7 +176,10 @@ export function runSpy(config: SpyConfig, argv: string[]): void {
       from.on('close', done);
       from.on('error', () => done());
     });
-  const streams = Promise.all([relay(child.stdout, process.stdout, stdoutChunks), relay(child.stderr, process.stderr, stderrChunks)]);
+  const streams = Promise.all([
+    relay(child.stdout, process.stdout, stdoutChunks),
+    relay(child.stderr, process.stderr, stderrChunks),
+  ]);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => {
     child.once('exit', (code, signal) => done({ code, signal }));
     child.once('error', () => done({ code: null, signal: null }));
@@ -175,7 +187,12 @@ export function runSpy(config: SpyConfig, argv: string[]): void {
 
   void exited.then(async ({ code, signal }) => {
     if (spawnError !== undefined && code === null && signal === null) {
-      const why = spawnError.code === 'EACCES' ? 'Permission denied' : spawnError.code === 'ENOEXEC' ? 'Exec format error' : spawnError.message;
+      const why =
+        spawnError.code === 'EACCES'
+          ? 'Permission denied'
+          : spawnError.code === 'ENOEXEC'
+            ? 'Exec format error'
+            : spawnError.message;
       return fail(why, spawnError.code === 'ENOENT' ? 127 : 126);
     }
     // A daemon the program started may hold its pipes: wait a little, then stop listening.

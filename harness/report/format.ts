@@ -3,7 +3,15 @@
 // (the human report prints it, JUnit puts it in <failure>).
 
 import { shown } from '../cli/display.js';
-import type { CapturedStream, CompatibilityRow, Fault, Failure, ScenarioResult, ScriptRun, StepResult } from '../run/result.js';
+import type {
+  CapturedStream,
+  CompatibilityRow,
+  Fault,
+  Failure,
+  ScenarioResult,
+  ScriptRun,
+  StepResult,
+} from '../run/result.js';
 import type { SourcePosition } from '../scenario/model.js';
 
 /** How many lines of a failing run's stderr the reports show. */
@@ -85,12 +93,16 @@ export function describeFault(fault: Fault): string {
 
 export function describeExit(run: ScriptRun): string {
   if (run.fault?.kind === 'spawn') return 'did not start';
-  const status = run.signal !== null ? `killed by ${run.signal}` : run.exitCode === null ? 'no exit status' : `exit ${run.exitCode}`;
+  const status =
+    run.signal !== null ? `killed by ${run.signal}` : run.exitCode === null ? 'no exit status' : `exit ${run.exitCode}`;
   return `${status} after ${formatDuration(run.durationMs)}`;
 }
 
 /** "2.12 ✗  2.13.0 ✓  2.16 ✓  3.1 ✓": readable without color. */
-export function compatibilityText(row: CompatibilityRow, mark: (ok: boolean) => string = (ok) => (ok ? '✓' : '✗')): string {
+export function compatibilityText(
+  row: CompatibilityRow,
+  mark: (ok: boolean) => string = (ok) => (ok ? '✓' : '✗'),
+): string {
   return row.map((cell) => `${cell.ganeti} ${mark(cell.ok)}`).join('  ');
 }
 
@@ -104,7 +116,9 @@ export function failingRun(step: StepResult): { readonly run: ScriptRun; readonl
 
 /** "attach", or `"map twice" (attach)` when the step has its own label. */
 export function stepName(step: StepResult): string {
-  return step.label === '' || step.label === step.action ? step.action : `${JSON.stringify(step.label)} (${step.action})`;
+  return step.label === '' || step.label === step.action
+    ? step.action
+    : `${JSON.stringify(step.label)} (${step.action})`;
 }
 
 /** One line of a stream's tail, or the marker where bytes were dropped. */
@@ -156,11 +170,13 @@ export function failuresOf(result: ScenarioResult): LocatedFailure[] {
   const all: LocatedFailure[] = [];
   for (const step of result.steps) {
     if (step.status !== 'fail') continue;
-    if (step.failures.length === 0) all.push({ at: step.position, step, failure: { message: `${step.action} failed` } });
+    if (step.failures.length === 0)
+      all.push({ at: step.position, step, failure: { message: `${step.action} failed` } });
     for (const failure of step.failures) all.push({ at: step.position, step, failure });
   }
   for (const failure of result.failures) all.push({ at: result.position, failure });
-  if (all.length === 0 && result.status === 'fail') all.push({ at: result.position, failure: { message: 'the scenario failed' } });
+  if (all.length === 0 && result.status === 'fail')
+    all.push({ at: result.position, failure: { message: 'the scenario failed' } });
   return all;
 }
 
@@ -209,7 +225,9 @@ export function expectedActualLines(failure: Failure, indent: string, paint: Pai
 
 function tailLines(tail: StreamTail, indent: string, paint: Painter): string[] {
   return tail.entries.map((e) =>
-    'line' in e ? `${indent}${paint(STYLE.dim, '|')} ${clip(visible(e.line))}` : `${indent}${paint(STYLE.yellow, droppedMarker(e.droppedBytes))}`,
+    'line' in e
+      ? `${indent}${paint(STYLE.dim, '|')} ${clip(visible(e.line))}`
+      : `${indent}${paint(STYLE.yellow, droppedMarker(e.droppedBytes))}`,
   );
 }
 
@@ -223,7 +241,12 @@ function failureLines(failure: Failure, indent: string, paint: Painter): string[
 }
 
 /** Everything about one failing step: where, which run, what did not hold, the fault, stderr. */
-export function failedStepLines(step: StepResult, indent: string, paint: Painter, options: { stderr?: boolean } = {}): string[] {
+export function failedStepLines(
+  step: StepResult,
+  indent: string,
+  paint: Painter,
+  options: { stderr?: boolean } = {},
+): string[] {
   const chosen = failingRun(step);
   const run = chosen && step.runs.length > 1 ? `, run ${chosen.number}` : '';
   const lines = [`${indent}${paint(STYLE.cyan, formatPosition(step.position))}: ${visible(stepName(step))}${run}`];
@@ -231,7 +254,8 @@ export function failedStepLines(step: StepResult, indent: string, paint: Painter
   if (step.failures.length === 0) lines.push(`${inner}${paint(STYLE.red, '✗')} ${step.action} failed`);
   for (const failure of step.failures) lines.push(...failureLines(failure, inner, paint));
   if (chosen) {
-    if (chosen.run.fault) lines.push(`${inner}${paint(STYLE.red, 'fault:')} ${visible(describeFault(chosen.run.fault))}`);
+    if (chosen.run.fault)
+      lines.push(`${inner}${paint(STYLE.red, 'fault:')} ${visible(describeFault(chosen.run.fault))}`);
     lines.push(`${inner}${describeExit(chosen.run)}`);
   }
   if (step.compatibility && step.compatibility.length > 0) {
@@ -241,7 +265,9 @@ export function failedStepLines(step: StepResult, indent: string, paint: Painter
   if (options.stderr !== false && chosen && chosen.run.stderr.totalBytes > 0) {
     const tail = streamTail(chosen.run.stderr);
     const shownLines = tail.entries.filter((e) => 'line' in e).length;
-    const what = tail.complete ? 'stderr:' : `stderr (last ${plural(shownLines, 'line')} of ${chosen.run.stderr.totalBytes} bytes):`;
+    const what = tail.complete
+      ? 'stderr:'
+      : `stderr (last ${plural(shownLines, 'line')} of ${chosen.run.stderr.totalBytes} bytes):`;
     lines.push(`${inner}${what}`, ...tailLines(tail, `${inner}  `, paint));
   }
   return lines;
@@ -251,14 +277,21 @@ export function failedStepLines(step: StepResult, indent: string, paint: Painter
  * The body of a failed scenario's report: each failing step, then the scenario's own failures.
  * `stderr: false` leaves out the stderr tails (JUnit puts them in <system-err>).
  */
-export function failedScenarioLines(result: ScenarioResult, indent: string, paint: Painter, options: { stderr?: boolean } = {}): string[] {
+export function failedScenarioLines(
+  result: ScenarioResult,
+  indent: string,
+  paint: Painter,
+  options: { stderr?: boolean } = {},
+): string[] {
   const lines: string[] = [];
-  for (const step of result.steps) if (step.status === 'fail') lines.push(...failedStepLines(step, indent, paint, options));
+  for (const step of result.steps)
+    if (step.status === 'fail') lines.push(...failedStepLines(step, indent, paint, options));
   if (result.failures.length > 0) {
     lines.push(`${indent}${paint(STYLE.cyan, formatPosition(result.position))}: scenario`);
     for (const failure of result.failures) lines.push(...failureLines(failure, `${indent}  `, paint));
   }
-  if (lines.length === 0) lines.push(`${indent}${paint(STYLE.cyan, formatPosition(result.position))}: the scenario failed`);
+  if (lines.length === 0)
+    lines.push(`${indent}${paint(STYLE.cyan, formatPosition(result.position))}: the scenario failed`);
   if (result.sandbox !== undefined) lines.push(`${indent}sandbox kept: ${visible(result.sandbox)}`);
   return lines;
 }

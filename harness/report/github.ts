@@ -42,7 +42,11 @@ function failureText(failure: Failure): string {
 
 /** The annotations for a run; paths relative to GITHUB_WORKSPACE (else as the results name them). */
 export function annotations(summary: RunSummary, env: NodeJS.ProcessEnv = {}, cwd = process.cwd()): Annotation[] {
-  const where = (position: SourcePosition) => ({ file: workspacePath(position.file, env, cwd), line: position.line, col: position.col });
+  const where = (position: SourcePosition) => ({
+    file: workspacePath(position.file, env, cwd),
+    line: position.line,
+    col: position.col,
+  });
   const out: Annotation[] = [];
   for (const result of summary.results) {
     if (result.status !== 'fail') continue;
@@ -56,7 +60,11 @@ export function annotations(summary: RunSummary, env: NodeJS.ProcessEnv = {}, cw
       if (chosen) parts.push(describeExit(chosen.run));
       if (chosen && chosen.run.stderr.totalBytes > 0) parts.push(`stderr:\n${tailText(streamTail(chosen.run.stderr))}`);
       const run = chosen && step.runs.length > 1 ? ` (run ${chosen.number})` : '';
-      out.push({ ...where(step.position), title: `${result.name}: ${step.label || step.action}${run}`, message: parts.join('\n') });
+      out.push({
+        ...where(step.position),
+        title: `${result.name}: ${step.label || step.action}${run}`,
+        message: parts.join('\n'),
+      });
     }
     if (result.failures.length > 0 || !any) {
       const message = result.failures.length > 0 ? result.failures.map(failureText).join('\n') : 'the scenario failed';

@@ -35,7 +35,10 @@ export class HumanReporter implements Reporter {
   start(info: RunStart): void {
     this.total = info.total;
     if (this.live) this.drawStatus();
-    else this.stderr.write(`running ${info.total} scenario${info.total === 1 ? '' : 's'} of ${visible(info.provider)} (${info.jobs} job${info.jobs === 1 ? '' : 's'})\n`);
+    else
+      this.stderr.write(
+        `running ${info.total} scenario${info.total === 1 ? '' : 's'} of ${visible(info.provider)} (${info.jobs} job${info.jobs === 1 ? '' : 's'})\n`,
+      );
   }
 
   scenarioStarted(scenario: ScenarioStart): void {
@@ -63,8 +66,16 @@ export class HumanReporter implements Reporter {
   }
 
   private progressLine(result: ScenarioResult, p: Painter): string {
-    const word = result.status === 'pass' ? p(STYLE.green, 'ok  ') : result.status === 'fail' ? p(STYLE.red, 'FAIL') : p(STYLE.yellow, 'skip');
-    const after = result.status === 'skip' ? `skipped: ${visible(result.skipReason ?? 'no reason given')}` : formatDuration(result.durationMs);
+    const word =
+      result.status === 'pass'
+        ? p(STYLE.green, 'ok  ')
+        : result.status === 'fail'
+          ? p(STYLE.red, 'FAIL')
+          : p(STYLE.yellow, 'skip');
+    const after =
+      result.status === 'skip'
+        ? `skipped: ${visible(result.skipReason ?? 'no reason given')}`
+        : formatDuration(result.durationMs);
     return `${word} ${visible(result.file)}: ${visible(result.name)} (${after})`;
   }
 

@@ -63,7 +63,8 @@ export function toJsonValue(value: unknown, seen: Set<object> = new Set()): unkn
   seen.add(value);
   try {
     if (Array.isArray(value) || value instanceof Set) return [...value].map((v) => toJsonValue(v, seen) ?? null);
-    const entries = value instanceof Map ? [...value.entries()].map(([k, v]) => [String(k), v] as const) : Object.entries(value);
+    const entries =
+      value instanceof Map ? [...value.entries()].map(([k, v]) => [String(k), v] as const) : Object.entries(value);
     const out: Record<string, unknown> = {};
     for (const [key, v] of entries) {
       if (v instanceof Uint8Array) {

@@ -32,8 +32,15 @@ const FORBIDDEN = /[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]/gu;
 
 /** Text for XML 1.0 element content (attr = false) or a double- or single-quoted attribute. */
 export function xmlEscape(text: string, attr = false): string {
-  const safe = text.replace(FORBIDDEN, escapeChar).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r/g, '&#13;');
-  return attr ? safe.replace(/"/g, '&quot;').replace(/'/g, '&apos;').replace(/\n/g, '&#10;').replace(/\t/g, '&#9;') : safe;
+  const safe = text
+    .replace(FORBIDDEN, escapeChar)
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/\r/g, '&#13;');
+  return attr
+    ? safe.replace(/"/g, '&quot;').replace(/'/g, '&apos;').replace(/\n/g, '&#10;').replace(/\t/g, '&#9;')
+    : safe;
 }
 
 function seconds(ms: number): string {
@@ -50,11 +57,14 @@ function attrs(pairs: Record<string, string | number | undefined>): string {
 function testcase(result: ScenarioResult): string[] {
   const open = `    <testcase${attrs({ classname: result.file, name: result.name, time: seconds(result.durationMs), file: result.position.file, line: result.position.line })}`;
   if (result.status === 'pass') return [`${open}/>`];
-  if (result.status === 'skip') return [`${open}>`, `      <skipped${attrs({ message: result.skipReason ?? '' })}/>`, '    </testcase>'];
+  if (result.status === 'skip')
+    return [`${open}>`, `      <skipped${attrs({ message: result.skipReason ?? '' })}/>`, '    </testcase>'];
   const all = failuresOf(result);
   const first = all[0]!.failure.message;
   const message = all.length > 1 ? `${first} (and ${all.length - 1} more)` : first;
-  const fault = result.steps.map((s) => (s.status === 'fail' ? failingRun(s)?.run.fault : undefined)).find((f) => f !== undefined);
+  const fault = result.steps
+    .map((s) => (s.status === 'fail' ? failingRun(s)?.run.fault : undefined))
+    .find((f) => f !== undefined);
   const lines = [
     `${open}>`,
     `      <failure${attrs({ message, type: fault?.kind ?? 'assertion' })}>${xmlEscape(failedScenarioLines(result, '', noPaint, { stderr: false }).join('\n'))}</failure>`,
@@ -79,7 +89,8 @@ export function junitDocument(summary: RunSummary): string {
     if (list) list.push(result);
     else files.set(result.file, [result]);
   }
-  const count = (results: readonly ScenarioResult[], status: ScenarioResult['status']) => results.filter((r) => r.status === status).length;
+  const count = (results: readonly ScenarioResult[], status: ScenarioResult['status']) =>
+    results.filter((r) => r.status === status).length;
   const out = [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<testsuites${attrs({
@@ -91,7 +102,10 @@ export function junitDocument(summary: RunSummary): string {
       time: seconds(summary.durationMs),
     })}>`,
   ];
-  if (summary.notRun > 0) out.push(`  <!-- ${summary.notRun} scenario${summary.notRun === 1 ? '' : 's'} not run: bail stopped the run at a failure -->`);
+  if (summary.notRun > 0)
+    out.push(
+      `  <!-- ${summary.notRun} scenario${summary.notRun === 1 ? '' : 's'} not run: bail stopped the run at a failure -->`,
+    );
   for (const [file, results] of files) {
     out.push(
       `  <testsuite${attrs({

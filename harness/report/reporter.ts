@@ -100,9 +100,12 @@ export class CompositeReporter implements Reporter {
 
 export function createReporters(options: ReporterOptions): Reporter {
   const reporters: Reporter[] = [
-    options.reporter === 'human' ? new HumanReporter(options.stdout, options.stderr, options.env) : new TapReporter(options.stdout, options.reporter === 'tap13' ? 13 : 14),
+    options.reporter === 'human'
+      ? new HumanReporter(options.stdout, options.stderr, options.env)
+      : new TapReporter(options.stdout, options.reporter === 'tap13' ? 13 : 14),
   ];
-  if (options.env.GITHUB_ACTIONS === 'true') reporters.push(new GithubReporter(options.stdout, options.env, options.cwd));
+  if (options.env.GITHUB_ACTIONS === 'true')
+    reporters.push(new GithubReporter(options.stdout, options.env, options.cwd));
   if (options.junit !== undefined) reporters.push(new JunitReporter(resolve(options.cwd, options.junit)));
   if (options.json !== undefined) reporters.push(new JsonReporter(resolve(options.cwd, options.json)));
   return new CompositeReporter(reporters);

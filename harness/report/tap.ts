@@ -12,7 +12,16 @@
 // with a version 13 line for those.
 
 import type { RunSummary, ScenarioResult } from '../run/result.js';
-import { describeExit, describeFault, failingRun, failuresOf, formatPosition, streamTail, tailText, visible } from './format.js';
+import {
+  describeExit,
+  describeFault,
+  failingRun,
+  failuresOf,
+  formatPosition,
+  streamTail,
+  tailText,
+  visible,
+} from './format.js';
 import { type OutputStream, type Reporter, writeAll } from './reporter.js';
 
 export type TapVersion = 13 | 14;
@@ -53,11 +62,13 @@ export function tapDocument(summary: RunSummary, version: TapVersion = 14): stri
       out.push(`not ok ${i + 1} - ${description}`, '  ---', ...yamlLines(diagnostics(result), '  '), '  ...');
     }
   });
-  if (summary.notRun > 0) out.push(`Bail out! ${summary.notRun} scenario${summary.notRun === 1 ? '' : 's'} not run (--bail)`);
+  if (summary.notRun > 0)
+    out.push(`Bail out! ${summary.notRun} scenario${summary.notRun === 1 ? '' : 's'} not run (--bail)`);
   return `${out.join('\n')}\n`;
 }
 
-type YamlValue = string | number | boolean | null | readonly YamlValue[] | { readonly [key: string]: YamlValue | undefined };
+type YamlValue =
+  string | number | boolean | null | readonly YamlValue[] | { readonly [key: string]: YamlValue | undefined };
 
 /** The diagnostics of a failed scenario: the first failure up top, every failure in `failures`. */
 function diagnostics(result: ScenarioResult): Record<string, YamlValue | undefined> {
@@ -76,7 +87,10 @@ function diagnostics(result: ScenarioResult): Record<string, YamlValue | undefin
     run: chosen && step!.runs.length > 1 ? chosen.number : undefined,
     fault: chosen?.run.fault ? describeFault(chosen.run.fault) : undefined,
     exit: chosen ? describeExit(chosen.run) : undefined,
-    compatibility: step?.compatibility && step.compatibility.length > 0 ? Object.fromEntries(step.compatibility.map((c) => [c.ganeti, c.ok])) : undefined,
+    compatibility:
+      step?.compatibility && step.compatibility.length > 0
+        ? Object.fromEntries(step.compatibility.map((c) => [c.ganeti, c.ok]))
+        : undefined,
     stderr: chosen && chosen.run.stderr.totalBytes > 0 ? tailText(streamTail(chosen.run.stderr)) : undefined,
     failures:
       all.length > 1
@@ -110,7 +124,14 @@ export function yamlString(text: string): string {
     else if (c === '\t') out += '\\t';
     else if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, '0')}`;
     else if (code >= 0xd800 && code <= 0xdfff) out += '\ufffd';
-    else if ((code >= 0x80 && code <= 0x9f) || code === 0x2028 || code === 0x2029 || code === 0xfeff || code === 0xfffe || code === 0xffff)
+    else if (
+      (code >= 0x80 && code <= 0x9f) ||
+      code === 0x2028 ||
+      code === 0x2029 ||
+      code === 0xfeff ||
+      code === 0xfffe ||
+      code === 0xffff
+    )
       out += `\\u${code.toString(16).padStart(4, '0')}`;
     else out += c;
   }

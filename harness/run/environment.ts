@@ -10,7 +10,16 @@ export const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/s
 export const SANDBOX_MARKER = 'EXTSTORAGE_KIT_SANDBOX';
 
 /** Actions that get VOL_CNAME and VOL_UUID (snapshot and verify do not). */
-const NAMED_ACTIONS: ReadonlySet<Action> = new Set(['create', 'attach', 'detach', 'remove', 'grow', 'setinfo', 'open', 'close']);
+const NAMED_ACTIONS: ReadonlySet<Action> = new Set([
+  'create',
+  'attach',
+  'detach',
+  'remove',
+  'grow',
+  'setinfo',
+  'open',
+  'close',
+]);
 
 /** What Ganeti sends as VOL_METADATA when setinfo has no text of its own in the scenario. */
 export const DEFAULT_METADATA = 'originstname+instance1.example.com';
@@ -59,7 +68,10 @@ export function baseEnvironment(sandbox: SandboxPaths): Record<string, string> {
 }
 
 /** For a real backend's own commands (`run --real`): the system PATH, no stubs, and the scenario's env. */
-export function realEnvironment(sandbox: SandboxPaths, scenarioEnv: Readonly<Record<string, string>>): Record<string, string> {
+export function realEnvironment(
+  sandbox: SandboxPaths,
+  scenarioEnv: Readonly<Record<string, string>>,
+): Record<string, string> {
   return { PATH: SYSTEM_PATH, HOME: sandbox.home, TMPDIR: sandbox.tmp, LC_ALL: 'C', ...scenarioEnv };
 }
 

@@ -25,9 +25,13 @@ export function faultFailure(run: ScriptRun): Failure | null {
   if (fault === undefined) return null;
   switch (fault.kind) {
     case 'timeout':
-      return { message: `killed after ${fault.seconds}s: the script did not finish (Ganeti has no timeout and would hang on it); its whole process group was killed` };
+      return {
+        message: `killed after ${fault.seconds}s: the script did not finish (Ganeti has no timeout and would hang on it); its whole process group was killed`,
+      };
     case 'lingering':
-      return { message: `the script exited, but a process it started kept ${fault.stream} open: Ganeti would wait for it forever (redirect the background process's output, e.g. >/dev/null 2>&1)` };
+      return {
+        message: `the script exited, but a process it started kept ${fault.stream} open: Ganeti would wait for it forever (redirect the background process's output, e.g. >/dev/null 2>&1)`,
+      };
     case 'spawn':
       return { message: fault.message };
   }
@@ -45,7 +49,11 @@ function exitFailure(step: Step, run: ScriptRun): Failure | null {
   const failed = run.exitCode !== 0 || run.signal !== null || run.fault !== undefined;
   const ok = wanted === 'nonzero' ? failed : run.exitCode === wanted && run.signal === null && run.fault === undefined;
   if (ok) return null;
-  return { message: 'wrong exit status', expected: wanted === 'nonzero' ? 'a non-zero exit' : `exit ${wanted}`, actual: describeExit(run) };
+  return {
+    message: 'wrong exit status',
+    expected: wanted === 'nonzero' ? 'a non-zero exit' : `exit ${wanted}`,
+    actual: describeExit(run),
+  };
 }
 
 function matchesText(expected: DeviceExpectation, actual: string | null): boolean {
@@ -60,25 +68,34 @@ function renderExpected(expected: DeviceExpectation): string {
 
 const renderActual = (actual: string | null) => (actual === null ? 'none' : JSON.stringify(actual));
 
-function streamFailures(name: 'stdout' | 'stderr', expectation: StreamExpectation | undefined, run: ScriptRun): Failure[] {
+function streamFailures(
+  name: 'stdout' | 'stderr',
+  expectation: StreamExpectation | undefined,
+  run: ScriptRun,
+): Failure[] {
   if (expectation === undefined) return [];
   const stream = run[name];
   const text = streamText(stream);
   const failures: Failure[] = [];
-  const fail = (message: string, expected: string) => failures.push({ message: `${name} ${message}`, expected, actual: text });
+  const fail = (message: string, expected: string) =>
+    failures.push({ message: `${name} ${message}`, expected, actual: text });
   if (stream.droppedBytes > 0 && (expectation.equals !== undefined || expectation.lines !== undefined)) {
-    failures.push({ message: `${name} was too large to compare whole (${stream.totalBytes} bytes; only the head and tail were kept)` });
+    failures.push({
+      message: `${name} was too large to compare whole (${stream.totalBytes} bytes; only the head and tail were kept)`,
+    });
     return failures;
   }
   if (expectation.empty === true && stream.totalBytes > 0) fail('should be empty', '(nothing)');
   if (expectation.empty === false && stream.totalBytes === 0) fail('should not be empty', '(some output)');
   if (expectation.equals !== undefined && text !== expectation.equals) fail('differs', expectation.equals);
   for (const part of expectation.contains ?? []) if (!text.includes(part)) fail('does not contain the text', part);
-  if (expectation.regex !== undefined && !expectation.regex.test(text)) fail('does not match', `/${expectation.regex.source}/`);
+  if (expectation.regex !== undefined && !expectation.regex.test(text))
+    fail('does not match', `/${expectation.regex.source}/`);
   if (expectation.lines !== undefined) {
     const lines = text.split('\n');
     if (lines[lines.length - 1] === '') lines.pop();
-    if (JSON.stringify(lines) !== JSON.stringify(expectation.lines)) fail('has other lines', expectation.lines.join('\n'));
+    if (JSON.stringify(lines) !== JSON.stringify(expectation.lines))
+      fail('has other lines', expectation.lines.join('\n'));
   }
   return failures;
 }
@@ -88,7 +105,11 @@ function callFailures(step: Step, runs: readonly JudgedRun[]): Failure[] {
   const calls = runs.flatMap((r) => r.calls);
   for (const call of calls) {
     if (call.entry === null && !call.simulated) {
-      failures.push({ message: `unexpected call to stubbed ${call.command}`, expected: call.expected ?? 'no further call', actual: renderCall(call.command, call.argv) });
+      failures.push({
+        message: `unexpected call to stubbed ${call.command}`,
+        expected: call.expected ?? 'no further call',
+        actual: renderCall(call.command, call.argv),
+      });
     }
   }
   for (const [command, wanted] of Object.entries(step.expect.calls ?? {})) {
@@ -112,7 +133,11 @@ function simulatedFailures(step: Step, runs: readonly JudgedRun[]): Failure[] {
     const label = runs.length > 1 ? `run ${i + 1} of ${runs.length}: ` : '';
     for (const [name, subset] of wanted) {
       for (const m of matchState(subset ?? null, run.simulated?.[name])) {
-        failures.push({ message: `${label}simulated ${name} state differs at ${m.path}`, expected: m.expected, actual: m.actual });
+        failures.push({
+          message: `${label}simulated ${name} state differs at ${m.path}`,
+          expected: m.expected,
+          actual: m.actual,
+        });
       }
     }
   });
@@ -161,7 +186,11 @@ function attachFailures(step: Step, run: ScriptRun): { failures: Failure[]; comp
   const bytes = completeBytes(run.stdout);
   if (bytes === null) {
     return {
-      failures: [{ message: `attach printed ${run.stdout.totalBytes} bytes: too much to judge (Ganeti would take it all as the device path and URIs)` }],
+      failures: [
+        {
+          message: `attach printed ${run.stdout.totalBytes} bytes: too much to judge (Ganeti would take it all as the device path and URIs)`,
+        },
+      ],
       compatibility: [],
     };
   }
@@ -174,11 +203,21 @@ function attachFailures(step: Step, run: ScriptRun): { failures: Failure[]; comp
   const attached = readDeviceAndUris(bytes);
   if (expect.device !== undefined) {
     const actual = attached.device;
-    if (!matchesText(expect.device, actual)) failures.push({ message: 'attach printed another device', expected: renderExpected(expect.device), actual: renderActual(actual) });
+    if (!matchesText(expect.device, actual))
+      failures.push({
+        message: 'attach printed another device',
+        expected: renderExpected(expect.device),
+        actual: renderActual(actual),
+      });
   }
   for (const [hypervisor, wanted] of Object.entries(expect.uris ?? {})) {
     const actual = attached.uri(hypervisor);
-    if (!matchesText(wanted, actual)) failures.push({ message: `attach offers another URI to ${hypervisor}`, expected: renderExpected(wanted), actual: renderActual(actual) });
+    if (!matchesText(wanted, actual))
+      failures.push({
+        message: `attach offers another URI to ${hypervisor}`,
+        expected: renderExpected(wanted),
+        actual: renderActual(actual),
+      });
   }
 
   // The step's versions (unless it pins one as rejecting), plus those it names in accepted_by.
@@ -189,19 +228,36 @@ function attachFailures(step: Step, run: ScriptRun): { failures: Failure[]; comp
     const r = results.get(v)!;
     if (!r.ok) {
       const why = r.problems.filter((p) => p.severity === 'error').map((p) => `line ${p.line}: ${p.message}`);
-      failures.push({ message: `Ganeti ${v} rejects this attach output`, expected: `accepted by ${v}`, actual: why.length > 0 ? why.join('\n') : 'rejected' });
+      failures.push({
+        message: `Ganeti ${v} rejects this attach output`,
+        expected: `accepted by ${v}`,
+        actual: why.length > 0 ? why.join('\n') : 'rejected',
+      });
     }
   }
   for (const v of expect.rejectedBy ?? []) {
-    if (results.get(v)!.ok) failures.push({ message: `Ganeti ${v} accepts this attach output`, expected: `rejected by ${v}`, actual: 'accepted' });
+    if (results.get(v)!.ok)
+      failures.push({
+        message: `Ganeti ${v} accepts this attach output`,
+        expected: `rejected by ${v}`,
+        actual: 'accepted',
+      });
   }
   if (expect.lint !== undefined) {
     // The versions the step promises to work with: never one it pins as rejecting.
-    const checked = [...new Set([...step.ganeti.filter((v) => !rejected.has(parseGanetiVersion(v).release)), ...(expect.acceptedBy ?? [])])];
+    const checked = [
+      ...new Set([
+        ...step.ganeti.filter((v) => !rejected.has(parseGanetiVersion(v).release)),
+        ...(expect.acceptedBy ?? []),
+      ]),
+    ];
     for (const v of checked) {
       const problems = results.get(v)!.problems.filter((p) => expect.lint === 'clean' || p.severity === 'error');
       for (const p of problems) {
-        failures.push({ message: `lint (${v}): line ${p.line}: ${p.severity} ${p.code}: ${p.message}`, expected: expect.lint === 'clean' ? 'no lint problem' : 'no lint error' });
+        failures.push({
+          message: `lint (${v}): line ${p.line}: ${p.severity} ${p.code}: ${p.message}`,
+          expected: expect.lint === 'clean' ? 'no lint problem' : 'no lint error',
+        });
       }
     }
   }
@@ -226,19 +282,29 @@ export function judgeStep(step: Step, runs: readonly JudgedRun[]): StepVerdict {
   runs.slice(1).forEach((run, k) => {
     const a = completeBytes(first.stdout);
     const b = completeBytes(run.stdout);
-    const same = a !== null && b !== null ? Buffer.compare(Buffer.from(a), Buffer.from(b)) === 0 : first.stdout.totalBytes === run.stdout.totalBytes;
+    const same =
+      a !== null && b !== null
+        ? Buffer.compare(Buffer.from(a), Buffer.from(b)) === 0
+        : first.stdout.totalBytes === run.stdout.totalBytes;
     if (!same) {
-      failures.push({ message: `run ${k + 2} printed other stdout than run 1: ${step.action} is not idempotent`, expected: streamText(first.stdout), actual: streamText(run.stdout) });
+      failures.push({
+        message: `run ${k + 2} printed other stdout than run 1: ${step.action} is not idempotent`,
+        expected: streamText(first.stdout),
+        actual: streamText(run.stdout),
+      });
     }
   });
-  failures.push(...streamFailures('stdout', step.expect.stdout, first), ...streamFailures('stderr', step.expect.stderr, first));
+  failures.push(
+    ...streamFailures('stdout', step.expect.stdout, first),
+    ...streamFailures('stderr', step.expect.stderr, first),
+  );
   failures.push(...callFailures(step, runs), ...simulatedFailures(step, runs));
   // The attach output is only judged when attach succeeded, as Ganeti only reads it then.
   const succeeded = first.exitCode === 0 && first.signal === null && first.fault === undefined;
   // A usage call (with.args) is not attach's answer: Ganeti never passes arguments.
   // Nor is the output of an attach that was meant to fail (a bad VOL_NAME): nothing to judge there.
-  if (step.action !== 'attach' || !succeeded || step.input.args.length > 0 || step.expect.exit === 'nonzero') return { failures };
+  if (step.action !== 'attach' || !succeeded || step.input.args.length > 0 || step.expect.exit === 'nonzero')
+    return { failures };
   const attach = attachFailures(step, first);
   return { failures: [...failures, ...attach.failures], compatibility: attach.compatibility };
 }
-

@@ -35,9 +35,21 @@ export interface RunOptions {
 }
 
 /** Stable order, then --filter (on "file: name" or the name), then every Nth for --shard. */
-export function selectScenarios(planned: readonly PlannedScenario[], filter?: RegExp, shard?: Shard): PlannedScenario[] {
-  const ordered = [...planned].sort((a, b) => (a.scenario.file < b.scenario.file ? -1 : a.scenario.file > b.scenario.file ? 1 : a.scenario.index - b.scenario.index));
-  const filtered = filter ? ordered.filter(({ scenario: s }) => filter.test(s.name) || filter.test(`${s.file}: ${s.name}`)) : ordered;
+export function selectScenarios(
+  planned: readonly PlannedScenario[],
+  filter?: RegExp,
+  shard?: Shard,
+): PlannedScenario[] {
+  const ordered = [...planned].sort((a, b) =>
+    a.scenario.file < b.scenario.file
+      ? -1
+      : a.scenario.file > b.scenario.file
+        ? 1
+        : a.scenario.index - b.scenario.index,
+  );
+  const filtered = filter
+    ? ordered.filter(({ scenario: s }) => filter.test(s.name) || filter.test(`${s.file}: ${s.name}`))
+    : ordered;
   return shard ? filtered.filter((_, i) => i % shard.count === shard.index - 1) : filtered;
 }
 

@@ -13,7 +13,15 @@ import type { RealContext } from '../real/backend.js';
 import { installPassthroughs, realBackend } from '../real/install.js';
 import type { Scenario, SimulatorName, Step } from '../scenario/model.js';
 import { completeBytes } from './capture.js';
-import { actionEnvironment, baseEnvironment, defaultNewSize, realEnvironment, SANDBOX_MARKER, type SandboxPaths, type VolumeState } from './environment.js';
+import {
+  actionEnvironment,
+  baseEnvironment,
+  defaultNewSize,
+  realEnvironment,
+  SANDBOX_MARKER,
+  type SandboxPaths,
+  type VolumeState,
+} from './environment.js';
 import { judgeStep, readDeviceAndUris, type AttachedVolume, type JudgedRun } from './expect.js';
 import { invokeScript } from './invoke.js';
 import type { Failure, ScenarioResult, StepResult } from './result.js';
@@ -59,7 +67,9 @@ function refusal(step: Step, check: ProviderCheck): Failure | null {
   }
   const optional = (OPTIONAL_SCRIPTS as readonly string[]).includes(step.action);
   if (optional && !check.optional[step.action as keyof ProviderCheck['optional']]) {
-    return { message: `the provider has no ${step.action} script: Ganeti would skip this action silently, so the step cannot be judged` };
+    return {
+      message: `the provider has no ${step.action} script: Ganeti would skip this action silently, so the step cannot be judged`,
+    };
   }
   return null;
 }
@@ -70,7 +80,12 @@ interface ScenarioProgress {
 }
 
 /** A command step's argv with its placeholders replaced, or why it cannot run. */
-function commandArgv(command: readonly string[], volume: VolumeState, paths: SandboxPaths, progress: ScenarioProgress): string[] | Failure {
+function commandArgv(
+  command: readonly string[],
+  volume: VolumeState,
+  paths: SandboxPaths,
+  progress: ScenarioProgress,
+): string[] | Failure {
   const argv: string[] = [];
   for (const arg of command) {
     let missing: string | null = null;
@@ -78,9 +93,13 @@ function commandArgv(command: readonly string[], volume: VolumeState, paths: San
       if (name === 'SANDBOX') return paths.root;
       if (name === 'VOLUME') return volume.name;
       const attached = progress.attached;
-      const value = attached === null ? null : name === 'DEVICE' ? attached.device : attached.uri(name.slice('URI:'.length));
+      const value =
+        attached === null ? null : name === 'DEVICE' ? attached.device : attached.uri(name.slice('URI:'.length));
       if (value === null) {
-        missing ??= attached === null ? `${text}: no attach step of this scenario has succeeded yet` : `${text}: the last attach printed ${name === 'DEVICE' ? 'no device' : `no URI for ${name.slice(4)}`}`;
+        missing ??=
+          attached === null
+            ? `${text}: no attach step of this scenario has succeeded yet`
+            : `${text}: the last attach printed ${name === 'DEVICE' ? 'no device' : `no URI for ${name.slice(4)}`}`;
         return '';
       }
       return value;
@@ -115,7 +134,9 @@ async function runStep(
       env = { ...baseEnvironment(paths), ...expandAll(scenario.env, paths.root) };
     } else {
       // ${VOLUME} in a step's env is the scenario's volume name (e.g. VOL_NAME: "${VOLUME}.snap").
-      const stepEnv = Object.fromEntries(Object.entries(step.input.env).map(([k, v]) => [k, v.replaceAll('${VOLUME}', volume.name)]));
+      const stepEnv = Object.fromEntries(
+        Object.entries(step.input.env).map(([k, v]) => [k, v.replaceAll('${VOLUME}', volume.name)]),
+      );
       const input = { ...step.input, env: expandAll(stepEnv, paths.root) };
       env = actionEnvironment(step.action, volume, input, expandAll(scenario.env, paths.root), paths);
     }
@@ -129,7 +150,12 @@ async function runStep(
       ...(context.lingerGraceMs !== undefined ? { lingerGraceMs: context.lingerGraceMs } : {}),
     });
     const shownEnv = Object.fromEntries(Object.entries(env).filter(([k]) => k !== SANDBOX_MARKER));
-    runs.push({ ...run, env: shownEnv, calls: callsSince(stubs, mark), ...(views ? { simulated: await views(step) } : {}) });
+    runs.push({
+      ...run,
+      env: shownEnv,
+      calls: callsSince(stubs, mark),
+      ...(views ? { simulated: await views(step) } : {}),
+    });
   }
   const verdict = judgeStep(step, runs);
   const first = runs[0];
@@ -188,20 +214,33 @@ export async function runScenario(scenario: Scenario, context: ScenarioContext):
   let cleanupReal: (() => Promise<void>) | undefined;
   try {
     const realNames = scenario.simulate.filter((name) => context.real?.includes(name));
-    const real: RealContext = { env: realEnvironment(paths, expandAll(scenario.env, paths.root)), sandbox: realpathSync(sandbox.name) };
+    const real: RealContext = {
+      env: realEnvironment(paths, expandAll(scenario.env, paths.root)),
+      sandbox: realpathSync(sandbox.name),
+    };
     for (const name of realNames) {
       const reason = await realBackend(name).unsupported(scenario.simulators[name], real);
       if (reason !== null) {
-        return { ...base, status: 'skip', skipReason: `--real ${name}: ${reason}`, steps: [], failures: [], durationMs: performance.now() - started };
+        return {
+          ...base,
+          status: 'skip',
+          skipReason: `--real ${name}: ${reason}`,
+          steps: [],
+          failures: [],
+          durationMs: performance.now() - started,
+        };
       }
     }
     const stubs = installStubs(scenario.stubs, sandbox.name, SANDBOX_MARKER, scenario.stubMode === 'lookup');
-    const simulated = Object.fromEntries(Object.entries(scenario.simulators).filter(([name]) => !realNames.includes(name as SimulatorName)));
+    const simulated = Object.fromEntries(
+      Object.entries(scenario.simulators).filter(([name]) => !realNames.includes(name as SimulatorName)),
+    );
     const sims = installSimulators(simulated, sandbox.name, stubs.stubsDir, stubs.callLog, SANDBOX_MARKER);
     installPassthroughs(realNames, stubs.stubsDir, stubs.callLog, SANDBOX_MARKER);
     cleanupReal = async () => {
       for (const name of prepared) {
-        for (const problem of await realBackend(name).cleanup(scenario.simulators[name], real)) failures.push({ message: `--real ${name}: cleanup failed: ${problem}` });
+        for (const problem of await realBackend(name).cleanup(scenario.simulators[name], real))
+          failures.push({ message: `--real ${name}: cleanup failed: ${problem}` });
       }
     };
     for (const name of realNames) {
@@ -215,7 +254,9 @@ export async function runScenario(scenario: Scenario, context: ScenarioContext):
         : async (step: Step) => {
             const all = sims ? simulatorViews(sims) : {};
             // The real state costs real calls: read it only where a step checks it.
-            for (const name of realNames) if (step.expect.simulated?.[name] !== undefined) all[name] = await realBackend(name).view(scenario.simulators[name], real);
+            for (const name of realNames)
+              if (step.expect.simulated?.[name] !== undefined)
+                all[name] = await realBackend(name).view(scenario.simulators[name], real);
             return all;
           };
     const volume = initialVolume(scenario, sandbox.name);
@@ -226,7 +267,8 @@ export async function runScenario(scenario: Scenario, context: ScenarioContext):
       if (result.status === 'fail') break; // later steps build on this one
       trackSize(step, volume);
     }
-    if (steps.every((s) => s.status === 'pass')) failures.push(...unusedStubFailures(stubs), ...(sims ? unusedInjectedFailures(sims) : []));
+    if (steps.every((s) => s.status === 'pass'))
+      failures.push(...unusedStubFailures(stubs), ...(sims ? unusedInjectedFailures(sims) : []));
   } catch (error) {
     failures.push({ message: `the harness failed to run this scenario: ${(error as Error).message}` });
   } finally {

@@ -3,7 +3,15 @@
 
 import { appendFileSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { answer, lookUp, renderCall, renderEntry, type LoggedCall, type StoredStubEntry, type StubCursor } from './stub-plan.js';
+import {
+  answer,
+  lookUp,
+  renderCall,
+  renderEntry,
+  type LoggedCall,
+  type StoredStubEntry,
+  type StubCursor,
+} from './stub-plan.js';
 
 export interface StubConfig {
   readonly command: string;
@@ -42,7 +50,10 @@ export function runStub(config: StubConfig, argv: string[]): void {
   const plans = JSON.parse(readFileSync(config.planFile, 'utf8')) as Record<string, StoredStubEntry[]>;
   const plan = plans[config.command] ?? [];
   const cursorFile = join(config.stateDir, `${config.command}.cursor.json`);
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== config.marker)) as Record<string, string>;
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== config.marker)) as Record<
+    string,
+    string
+  >;
   const call = withLock(config.stateDir, () => {
     let cursor: StubCursor = { entry: 0, used: 0 };
     try {
@@ -68,7 +79,9 @@ export function runStub(config: StubConfig, argv: string[]): void {
     return logged;
   });
   if (call.entry === null) {
-    process.stderr.write(`extstorage-kit stub: unexpected call: ${renderCall(config.command, argv)}\n  expected: ${call.expected}\n`);
+    process.stderr.write(
+      `extstorage-kit stub: unexpected call: ${renderCall(config.command, argv)}\n  expected: ${call.expected}\n`,
+    );
     process.exitCode = 127;
     return;
   }

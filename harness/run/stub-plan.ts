@@ -45,7 +45,9 @@ export function renderCall(command: string, argv: readonly string[]): string {
 }
 
 export function renderEntry(command: string, entry: StoredStubEntry): string {
-  const args = entry.args.map((m) => ('equals' in m ? (/^[-\w./:=@,+%]+$/.test(m.equals) ? m.equals : JSON.stringify(m.equals)) : `/${m.regex}/`));
+  const args = entry.args.map((m) =>
+    'equals' in m ? (/^[-\w./:=@,+%]+$/.test(m.equals) ? m.equals : JSON.stringify(m.equals)) : `/${m.regex}/`,
+  );
   return `${[command, ...args].join(' ')} (${entry.at})`;
 }
 
@@ -79,7 +81,10 @@ export function lookUp(plan: readonly StoredStubEntry[], argv: readonly string[]
 }
 
 /** Entries that were owed calls and did not get them. */
-export function unusedEntries(plan: readonly StoredStubEntry[], cursor: StubCursor): { index: number; missing: number }[] {
+export function unusedEntries(
+  plan: readonly StoredStubEntry[],
+  cursor: StubCursor,
+): { index: number; missing: number }[] {
   const unused: { index: number; missing: number }[] = [];
   for (let i = cursor.entry; i < plan.length; i++) {
     const entry = plan[i]!;

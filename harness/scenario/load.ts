@@ -106,7 +106,10 @@ export function loadScenarioPaths(paths: readonly string[]): { files: ScenarioFi
 }
 
 /** Parses scenario YAML already read from `file` (which is only used in positions and to resolve `provider`). */
-export function parseScenarioText(text: string, file: string): { file: ScenarioFile } | { errors: ScenarioFileError[] } {
+export function parseScenarioText(
+  text: string,
+  file: string,
+): { file: ScenarioFile } | { errors: ScenarioFileError[] } {
   const lines = new LineCounter();
   const doc = parseDocument(text, {
     keepSourceTokens: true,
@@ -130,7 +133,10 @@ export function parseScenarioText(text: string, file: string): { file: ScenarioF
   const badMerges = source.badMergeSources();
   if (badMerges.length > 0) {
     for (const offset of badMerges) {
-      issues.push({ position: source.positionAt(offset), message: 'YAML: "<<" merges a map, an alias of a map, or a list of them' });
+      issues.push({
+        position: source.positionAt(offset),
+        message: 'YAML: "<<" merges a map, an alias of a map, or a list of them',
+      });
     }
     return { errors: finish(issues) };
   }
@@ -142,7 +148,10 @@ export function parseScenarioText(text: string, file: string): { file: ScenarioF
     return { errors: finish(issues) };
   }
   if (data === null || data === undefined) {
-    issues.push({ position: source.positionAt(0), message: 'the file is empty: expected a map with a "scenarios" key' });
+    issues.push({
+      position: source.positionAt(0),
+      message: 'the file is empty: expected a map with a "scenarios" key',
+    });
     return { errors: finish(issues) };
   }
 
@@ -264,7 +273,7 @@ class Source {
             const value = this.deref(pair.value);
             const sources = isSeq(value) ? value.items.map((item) => this.deref(item)) : [value];
             if (!sources.every((item) => isMap(item))) {
-              bad.push((pair.value as { range?: number[] } | null)?.range?.[0] ?? (pair.key.range?.[0] ?? 0));
+              bad.push((pair.value as { range?: number[] } | null)?.range?.[0] ?? pair.key.range?.[0] ?? 0);
             }
           }
           visit(pair.key);
@@ -282,7 +291,8 @@ class Source {
   plainText(path: Path): string | undefined {
     const { node, complete } = this.find(path);
     const scalar = this.deref(node);
-    if (!complete || !isScalar(scalar) || scalar.type !== 'PLAIN' || typeof scalar.source !== 'string') return undefined;
+    if (!complete || !isScalar(scalar) || scalar.type !== 'PLAIN' || typeof scalar.source !== 'string')
+      return undefined;
     return scalar.source;
   }
 
@@ -308,7 +318,13 @@ function finish(issues: readonly Located[]): ScenarioFileError[] {
   const out: ScenarioFileError[] = [];
   for (const issue of sorted) {
     const last = out[out.length - 1];
-    if (last && last.position.line === issue.position.line && last.position.col === issue.position.col && last.message === issue.message) continue;
+    if (
+      last &&
+      last.position.line === issue.position.line &&
+      last.position.col === issue.position.col &&
+      last.message === issue.message
+    )
+      continue;
     out.push({ position: issue.position, message: issue.message });
   }
   return out;
@@ -438,7 +454,11 @@ const PLURALS: Readonly<Record<string, string>> = {
 };
 
 /** What the keys of a map are called in "unknown <noun>" messages, by definition name. */
-const KEY_NOUNS: Readonly<Record<string, string>> = { uris: 'hypervisor', simulate: 'simulator', simulatedExpectation: 'simulator' };
+const KEY_NOUNS: Readonly<Record<string, string>> = {
+  uris: 'hypervisor',
+  simulate: 'simulator',
+  simulatedExpectation: 'simulator',
+};
 
 const STRUCTURAL = new Set(['required', 'additionalProperties', 'propertyNames', 'uniqueItems']);
 
@@ -492,13 +512,21 @@ class SchemaErrors {
         }
         case 'required': {
           const name = String(error.params['missingProperty']);
-          issues.push({ path, at: 'value', message: `missing required key ${JSON.stringify(name)} ${this.context(path)}` });
+          issues.push({
+            path,
+            at: 'value',
+            message: `missing required key ${JSON.stringify(name)} ${this.context(path)}`,
+          });
           break;
         }
         case 'propertyNames': {
           const name = String(error.params['propertyName']);
           const rule = this.describe(this.propertyNamesOf(path) ?? {});
-          issues.push({ path: [...path, name], at: 'key', message: `${JSON.stringify(name)} ${this.context(path)} is not ${rule}` });
+          issues.push({
+            path: [...path, name],
+            at: 'key',
+            message: `${JSON.stringify(name)} ${this.context(path)} is not ${rule}`,
+          });
           break;
         }
         case 'uniqueItems': {
@@ -536,7 +564,9 @@ class SchemaErrors {
     const wanted = schema ? this.describe(schema) : 'something else';
     // YAML reads 1, 2.5, true, null unquoted as non-strings; that is usually the whole mistake.
     const quote =
-      wanted === 'a string' && (typeof value === 'number' || typeof value === 'boolean') && !this.source.isEmptyValue(path)
+      wanted === 'a string' &&
+      (typeof value === 'number' || typeof value === 'boolean') &&
+      !this.source.isEmptyValue(path)
         ? ` (quote it: "${got}")`
         : '';
     return { path, at: 'value', message: `${label(path)} must be ${wanted}, got ${got}${quote}` };
@@ -667,7 +697,8 @@ class SchemaErrors {
       case 'number':
         return 'a number';
       case 'string':
-        if (typeof schema['pattern'] === 'string' && typeof schema['description'] === 'string') return schema['description'];
+        if (typeof schema['pattern'] === 'string' && typeof schema['description'] === 'string')
+          return schema['description'];
         return schema['minLength'] ? 'a non-empty string' : 'a string';
       case 'boolean':
         return 'a boolean (true or false)';
@@ -793,9 +824,17 @@ function checkSemantics(data: unknown, source: Source): Issue[] {
     for (const [text, name] of value.matchAll(/\$\{([^}]*)\}/g)) {
       const uri = /^URI:(.*)$/.exec(name!);
       if (uri !== null && !isHypervisor(uri[1]!)) {
-        issues.push({ path, at: 'value', message: `unknown hypervisor in ${text}: expected one of ${HYPERVISORS.join(', ')}` });
+        issues.push({
+          path,
+          at: 'value',
+          message: `unknown hypervisor in ${text}: expected one of ${HYPERVISORS.join(', ')}`,
+        });
       } else if (uri === null && !['SANDBOX', 'VOLUME', 'DEVICE'].includes(name!)) {
-        issues.push({ path, at: 'value', message: `unknown placeholder ${text} in a command: expected ${joinOr(COMMAND_PLACEHOLDERS)}` });
+        issues.push({
+          path,
+          at: 'value',
+          message: `unknown placeholder ${text} in a command: expected ${joinOr(COMMAND_PLACEHOLDERS)}`,
+        });
       }
     }
   };
@@ -839,17 +878,34 @@ function checkSemantics(data: unknown, source: Source): Issue[] {
       const command = step['command'];
       const isCommand = command !== undefined;
       if (isCommand && step['action'] !== undefined) {
-        issues.push({ path: [...stepAt, 'command'], at: 'key', message: 'a step has either "action" (a provider script) or "command" (a check between actions), not both' });
+        issues.push({
+          path: [...stepAt, 'command'],
+          at: 'key',
+          message: 'a step has either "action" (a provider script) or "command" (a check between actions), not both',
+        });
       } else if (!isCommand && step['action'] === undefined) {
-        issues.push({ path: stepAt, at: 'value', message: 'missing required key "action" in step (or "command", to run a check between actions)' });
+        issues.push({
+          path: stepAt,
+          at: 'value',
+          message: 'missing required key "action" in step (or "command", to run a check between actions)',
+        });
       }
       if (isCommand) {
         for (const key of ACTION_ONLY_STEP_KEYS) {
-          if (key in step) issues.push({ path: [...stepAt, key], at: 'key', message: `${JSON.stringify(key)} does not apply to a command step: it is for provider scripts` });
+          if (key in step)
+            issues.push({
+              path: [...stepAt, key],
+              at: 'key',
+              message: `${JSON.stringify(key)} does not apply to a command step: it is for provider scripts`,
+            });
         }
         if (Array.isArray(command)) command.forEach((arg, a) => placeholders([...stepAt, 'command', a], arg));
       }
-      const action = isCommand ? 'command' : typeof step['action'] === 'string' && isAction(step['action']) ? step['action'] : undefined;
+      const action = isCommand
+        ? 'command'
+        : typeof step['action'] === 'string' && isAction(step['action'])
+          ? step['action']
+          : undefined;
       versions([...stepAt, 'ganeti'], step['ganeti']);
       duration([...stepAt, 'timeout'], step['timeout']);
       const expect = step['expect'];
@@ -870,7 +926,8 @@ function checkSemantics(data: unknown, source: Source): Issue[] {
       }
       matcher([...expectAt, 'device'], expect['device']);
       if (isObj(expect['uris'])) {
-        for (const [hypervisor, value] of Object.entries(expect['uris'])) matcher([...expectAt, 'uris', hypervisor], value);
+        for (const [hypervisor, value] of Object.entries(expect['uris']))
+          matcher([...expectAt, 'uris', hypervisor], value);
       }
       for (const stream of ['stdout', 'stderr']) {
         const checks = expect[stream];
@@ -880,7 +937,11 @@ function checkSemantics(data: unknown, source: Source): Issue[] {
         for (const [name, subset] of Object.entries(expect['simulated'])) {
           if (simulated !== null && (name === 'rbd' || name === 'losetup') && !simulated.includes(name)) {
             const running = simulated.length === 0 ? 'no simulator' : `simulate: ${simulated.join(', ')}`;
-            issues.push({ path: [...expectAt, 'simulated', name], at: 'key', message: `${JSON.stringify(name)} is not simulated in this scenario (${running})` });
+            issues.push({
+              path: [...expectAt, 'simulated', name],
+              at: 'key',
+              message: `${JSON.stringify(name)} is not simulated in this scenario (${running})`,
+            });
           }
           stateRegexes([...expectAt, 'simulated', name], subset, regex);
         }
@@ -906,7 +967,8 @@ function checkSemantics(data: unknown, source: Source): Issue[] {
 function stateRegexes(path: Path, value: unknown, regex: (path: Path, value: unknown) => void): void {
   if (Array.isArray(value)) value.forEach((item, i) => stateRegexes([...path, i], item, regex));
   else if (isObj(value)) {
-    if (Object.keys(value).length === 1 && typeof value['regex'] === 'string') regex([...path, 'regex'], value['regex']);
+    if (Object.keys(value).length === 1 && typeof value['regex'] === 'string')
+      regex([...path, 'regex'], value['regex']);
     else for (const [key, item] of Object.entries(value)) stateRegexes([...path, key], item, regex);
   }
 }
@@ -932,7 +994,12 @@ export function parseImageSpec(spec: string): { pool: string; namespace: string;
  * What the schema cannot say about `simulate`: a command both stubbed and simulated, regexes in
  * `when`, unreachable for losetup, images in pools that do not exist. Returns the names simulated.
  */
-function checkSimulators(scenario: Obj, at: Path, issues: Issue[], matcher: (path: Path, value: unknown) => void): string[] | null {
+function checkSimulators(
+  scenario: Obj,
+  at: Path,
+  issues: Issue[],
+  matcher: (path: Path, value: unknown) => void,
+): string[] | null {
   const names = simulatorNames(scenario['simulate']);
   if (names === null) return null;
   if (isObj(scenario['stubs'])) {
@@ -953,24 +1020,32 @@ function checkSimulators(scenario: Obj, at: Path, issues: Issue[], matcher: (pat
     if (Array.isArray(value['fail'])) {
       value['fail'].forEach((failure, f) => {
         if (!isObj(failure)) return;
-        if (Array.isArray(failure['when'])) failure['when'].forEach((m, w) => matcher([...simAt, 'fail', f, 'when', w], m));
+        if (Array.isArray(failure['when']))
+          failure['when'].forEach((m, w) => matcher([...simAt, 'fail', f, 'when', w], m));
         if (name === 'losetup' && failure['error'] === 'unreachable') {
           issues.push({
             path: [...simAt, 'fail', f, 'error'],
             at: 'value',
-            message: '"unreachable" does not apply to losetup: it has no cluster to reach (use busy, not-found, permission, timeout or garbage)',
+            message:
+              '"unreachable" does not apply to losetup: it has no cluster to reach (use busy, not-found, permission, timeout or garbage)',
           });
         }
       });
     }
     if (name !== 'rbd') continue;
-    const pools = Array.isArray(value['pools']) ? value['pools'].filter((p): p is string => typeof p === 'string') : ['rbd'];
+    const pools = Array.isArray(value['pools'])
+      ? value['pools'].filter((p): p is string => typeof p === 'string')
+      : ['rbd'];
     if (Array.isArray(value['pools'])) {
       value['pools'].forEach((pool, p) => {
         if (typeof pool !== 'string' || !pool.includes('/')) return;
         const parent = pool.split('/')[0]!;
         if (!pools.includes(parent)) {
-          issues.push({ path: [...simAt, 'pools', p], at: 'value', message: `namespace ${JSON.stringify(pool)} is in pool ${JSON.stringify(parent)}, which is not in pools` });
+          issues.push({
+            path: [...simAt, 'pools', p],
+            at: 'value',
+            message: `namespace ${JSON.stringify(pool)} is in pool ${JSON.stringify(parent)}, which is not in pools`,
+          });
         }
       });
     }
@@ -983,7 +1058,11 @@ function checkSimulators(scenario: Obj, at: Path, issues: Issue[], matcher: (pat
       const specAt: Path = [...simAt, 'images', i, 'spec'];
       const first = seen.get(key);
       if (first !== undefined) {
-        issues.push({ path: specAt, at: 'value', message: `image ${JSON.stringify(key)} is listed twice in "images" (first as item ${first + 1})` });
+        issues.push({
+          path: specAt,
+          at: 'value',
+          message: `image ${JSON.stringify(key)} is listed twice in "images" (first as item ${first + 1})`,
+        });
       } else seen.set(key, i);
       const where = spec.namespace === '' ? spec.pool : `${spec.pool}/${spec.namespace}`;
       if (!pools.includes(where)) {
@@ -997,10 +1076,19 @@ function checkSimulators(scenario: Obj, at: Path, issues: Issue[], matcher: (pat
       if (Array.isArray(image['snapshots'])) {
         const snapNames = new Set<string>();
         image['snapshots'].forEach((snap, n) => {
-          const snapName = typeof snap === 'string' ? snap : isObj(snap) && typeof snap['name'] === 'string' ? snap['name'] : undefined;
+          const snapName =
+            typeof snap === 'string'
+              ? snap
+              : isObj(snap) && typeof snap['name'] === 'string'
+                ? snap['name']
+                : undefined;
           if (snapName === undefined) return;
           if (snapNames.has(snapName)) {
-            issues.push({ path: [...simAt, 'images', i, 'snapshots', n], at: 'value', message: `snapshot ${JSON.stringify(snapName)} is listed twice` });
+            issues.push({
+              path: [...simAt, 'images', i, 'snapshots', n],
+              at: 'value',
+              message: `snapshot ${JSON.stringify(snapName)} is listed twice`,
+            });
           }
           snapNames.add(snapName);
         });
@@ -1129,10 +1217,14 @@ interface RawFile {
 function buildFile(raw: RawFile, source: Source): ScenarioFile {
   const file = source.file;
   const defaults = raw.defaults ?? {};
-  const defaultVersions = defaults.ganeti ? versionList(source, ['defaults', 'ganeti'], defaults.ganeti) : DEFAULT_GANETI;
+  const defaultVersions = defaults.ganeti
+    ? versionList(source, ['defaults', 'ganeti'], defaults.ganeti)
+    : DEFAULT_GANETI;
   const defaultTimeout = defaults.timeout !== undefined ? parseDuration(defaults.timeout)! : DEFAULT_TIMEOUT_SECONDS;
   const defaultVolume = defaults.volume ?? {};
-  const defaultParams = defaults.volume?.params ? params(source, ['defaults', 'volume', 'params'], defaults.volume.params) : {};
+  const defaultParams = defaults.volume?.params
+    ? params(source, ['defaults', 'volume', 'params'], defaults.volume.params)
+    : {};
 
   const scenarios = raw.scenarios.map((s, index): Scenario => {
     const at: Path = ['scenarios', index];
@@ -1142,22 +1234,23 @@ function buildFile(raw: RawFile, source: Source): ScenarioFile {
       size: ownVolume.size ?? defaultVolume.size ?? DEFAULT_VOLUME_SIZE,
       ...optional('cname', ownVolume.cname ?? defaultVolume.cname),
       ...optional('uuid', ownVolume.uuid ?? defaultVolume.uuid),
-      params: { ...defaultParams, ...(ownVolume.params ? params(source, [...at, 'volume', 'params'], ownVolume.params) : {}) },
+      params: {
+        ...defaultParams,
+        ...(ownVolume.params ? params(source, [...at, 'volume', 'params'], ownVolume.params) : {}),
+      },
     };
     const scenarioVersions = s.ganeti ? versionList(source, [...at, 'ganeti'], s.ganeti) : defaultVersions;
     const scenarioTimeout = s.timeout !== undefined ? parseDuration(s.timeout)! : defaultTimeout;
     const stubs: Record<string, StubEntry[]> = {};
     for (const [command, entries] of Object.entries(s.stubs ?? {})) {
-      stubs[command] = entries.map(
-        (entry, e): StubEntry => ({
-          args: (entry.args ?? []).map(argMatcher),
-          stdout: entry.stdout ?? '',
-          stderr: entry.stderr ?? '',
-          exit: entry.exit ?? 0,
-          times: entry.times ?? 1,
-          position: source.positionOf([...at, 'stubs', command, e], 'value'),
-        }),
-      );
+      stubs[command] = entries.map((entry, e): StubEntry => ({
+        args: (entry.args ?? []).map(argMatcher),
+        stdout: entry.stdout ?? '',
+        stderr: entry.stderr ?? '',
+        exit: entry.exit ?? 0,
+        times: entry.times ?? 1,
+        position: source.positionOf([...at, 'stubs', command, e], 'value'),
+      }));
     }
     const { names: simulate, simulators } = buildSimulators(source, [...at, 'simulate'], s.simulate);
     const steps = s.steps.map((step, i): Step => {
@@ -1212,8 +1305,13 @@ function buildFailures(source: Source, path: Path, raw: readonly RawFailure[] | 
   }));
 }
 
-function buildSimulators(source: Source, path: Path, raw: RawSimulate | undefined): { names: SimulatorName[]; simulators: Simulators } {
-  const names: SimulatorName[] = raw === undefined ? [] : Array.isArray(raw) ? [...raw] : (Object.keys(raw) as SimulatorName[]);
+function buildSimulators(
+  source: Source,
+  path: Path,
+  raw: RawSimulate | undefined,
+): { names: SimulatorName[]; simulators: Simulators } {
+  const names: SimulatorName[] =
+    raw === undefined ? [] : Array.isArray(raw) ? [...raw] : (Object.keys(raw) as SimulatorName[]);
   const options = raw !== undefined && !Array.isArray(raw) ? raw : {};
   const simulators: { rbd?: RbdSimulation; losetup?: LosetupSimulation } = {};
   if (names.includes('rbd')) {
@@ -1225,7 +1323,11 @@ function buildSimulators(source: Source, path: Path, raw: RawSimulate | undefine
         size: image.size ?? DEFAULT_VOLUME_SIZE,
         meta: image.meta ?? {},
         mapped: image.mapped ?? false,
-        snapshots: (image.snapshots ?? []).map((snap) => (typeof snap === 'string' ? { name: snap, protected: false } : { name: snap.name, protected: snap.protected ?? false })),
+        snapshots: (image.snapshots ?? []).map((snap) =>
+          typeof snap === 'string'
+            ? { name: snap, protected: false }
+            : { name: snap.name, protected: snap.protected ?? false },
+        ),
         ...optional('features', image.features),
       };
     });
@@ -1252,7 +1354,8 @@ function buildSimulators(source: Source, path: Path, raw: RawSimulate | undefine
 function stateExpectation(raw: unknown): StateExpectation {
   if (Array.isArray(raw)) return raw.map(stateExpectation);
   if (isObj(raw)) {
-    if (Object.keys(raw).length === 1 && typeof raw['regex'] === 'string') return { regex: new RegExp(raw['regex']), source: raw['regex'] };
+    if (Object.keys(raw).length === 1 && typeof raw['regex'] === 'string')
+      return { regex: new RegExp(raw['regex']), source: raw['regex'] };
     return Object.fromEntries(Object.entries(raw).map(([key, value]) => [key, stateExpectation(value)]));
   }
   return raw as StateExpectation;
@@ -1268,7 +1371,11 @@ function versionList(source: Source, path: Path, values: readonly RawVersion[]):
 }
 
 /** Ext parameter values as strings: numbers as written, booleans as "true"/"false". */
-function params(source: Source, path: Path, values: Readonly<Record<string, string | number | boolean>>): Record<string, string> {
+function params(
+  source: Source,
+  path: Path,
+  values: Readonly<Record<string, string | number | boolean>>,
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(values)) {
     if (typeof value === 'string') out[name] = value;
@@ -1309,7 +1416,10 @@ function stream(raw: RawStream | undefined): StreamExpectation | undefined {
   if (!raw) return undefined;
   return {
     ...optional('equals', raw.equals),
-    ...optional('contains', raw.contains === undefined ? undefined : typeof raw.contains === 'string' ? [raw.contains] : raw.contains),
+    ...optional(
+      'contains',
+      raw.contains === undefined ? undefined : typeof raw.contains === 'string' ? [raw.contains] : raw.contains,
+    ),
     ...optional('regex', raw.regex === undefined ? undefined : new RegExp(raw.regex)),
     ...optional('lines', raw.lines),
     ...optional('empty', raw.empty),
@@ -1335,7 +1445,11 @@ function expectation(source: Source, path: Path, raw: RawStep['expect']): StepEx
     ...optional('calls', e.calls),
     ...optional(
       'simulated',
-      e.simulated === undefined ? undefined : (Object.fromEntries(Object.entries(e.simulated).map(([name, subset]) => [name, stateExpectation(subset)])) as StepExpectation['simulated']),
+      e.simulated === undefined
+        ? undefined
+        : (Object.fromEntries(
+            Object.entries(e.simulated).map(([name, subset]) => [name, stateExpectation(subset)]),
+          ) as StepExpectation['simulated']),
     ),
   };
 }

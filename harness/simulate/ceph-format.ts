@@ -221,8 +221,15 @@ export class TextTable {
 
   render(): string {
     const line = (cells: string[], header: boolean) =>
-      cells.map((cell, i) => TextTable.pad(cell, this.columns[i]!.width, header ? this.columns[i]!.headAlign : this.columns[i]!.cellAlign)).join('  ');
-    let out = `${line(this.columns.map((c) => c.heading), true)}\n`;
+      cells
+        .map((cell, i) =>
+          TextTable.pad(cell, this.columns[i]!.width, header ? this.columns[i]!.headAlign : this.columns[i]!.cellAlign),
+        )
+        .join('  ');
+    let out = `${line(
+      this.columns.map((c) => c.heading),
+      true,
+    )}\n`;
     for (const row of this.rows) out += `${line(row, false)}\n`;
     return out;
   }

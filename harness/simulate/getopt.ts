@@ -24,7 +24,13 @@ export interface Getopt {
  * `shortopts` as for getopt ("ab:c:" — a colon after a letter means it takes a value).
  * `program` is argv[0] as glibc shows it in messages; `stderr` receives them.
  */
-export function getoptLong(args: readonly string[], shortopts: string, longopts: readonly LongOption[], program: string, stderr: (text: string) => void): Getopt {
+export function getoptLong(
+  args: readonly string[],
+  shortopts: string,
+  longopts: readonly LongOption[],
+  program: string,
+  stderr: (text: string) => void,
+): Getopt {
   const operands: string[] = [];
   let index = 0;
   let cluster = ''; // the rest of a group of short options being read
@@ -73,7 +79,9 @@ export function getoptLong(args: readonly string[], shortopts: string, longopts:
             (o, i) => candidates.findIndex((p) => p.hasArg === o.hasArg && p.val === o.val) === i,
           );
           if (distinct.length > 1) {
-            stderr(`${program}: option '--${name}' is ambiguous; possibilities:${candidates.map((o) => ` '--${o.name}'`).join('')}\n`);
+            stderr(
+              `${program}: option '--${name}' is ambiguous; possibilities:${candidates.map((o) => ` '--${o.name}'`).join('')}\n`,
+            );
             return { code: '?', arg: undefined };
           }
           found = candidates[0];

@@ -11,7 +11,14 @@ import { renderEntry } from '../run/stub-plan.js';
 import type { SimulatorName, Simulators, SourcePosition } from '../scenario/model.js';
 import { formatPosition } from '../scenario/position.js';
 import { readState, type SimulatorConfig, type SimulatorState } from './runtime.js';
-import { initialLosetupState, initialRbdState, losetupView, rbdView, type LosetupState, type RbdState } from './state.js';
+import {
+  initialLosetupState,
+  initialRbdState,
+  losetupView,
+  rbdView,
+  type LosetupState,
+  type RbdState,
+} from './state.js';
 
 export interface SimulatorSandbox {
   /** The simulated commands, in the order the scenario names them. */
@@ -25,7 +32,13 @@ export interface SimulatorSandbox {
  * Writes each simulator's initial state into `<root>/sim-state` and its executable into
  * `stubsDir`; calls are logged to `callLog` (the stubs' log). Null when nothing is simulated.
  */
-export function installSimulators(simulators: Simulators, root: string, stubsDir: string, callLog: string, marker: string): SimulatorSandbox | null {
+export function installSimulators(
+  simulators: Simulators,
+  root: string,
+  stubsDir: string,
+  callLog: string,
+  marker: string,
+): SimulatorSandbox | null {
   const names = (['rbd', 'losetup'] as const).filter((name) => simulators[name] !== undefined);
   if (names.length === 0) return null;
   const stateDir = join(root, 'sim-state');

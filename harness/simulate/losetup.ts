@@ -13,7 +13,15 @@
 import { realpathSync, statSync } from 'node:fs';
 import { errnoOf, ERRNO, strerror } from './errno.js';
 import { getoptLong, type LongOption } from './getopt.js';
-import { Exit, GARBAGE, runSimulator, takeFailure, type FailureKind, type Output, type SimulatorConfig } from './runtime.js';
+import {
+  Exit,
+  GARBAGE,
+  runSimulator,
+  takeFailure,
+  type FailureKind,
+  type Output,
+  type SimulatorConfig,
+} from './runtime.js';
 import { renderScols, type Cell, type ScolsColumn } from './scols.js';
 import type { LoopDevice, LosetupState } from './state.js';
 
@@ -129,18 +137,31 @@ const COLUMNS: readonly Column[] = [
   { name: 'NAME', right: false, json: 'string', cell: (_, n) => `/dev/loop${n}` },
   { name: 'AUTOCLEAR', right: true, json: 'boolean', cell: (_, __, d) => flag(d?.autoclear ?? false) },
   { name: 'BACK-FILE', right: false, json: 'string', cell: (lo, _, d) => (d === undefined ? null : lo.backingFile(d)) },
-  { name: 'BACK-INO', right: true, json: 'number', cell: (lo, _, d) => (d === undefined || lo.noStatus || d.ino === 0 ? null : String(d.ino)) },
+  {
+    name: 'BACK-INO',
+    right: true,
+    json: 'number',
+    cell: (lo, _, d) => (d === undefined || lo.noStatus || d.ino === 0 ? null : String(d.ino)),
+  },
   {
     name: 'BACK-MAJ:MIN',
     right: false,
     json: 'string',
-    cell: (lo, _, d) => (d === undefined || lo.noStatus || d.dev === 0 ? null : `${String(major(d.dev)).padStart(8)}:${String(minor(d.dev)).padEnd(3)}`),
+    cell: (lo, _, d) =>
+      d === undefined || lo.noStatus || d.dev === 0
+        ? null
+        : `${String(major(d.dev)).padStart(8)}:${String(minor(d.dev)).padEnd(3)}`,
   },
   { name: 'MAJ:MIN', right: false, json: 'string', cell: (_, n) => `${'7'.padStart(3)}:${String(n).padEnd(3)}` },
   { name: 'OFFSET', right: true, json: 'number', cell: (_, __, d) => (d === undefined ? null : String(d.offset)) },
   { name: 'PARTSCAN', right: true, json: 'boolean', cell: (_, __, d) => flag(d === undefined ? true : d.partscan) },
   { name: 'RO', right: true, json: 'boolean', cell: (_, __, d) => flag(d?.readOnly ?? false) },
-  { name: 'SIZELIMIT', right: true, json: 'number', cell: (_, __, d) => (d === undefined ? null : String(d.sizelimit)) },
+  {
+    name: 'SIZELIMIT',
+    right: true,
+    json: 'number',
+    cell: (_, __, d) => (d === undefined ? null : String(d.sizelimit)),
+  },
   { name: 'DIO', right: true, json: 'boolean', cell: (_, __, d) => flag(d?.directIo ?? false) },
   { name: 'LOG-SEC', right: true, json: 'number', cell: (_, __, d) => String(d?.sectorSize ?? 512) },
 ];
@@ -184,11 +205,20 @@ function sysBlockOrder(a: number, b: number): number {
  * an optional K M G T P E Z Y suffix (KiB = K = 1024, KB = 1000). Undefined, with the errno, if bad.
  */
 export function parseSize(text: string): { value: number } | { errno: number } {
-  const match = /^\s*\+?(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)(?:\.(0*)([0-9]*))?(?:([KMGTPEZYkmgtpezy])(iB|ib|B|b)?)?$/.exec(text);
+  const match =
+    /^\s*\+?(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)(?:\.(0*)([0-9]*))?(?:([KMGTPEZYkmgtpezy])(iB|ib|B|b)?)?$/.exec(
+      text,
+    );
   if (!match || text.trimStart().startsWith('-')) return { errno: ERRNO.EINVAL };
   const [, digits, zeros, fraction, suffix, unit] = match;
   if ((zeros !== undefined || fraction !== undefined) && suffix === undefined) return { errno: ERRNO.EINVAL };
-  let value = BigInt(digits!.startsWith('0x') || digits!.startsWith('0X') ? digits! : digits!.length > 1 && digits!.startsWith('0') ? `0o${digits!.slice(1)}` : digits!);
+  let value = BigInt(
+    digits!.startsWith('0x') || digits!.startsWith('0X')
+      ? digits!
+      : digits!.length > 1 && digits!.startsWith('0')
+        ? `0o${digits!.slice(1)}`
+        : digits!,
+  );
   const base = unit === 'B' || unit === 'b' ? 1000n : 1024n;
   const power = suffix === undefined ? 0 : 'kmgtpezy'.indexOf(suffix.toLowerCase()) + 1;
   const scale = base ** BigInt(power);
@@ -203,7 +233,8 @@ export function parseSize(text: string): { value: number } | { errno: number } {
 
 const LOOPDEV = /^\/dev\/loop(0|[1-9][0-9]*)$/;
 
-type Act = 'create' | 'delete' | 'delete-all' | 'show' | 'show-one' | 'find-free' | 'set-capacity' | 'set-dio' | 'set-blocksize';
+type Act =
+  'create' | 'delete' | 'delete-all' | 'show' | 'show-one' | 'find-free' | 'set-capacity' | 'set-dio' | 'set-blocksize';
 
 class Losetup {
   /** Injected permission failure: LOOP_GET_STATUS refused, as for a user who is not root. */
@@ -447,7 +478,9 @@ class Losetup {
     // string_add_to_idarray: "+LIST" adds to the columns so far, "LIST" replaces them.
     if (outarg !== undefined) {
       if (outarg === '' || outarg === '+') this.exit(1);
-      columns = outarg.startsWith('+') ? [...columns, ...this.parseColumns(outarg.slice(1))] : this.parseColumns(outarg);
+      columns = outarg.startsWith('+')
+        ? [...columns, ...this.parseColumns(outarg.slice(1))]
+        : this.parseColumns(outarg);
     }
 
     const failure = takeFailure(this.state.fail, argv);
@@ -517,7 +550,10 @@ class Losetup {
       case 'set-blocksize': {
         const d = this.attached(device!);
         if (d === undefined || this.failure === 'permission') {
-          this.warn(`${deviceName}: ${act === 'set-dio' ? 'set direct io failed' : 'set logical block size failed'}`, d === undefined ? ERRNO.ENXIO : ERRNO.EACCES);
+          this.warn(
+            `${deviceName}: ${act === 'set-dio' ? 'set direct io failed' : 'set logical block size failed'}`,
+            d === undefined ? ERRNO.ENXIO : ERRNO.EACCES,
+          );
           status = 1;
         } else if (act === 'set-dio') {
           d.directIo = useDio;
@@ -587,7 +623,9 @@ class Losetup {
 
   private printfLoopdev(d: LoopDevice): void {
     const name = `/dev/loop${d.number}`;
-    let line = this.noStatus ? `${name}: []: (${this.backingFile(d)})` : `${name}: [${String(d.dev).padStart(4, '0')}]:${d.ino} (${this.backingFile(d)})`;
+    let line = this.noStatus
+      ? `${name}: []: (${this.backingFile(d)})`
+      : `${name}: [${String(d.dev).padStart(4, '0')}]:${d.ino} (${this.backingFile(d)})`;
     if (d.offset) line += `, offset ${d.offset}`;
     if (d.sizelimit) line += `, sizelimit ${d.sizelimit}`;
     this.out.out(`${line}\n`);
@@ -612,7 +650,13 @@ class Losetup {
     return 0;
   }
 
-  private table(names: readonly string[], options: { json: boolean; raw: boolean; noHeadings: boolean }, one: number | undefined, file: string | undefined, offset: number | undefined): number {
+  private table(
+    names: readonly string[],
+    options: { json: boolean; raw: boolean; noHeadings: boolean },
+    one: number | undefined,
+    file: string | undefined,
+    offset: number | undefined,
+  ): number {
     const columns = names.map((name) => COLUMNS.find((c) => c.name === name)!);
     const rows: Cell[][] = [];
     if (one !== undefined) {
@@ -670,7 +714,14 @@ class Losetup {
 
   private setCapacity(n: number, name: string): number {
     const d = this.attached(n);
-    const errno = this.failure === 'permission' ? ERRNO.EACCES : this.failure === 'busy' ? ERRNO.EBUSY : d === undefined ? ERRNO.ENXIO : 0;
+    const errno =
+      this.failure === 'permission'
+        ? ERRNO.EACCES
+        : this.failure === 'busy'
+          ? ERRNO.EBUSY
+          : d === undefined
+            ? ERRNO.ENXIO
+            : 0;
     if (errno !== 0) {
       this.warn(`${name}: set capacity failed`, errno);
       return 1;
@@ -798,7 +849,9 @@ class Losetup {
       if (size < 0) size += 2 ** 64; // unsigned arithmetic
     }
     if (size < 512) {
-      this.warnx(`${file}: Warning: file is smaller than 512 bytes; the loop device may be useless or invisible for system tools.`);
+      this.warnx(
+        `${file}: Warning: file is smaller than 512 bytes; the loop device may be useless or invisible for system tools.`,
+      );
     } else if (size % 512) {
       this.warnx(`${file}: Warning: file does not fit into a 512-byte sector; the end of the file will be ignored.`);
     }

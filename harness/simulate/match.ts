@@ -23,7 +23,9 @@ function show(value: unknown): string {
 
 export function matchState(expected: StateExpectation, actual: unknown, path = ''): StateMismatch[] {
   const here = path === '' ? '(the whole state)' : path;
-  const differ = (): StateMismatch[] => [{ path: here, expected: expected === null ? '(absent)' : show(expected), actual: show(actual) }];
+  const differ = (): StateMismatch[] => [
+    { path: here, expected: expected === null ? '(absent)' : show(expected), actual: show(actual) },
+  ];
   if (expected === null) return actual === null || actual === undefined ? [] : differ();
   if (isRegex(expected)) return typeof actual === 'string' && expected.regex.test(actual) ? [] : differ();
   if (Array.isArray(expected)) {

@@ -18,7 +18,15 @@ import { release } from 'node:os';
 import { byteU, createFormatter, ctime, fakePointer, logPrefix, TextTable, type CephFormatter } from './ceph-format.js';
 import { cppStrerror, ERRNO } from './errno.js';
 import { RBD_COMMANDS, RBD_HELP } from './rbd-help.js';
-import { Exit, GARBAGE, runSimulator, takeFailure, type FailureKind, type Output, type SimulatorConfig } from './runtime.js';
+import {
+  Exit,
+  GARBAGE,
+  runSimulator,
+  takeFailure,
+  type FailureKind,
+  type Output,
+  type SimulatorConfig,
+} from './runtime.js';
 import { imageKey, newImageId, nowSeconds, RBD_DEFAULT_FEATURES, type RbdImage, type RbdState } from './state.js';
 
 export function main(config: SimulatorConfig, argv: string[]): void {
@@ -39,7 +47,17 @@ interface OptionDef {
 }
 
 /** Feature names, in ImageFeatures::FEATURE_MAPPING order (by feature bit). */
-const FEATURES = ['layering', 'striping', 'exclusive-lock', 'object-map', 'fast-diff', 'deep-flatten', 'journaling', 'data-pool', 'operations'];
+const FEATURES = [
+  'layering',
+  'striping',
+  'exclusive-lock',
+  'object-map',
+  'fast-diff',
+  'deep-flatten',
+  'journaling',
+  'data-pool',
+  'operations',
+];
 
 /** strict_iecstrtoll: a non-negative integer with an optional B/K/M/G/T/P/E unit (and "i"/"iB"). */
 function iecBytes(text: string): number | undefined {
@@ -113,12 +131,39 @@ const GLOBAL_OPTIONS: OptionDef[] = [
 
 /** Options Shell::get_command_spec knows take no value (Shell::SwitchArguments, at::SWITCH_ARGUMENTS). */
 const SWITCHES = new Set([
-  'allow-shrink', 'read-only', 'exclusive', 'quiesce', 'long', 'l', 'all', 'a', 'force', 'image-shared', 'thick-provision',
-  'whole-object', 'no-progress', 'pretty-format', 'verbose', 'no-error', 'skip-quiesce', 'ignore-quiesce-error', 'new-format',
+  'allow-shrink',
+  'read-only',
+  'exclusive',
+  'quiesce',
+  'long',
+  'l',
+  'all',
+  'a',
+  'force',
+  'image-shared',
+  'thick-provision',
+  'whole-object',
+  'no-progress',
+  'pretty-format',
+  'verbose',
+  'no-error',
+  'skip-quiesce',
+  'ignore-quiesce-error',
+  'new-format',
 ]);
 
 /** The options `when:` matchers skip (and the brief calls global): these and their values. */
-const MATCH_SKIPPED_LONG = new Set(['conf', 'cluster', 'id', 'name', 'mon_host', 'keyfile', 'keyring', 'pool', 'format']);
+const MATCH_SKIPPED_LONG = new Set([
+  'conf',
+  'cluster',
+  'id',
+  'name',
+  'mon_host',
+  'keyfile',
+  'keyring',
+  'pool',
+  'format',
+]);
 const MATCH_SKIPPED_SHORT = new Set(['c', 'n', 'm', 'K', 'k', 'p']);
 
 /** The arguments of a call without the global options, -p/--pool, --format and --pretty-format. */
@@ -393,7 +438,8 @@ export class Rbd {
           } else {
             const next = argv[i + 1];
             if (next === undefined) usage(`the required argument for option '-${letter}' is missing`);
-            if (known(next!)) usage(`the argument for option '-${letter}' should follow immediately after the equal sign`);
+            if (known(next!))
+              usage(`the argument for option '-${letter}' should follow immediately after the equal sign`);
             stored.push({ option: option!, value: next! });
             i++;
           }
@@ -452,7 +498,8 @@ export class Rbd {
     if (imageRequired && names.image === '') {
       this.fail(ERRNO.EINVAL, `rbd: ${dest ? 'destination ' : ''}image name was not specified`);
     }
-    if (validation === 'full' && !NAME_PATTERN.test(names.pool)) this.fail(ERRNO.EINVAL, `rbd: invalid pool name '${names.pool}'`);
+    if (validation === 'full' && !NAME_PATTERN.test(names.pool))
+      this.fail(ERRNO.EINVAL, `rbd: invalid pool name '${names.pool}'`);
     if (names.namespace !== '' && !NAME_PATTERN.test(names.namespace)) {
       this.fail(ERRNO.EINVAL, `rbd: invalid namespace name '${names.namespace}'`);
     }
@@ -460,8 +507,10 @@ export class Rbd {
     if (presence === 'none' && names.snap !== '') {
       this.fail(ERRNO.EINVAL, `rbd: ${prefix}snapshot name specified for a command that doesn't use it`);
     }
-    if (presence === 'required' && names.snap === '') this.fail(ERRNO.EINVAL, `rbd: ${prefix}snapshot name was not specified`);
-    if (validation === 'snap' && !NAME_PATTERN.test(names.snap)) this.fail(ERRNO.EINVAL, `rbd: invalid snap name '${names.snap}'`);
+    if (presence === 'required' && names.snap === '')
+      this.fail(ERRNO.EINVAL, `rbd: ${prefix}snapshot name was not specified`);
+    if (validation === 'snap' && !NAME_PATTERN.test(names.snap))
+      this.fail(ERRNO.EINVAL, `rbd: invalid snap name '${names.snap}'`);
     return names;
   }
 
@@ -498,7 +547,9 @@ export class Rbd {
     if (this.failure === 'permission') {
       this.failure = null;
       // Assumption: a cephx key the monitors reject (one line per monitor tried in reality).
-      this.stderr(`${logPrefix(-1)}monclient(hunting): handle_auth_bad_method server allowed_methods [2] but i only support [2]`);
+      this.stderr(
+        `${logPrefix(-1)}monclient(hunting): handle_auth_bad_method server allowed_methods [2] but i only support [2]`,
+      );
       this.fail(ERRNO.EACCES, "rbd: couldn't connect to the cluster!");
     }
   }
@@ -586,7 +637,10 @@ export class Rbd {
     }
     if (options.dataPool !== undefined && !this.poolExists(options.dataPool)) {
       // Assumption: librbd's CreateRequest refuses a data pool that does not exist this way.
-      this.lderr(`librbd::image::CreateRequest: ${fakePointer()} validate_data_pool: `, `data pool ${options.dataPool} does not exist`);
+      this.lderr(
+        `librbd::image::CreateRequest: ${fakePointer()} validate_data_pool: `,
+        `data pool ${options.dataPool} does not exist`,
+      );
       this.fail(ERRNO.ENOENT, `rbd: create error: ${cppStrerror(ERRNO.ENOENT)}`);
     }
     if (this.image(pool, names.namespace, names.image) !== undefined) {
@@ -607,16 +661,25 @@ export class Rbd {
   }
 
   /** utils::get_image_options, as far as the simulated image keeps it. */
-  private imageOptions(vm: Parsed, withFormat: boolean): { order: number; features: string[]; format: number; dataPool?: string } {
+  private imageOptions(
+    vm: Parsed,
+    withFormat: boolean,
+  ): { order: number; features: string[]; format: number; dataPool?: string } {
     let order = 22;
     if (vm.has('order')) order = Number(vm.get('order'));
     else if (vm.has('object-size')) order = Math.round(Math.log2(iecBytes(vm.get('object-size')!)!));
     let features = [...RBD_DEFAULT_FEATURES];
     if (vm.has('image-feature')) {
-      const wanted = new Set(vm.all('image-feature').flatMap((v) => v.split(',')).filter((f) => f !== ''));
+      const wanted = new Set(
+        vm
+          .all('image-feature')
+          .flatMap((v) => v.split(','))
+          .filter((f) => f !== ''),
+      );
       features = FEATURES.filter((f) => wanted.has(f));
     }
-    if (vm.flag('image-shared')) features = features.filter((f) => !['exclusive-lock', 'object-map', 'fast-diff', 'journaling'].includes(f));
+    if (vm.flag('image-shared'))
+      features = features.filter((f) => !['exclusive-lock', 'object-map', 'fast-diff', 'journaling'].includes(f));
     let format = 2;
     if (withFormat && vm.flag('new-format')) format = 2;
     else if (withFormat && vm.has('image-format')) format = Number(vm.get('image-format'));
@@ -661,12 +724,18 @@ export class Rbd {
     }
     if (errno === 0 && this.watched(pool, names.namespace, names.image)) errno = ERRNO.EBUSY;
     if (errno === ERRNO.EBUSY) {
-      this.lderr(`librbd::image::PreRemoveRequest: ${fakePointer()} check_image_watchers: `, 'image has watchers - not removing');
+      this.lderr(
+        `librbd::image::PreRemoveRequest: ${fakePointer()} check_image_watchers: `,
+        'image has watchers - not removing',
+      );
     }
     if (errno !== 0) {
       this.progressFailed(vm, 'Removing image');
       if (errno === ERRNO.ENOTEMPTY) {
-        this.fail(errno, "rbd: image has snapshots - these must be deleted with 'rbd snap purge' before the image can be removed.");
+        this.fail(
+          errno,
+          "rbd: image has snapshots - these must be deleted with 'rbd snap purge' before the image can be removed.",
+        );
       }
       if (errno === ERRNO.EBUSY) {
         this.fail(
@@ -689,7 +758,9 @@ export class Rbd {
 
   private unlinkChild(image: RbdImage, key: string): void {
     const parent = image.parent!;
-    const snapshot = this.image(parent.pool, parent.namespace, parent.image)?.snapshots.find((s) => s.name === parent.snapshot);
+    const snapshot = this.image(parent.pool, parent.namespace, parent.image)?.snapshots.find(
+      (s) => s.name === parent.snapshot,
+    );
     if (snapshot !== undefined) snapshot.children = snapshot.children.filter((c) => c !== key);
   }
 
@@ -778,7 +849,8 @@ export class Rbd {
         pool = slash >= 0 ? spec.slice(0, slash) : spec;
       }
     }
-    if (namespace.includes('/') || namespace.includes('@')) this.fail(ERRNO.EINVAL, `rbd: invalid namespace '${namespace}'`);
+    if (namespace.includes('/') || namespace.includes('@'))
+      this.fail(ERRNO.EINVAL, `rbd: invalid namespace '${namespace}'`);
     const f = this.formatter(vm);
     const failed = (errno: number) => this.stderr(`rbd: listing images failed: ${cppStrerror(errno)}`);
     const name = this.init(pool, namespace, failed, true);
@@ -815,7 +887,10 @@ export class Rbd {
     }
     for (const imageName of images) {
       const image = this.state.images[prefix + imageName]!;
-      const parent = image.parent === null ? '' : `${image.parent.pool}/${image.parent.namespace === '' ? '' : `${image.parent.namespace}/`}${image.parent.image}@${image.parent.snapshot}`;
+      const parent =
+        image.parent === null
+          ? ''
+          : `${image.parent.pool}/${image.parent.namespace === '' ? '' : `${image.parent.namespace}/`}${image.parent.image}@${image.parent.snapshot}`;
       const dumpParent = () => {
         const p = image.parent!;
         f!.openObject('parent');
@@ -873,13 +948,19 @@ export class Rbd {
     const { image } = this.open(names);
     const errno = this.operationErrno();
     if (errno !== 0) {
-      this.fail(errno, `failed to list metadata of image : ${cppStrerror(errno)}`, `rbd: listing metadata failed: ${cppStrerror(errno)}`);
+      this.fail(
+        errno,
+        `failed to list metadata of image : ${cppStrerror(errno)}`,
+        `rbd: listing metadata failed: ${cppStrerror(errno)}`,
+      );
     }
     const keys = Object.keys(image.meta).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
     const count = keys.length;
     if (f === null) {
       const single = count === 1;
-      this.stdout(`There ${single ? 'is' : 'are'} ${count} ${single ? 'metadatum' : 'metadata'} on this image${count === 0 ? '.' : ':'}\n`);
+      this.stdout(
+        `There ${single ? 'is' : 'are'} ${count} ${single ? 'metadatum' : 'metadata'} on this image${count === 0 ? '.' : ':'}\n`,
+      );
     }
     if (count === 0) return;
     if (f) {
@@ -903,7 +984,11 @@ export class Rbd {
     let errno = this.operationErrno();
     if (errno === 0 && !(key in image.meta)) errno = ERRNO.ENOENT;
     if (errno !== 0) {
-      this.fail(errno, `failed to get metadata ${key} of image : ${cppStrerror(errno)}`, `rbd: getting metadata failed: ${cppStrerror(errno)}`);
+      this.fail(
+        errno,
+        `failed to get metadata ${key} of image : ${cppStrerror(errno)}`,
+        `rbd: getting metadata failed: ${cppStrerror(errno)}`,
+      );
     }
     this.stdout(`${image.meta[key]}\n`);
   }
@@ -916,7 +1001,11 @@ export class Rbd {
     const { image } = this.open(names);
     const errno = this.operationErrno();
     if (errno !== 0) {
-      this.fail(errno, `failed to set metadata ${key} of image : ${cppStrerror(errno)}`, `rbd: setting metadata failed: ${cppStrerror(errno)}`);
+      this.fail(
+        errno,
+        `failed to set metadata ${key} of image : ${cppStrerror(errno)}`,
+        `rbd: setting metadata failed: ${cppStrerror(errno)}`,
+      );
     }
     image.meta[key] = value;
   }
@@ -928,10 +1017,18 @@ export class Rbd {
     let errno = this.operationErrno();
     if (errno === 0 && !(key in image.meta)) errno = ERRNO.ENOENT;
     if (errno === ERRNO.ENOENT) {
-      this.fail(errno, `rbd: no existing metadata key ${key} of image : ${cppStrerror(errno)}`, `rbd: removing metadata failed: ${cppStrerror(errno)}`);
+      this.fail(
+        errno,
+        `rbd: no existing metadata key ${key} of image : ${cppStrerror(errno)}`,
+        `rbd: removing metadata failed: ${cppStrerror(errno)}`,
+      );
     }
     if (errno !== 0) {
-      this.fail(errno, `failed to remove metadata ${key} of image : ${cppStrerror(errno)}`, `rbd: removing metadata failed: ${cppStrerror(errno)}`);
+      this.fail(
+        errno,
+        `failed to remove metadata ${key} of image : ${cppStrerror(errno)}`,
+        `rbd: removing metadata failed: ${cppStrerror(errno)}`,
+      );
     }
     delete image.meta[key];
   }
@@ -948,17 +1045,26 @@ export class Rbd {
       this.progressFailed(vm, 'Creating snap');
       this.fail(errno, `rbd: failed to create snapshot: ${cppStrerror(errno)}`);
     }
-    image.snapshots.push({ id: this.state.nextSnapId++, name: names.snap, bytes: image.bytes, protected: false, created: nowSeconds(), children: [] });
+    image.snapshots.push({
+      id: this.state.nextSnapId++,
+      name: names.snap,
+      bytes: image.bytes,
+      protected: false,
+      created: nowSeconds(),
+      children: [],
+    });
     this.progressDone(vm, 'Creating snap');
   }
 
   doSnapList(vm: Parsed): void {
-    if (vm.has('image-id')) this.fail(ERRNO.EOPNOTSUPP, "rbd (extstorage-kit simulator): 'rbd snap ls --image-id' is not simulated");
+    if (vm.has('image-id'))
+      this.fail(ERRNO.EOPNOTSUPP, "rbd (extstorage-kit simulator): 'rbd snap ls --image-id' is not simulated");
     const names = this.names(vm, 'none', { value: 0 }, true, 'none', 'none');
     const f = this.formatter(vm);
     const { image } = this.open(names);
     const errno = this.operationErrno();
-    if (errno !== 0) this.fail(errno, 'rbd: unable to list snapshots', `rbd: failed to list snapshots: ${cppStrerror(errno)}`);
+    if (errno !== 0)
+      this.fail(errno, 'rbd: unable to list snapshots', `rbd: failed to list snapshots: ${cppStrerror(errno)}`);
     const all = vm.flag('all');
     const table = new TextTable();
     if (f) f.openArray('snapshots');
@@ -1000,7 +1106,8 @@ export class Rbd {
 
   /** `rbd snap purge`: Ceph 16.2.15 reports protected snapshots on stdout and still exits 0. */
   doSnapPurge(vm: Parsed): void {
-    if (vm.has('image-id')) this.fail(ERRNO.EOPNOTSUPP, "rbd (extstorage-kit simulator): 'rbd snap purge --image-id' is not simulated");
+    if (vm.has('image-id'))
+      this.fail(ERRNO.EOPNOTSUPP, "rbd (extstorage-kit simulator): 'rbd snap purge --image-id' is not simulated");
     const names = this.names(vm, 'none', { value: 0 }, true, 'none', 'none');
     const { image } = this.open(names);
     const errno = this.operationErrno();
@@ -1014,10 +1121,14 @@ export class Rbd {
       return;
     }
     if (!vm.flag('no-progress')) {
-      this.out.err(`\rRemoving all snapshots: ${Math.floor(((total - kept.length) * 100) / total)}% complete...failed.\n`);
+      this.out.err(
+        `\rRemoving all snapshots: ${Math.floor(((total - kept.length) * 100) / total)}% complete...failed.\n`,
+      );
     }
     const which = kept.length === 1 ? 'which is protected' : 'which are protected';
-    this.stdout(`rbd: error removing snapshot(s) '${kept.map((s) => s.name).join(',')}', ${which} - these must be unprotected with \`rbd snap unprotect\`.\n`);
+    this.stdout(
+      `rbd: error removing snapshot(s) '${kept.map((s) => s.name).join(',')}', ${which} - these must be unprotected with \`rbd snap unprotect\`.\n`,
+    );
   }
 
   /** `rbd children`: the clones of a snapshot (clone v1: recorded on the snapshot). */
@@ -1068,7 +1179,8 @@ export class Rbd {
   }
 
   doSnapUnprotect(vm: Parsed): void {
-    if (vm.has('image-id')) this.fail(ERRNO.EOPNOTSUPP, "rbd (extstorage-kit simulator): 'rbd snap unprotect --image-id' is not simulated");
+    if (vm.has('image-id'))
+      this.fail(ERRNO.EOPNOTSUPP, "rbd (extstorage-kit simulator): 'rbd snap unprotect --image-id' is not simulated");
     const names = this.names(vm, 'none', { value: 0 }, true, 'required', 'none');
     const { pool, image } = this.open(names);
     const snapshot = image.snapshots.find((s) => s.name === names.snap);
@@ -1081,7 +1193,10 @@ export class Rbd {
       const ids = snapshot!.children.map((c) => this.state.images[c]?.id ?? '').join(',');
       const request = 'librbd::SnapshotUnprotectRequest: ';
       const pointer = fakePointer();
-      this.lderr(request, `cannot unprotect: at least ${snapshot!.children.length} child(ren) [${ids}] in pool '${pool}'`);
+      this.lderr(
+        request,
+        `cannot unprotect: at least ${snapshot!.children.length} child(ren) [${ids}] in pool '${pool}'`,
+      );
       this.lderr(request, `encountered error: ${cppStrerror(ERRNO.EBUSY)}`);
       this.lderr(request, `${pointer} should_complete_error: ret_val=-${ERRNO.EBUSY}`);
       this.lderr(request, `${pointer} should_complete_error: ret_val=-${ERRNO.EBUSY}`);
@@ -1162,7 +1277,14 @@ export class Rbd {
       features: vm.has('image-feature') ? options.features : [...parent!.features],
       meta: {},
       snapshots: [],
-      parent: { pool, namespace: source.namespace, image: source.image, imageId: parent!.id, snapshot: source.snap, overlap: snapshot!.bytes },
+      parent: {
+        pool,
+        namespace: source.namespace,
+        image: source.image,
+        imageId: parent!.id,
+        snapshot: source.snap,
+        overlap: snapshot!.bytes,
+      },
       created: nowSeconds(),
     };
     snapshot!.children.push(key);
@@ -1229,11 +1351,41 @@ export class Rbd {
   /** Map options (rbd -o): the ones krbd knows; anything else fails as Kernel.cc parse_map_options. */
   private mapOptions(vm: Parsed): { readOnly: boolean } {
     let readOnly = false;
-    const flags = new Set(['share', 'noshare', 'crc', 'nocrc', 'cephx_require_signatures', 'nocephx_require_signatures', 'tcp_nodelay',
-      'notcp_nodelay', 'cephx_sign_messages', 'nocephx_sign_messages', 'rw', 'ro', 'lock_on_read', 'exclusive', 'notrim',
-      'abort_on_full', 'rxbounce', 'udev', 'noudev']);
-    const valued = new Set(['fsid', 'ip', 'mount_timeout', 'osdkeepalive', 'osd_idle_ttl', 'lock_timeout', 'queue_depth',
-      'alloc_size', 'crush_location', 'read_from_replica', 'compression_hint', 'ms_mode']);
+    const flags = new Set([
+      'share',
+      'noshare',
+      'crc',
+      'nocrc',
+      'cephx_require_signatures',
+      'nocephx_require_signatures',
+      'tcp_nodelay',
+      'notcp_nodelay',
+      'cephx_sign_messages',
+      'nocephx_sign_messages',
+      'rw',
+      'ro',
+      'lock_on_read',
+      'exclusive',
+      'notrim',
+      'abort_on_full',
+      'rxbounce',
+      'udev',
+      'noudev',
+    ]);
+    const valued = new Set([
+      'fsid',
+      'ip',
+      'mount_timeout',
+      'osdkeepalive',
+      'osd_idle_ttl',
+      'lock_timeout',
+      'queue_depth',
+      'alloc_size',
+      'crush_location',
+      'read_from_replica',
+      'compression_hint',
+      'ms_mode',
+    ]);
     for (const text of vm.all('options')) {
       for (const item of text.split(',')) {
         if (item === '') continue;
@@ -1260,7 +1412,9 @@ export class Rbd {
 
   /** Mapped devices in udev's order (by syspath /sys/devices/rbd/<id>, as text). */
   private devicesInOrder(): RbdState['devices'] {
-    return [...this.state.devices].sort((a, b) => (String(a.id) < String(b.id) ? -1 : String(a.id) > String(b.id) ? 1 : 0));
+    return [...this.state.devices].sort((a, b) =>
+      String(a.id) < String(b.id) ? -1 : String(a.id) > String(b.id) ? 1 : 0,
+    );
   }
 
   doMap(vm: Parsed): void {
@@ -1271,7 +1425,9 @@ export class Rbd {
     const mapOptions = this.mapOptions(vm);
     const pool = names.pool === '' ? 'rbd' : names.pool;
     const snap = names.snap === '' ? '-' : names.snap;
-    const already = this.devicesInOrder().find((d) => d.pool === pool && d.namespace === names.namespace && d.image === names.image && d.snap === snap);
+    const already = this.devicesInOrder().find(
+      (d) => d.pool === pool && d.namespace === names.namespace && d.image === names.image && d.snap === snap,
+    );
     if (already !== undefined) this.stderr(`rbd: warning: image already mapped as /dev/rbd${already.id}`);
 
     // krbd_map: load the module when /sys/bus/rbd is missing, then write to /sys/bus/rbd/add.
@@ -1290,10 +1446,14 @@ export class Rbd {
     if (errno === 0 && failure === 'permission') errno = ERRNO.EACCES;
     if (errno === 0 && failure === 'busy') errno = ERRNO.EBUSY;
     if (errno === 0 && failure === 'not-found') errno = ERRNO.ENOENT;
-    const image = this.poolExists(pool) && (names.namespace === '' || this.state.pools.includes(`${pool}/${names.namespace}`))
-      ? this.image(pool, names.namespace, names.image)
-      : undefined;
-    if (errno === 0 && (image === undefined || (names.snap !== '' && !image.snapshots.some((s) => s.name === names.snap)))) {
+    const image =
+      this.poolExists(pool) && (names.namespace === '' || this.state.pools.includes(`${pool}/${names.namespace}`))
+        ? this.image(pool, names.namespace, names.image)
+        : undefined;
+    if (
+      errno === 0 &&
+      (image === undefined || (names.snap !== '' && !image.snapshots.some((s) => s.name === names.snap)))
+    ) {
       errno = ERRNO.ENOENT;
     }
     if (errno !== 0) {
@@ -1304,7 +1464,9 @@ export class Rbd {
           this.stderr(`${logPrefix(0)}monclient(hunting): authenticate timed out after 300`);
           this.stderr("rbd: couldn't connect to the cluster!");
         } else if (failure === 'permission') {
-          this.stderr(`${logPrefix(-1)}monclient(hunting): handle_auth_bad_method server allowed_methods [2] but i only support [2]`);
+          this.stderr(
+            `${logPrefix(-1)}monclient(hunting): handle_auth_bad_method server allowed_methods [2] but i only support [2]`,
+          );
           this.stderr("rbd: couldn't connect to the cluster!");
         }
       }
@@ -1331,11 +1493,13 @@ export class Rbd {
     if (!device.startsWith('/dev/')) device = '';
     let names: Names = { pool: '', namespace: '', image: '', snap: '' };
     if (device === '') names = this.names(vm, 'none', { value: 0 }, false, 'permitted', 'none');
-    if (device === '' && names.image === '') this.fail(ERRNO.EINVAL, 'rbd: unmap requires either image name or device path');
+    if (device === '' && names.image === '')
+      this.fail(ERRNO.EINVAL, 'rbd: unmap requires either image name or device path');
     this.deviceType(vm);
     for (const text of vm.all('options')) {
       for (const item of text.split(',')) {
-        if (item !== '' && item !== 'force') this.fail(ERRNO.EINVAL, `rbd: unknown unmap option '${item}'`, "rbd: couldn't parse unmap options");
+        if (item !== '' && item !== 'force')
+          this.fail(ERRNO.EINVAL, `rbd: unknown unmap option '${item}'`, "rbd: couldn't parse unmap options");
       }
     }
     const unmapFailed = (errno: number): never => this.fail(errno, `rbd: unmap failed: ${cppStrerror(errno)}`);
@@ -1357,12 +1521,15 @@ export class Rbd {
       const pool = names.pool === '' ? 'rbd' : names.pool;
       const snap = names.snap === '' ? '-' : names.snap;
       const spec = this.krbdSpec(pool, names.namespace, names.image, snap);
-      const matching = this.devicesInOrder().filter((d) => d.pool === pool && d.namespace === names.namespace && d.image === names.image && d.snap === snap);
+      const matching = this.devicesInOrder().filter(
+        (d) => d.pool === pool && d.namespace === names.namespace && d.image === names.image && d.snap === snap,
+      );
       if (matching.length === 0 || this.consume('not-found')) {
         this.stderr(`rbd: ${spec}: not a mapped image or snapshot`);
         unmapFailed(ERRNO.EINVAL);
       }
-      if (matching.length > 1) this.stderr(`rbd: ${spec}: mapped more than once, unmapping /dev/rbd${matching[0]!.id} only`);
+      if (matching.length > 1)
+        this.stderr(`rbd: ${spec}: mapped more than once, unmapping /dev/rbd${matching[0]!.id} only`);
       target = matching[0];
     }
     // The kernel does not need the cluster to unmap: unreachable/permission change nothing here.
@@ -1409,18 +1576,45 @@ export class Rbd {
 // ---------------------------------------------------------------------------------------------
 // The simulated actions, with the options Ceph 16 gives each
 
-const DEVICE_TYPE: OptionDef = { long: 'device-type', short: 't', kind: 'value', valid: (v) => ['ggate', 'krbd', 'nbd'].includes(v) };
+const DEVICE_TYPE: OptionDef = {
+  long: 'device-type',
+  short: 't',
+  kind: 'value',
+  valid: (v) => ['ggate', 'krbd', 'nbd'].includes(v),
+};
 
 const ACTIONS: readonly ActionDef[] = [
   {
     spec: ['create'],
-    options: [...IMAGE_SPEC, ...createImageOptions(true), { long: 'thick-provision', kind: 'switch' }, SIZE, NO_PROGRESS],
+    options: [
+      ...IMAGE_SPEC,
+      ...createImageOptions(true),
+      { long: 'thick-provision', kind: 'switch' },
+      SIZE,
+      NO_PROGRESS,
+    ],
     positionals: 1,
     run: (r, vm) => r.doCreate(vm),
   },
-  { spec: ['resize'], options: [...IMAGE_SPEC, SIZE, { long: 'allow-shrink', kind: 'switch' }, NO_PROGRESS], positionals: 1, run: (r, vm) => r.doResize(vm) },
-  { spec: ['remove'], alias: ['rm'], options: [...IMAGE_SPEC, NO_PROGRESS], positionals: 1, run: (r, vm) => r.doRemove(vm) },
-  { spec: ['info'], options: [...SNAP_SPEC, IMAGE_ID, ...FORMAT_OPTIONS], positionals: 1, run: (r, vm) => r.doInfo(vm) },
+  {
+    spec: ['resize'],
+    options: [...IMAGE_SPEC, SIZE, { long: 'allow-shrink', kind: 'switch' }, NO_PROGRESS],
+    positionals: 1,
+    run: (r, vm) => r.doResize(vm),
+  },
+  {
+    spec: ['remove'],
+    alias: ['rm'],
+    options: [...IMAGE_SPEC, NO_PROGRESS],
+    positionals: 1,
+    run: (r, vm) => r.doRemove(vm),
+  },
+  {
+    spec: ['info'],
+    options: [...SNAP_SPEC, IMAGE_ID, ...FORMAT_OPTIONS],
+    positionals: 1,
+    run: (r, vm) => r.doInfo(vm),
+  },
   {
     spec: ['list'],
     alias: ['ls'],
@@ -1428,14 +1622,31 @@ const ACTIONS: readonly ActionDef[] = [
     positionals: 1,
     run: (r, vm) => r.doList(vm),
   },
-  { spec: ['image-meta', 'list'], alias: ['image-meta', 'ls'], options: [...IMAGE_SPEC, ...FORMAT_OPTIONS], positionals: 1, run: (r, vm) => r.doMetaList(vm) },
+  {
+    spec: ['image-meta', 'list'],
+    alias: ['image-meta', 'ls'],
+    options: [...IMAGE_SPEC, ...FORMAT_OPTIONS],
+    positionals: 1,
+    run: (r, vm) => r.doMetaList(vm),
+  },
   { spec: ['image-meta', 'get'], options: IMAGE_SPEC, positionals: 2, run: (r, vm) => r.doMetaGet(vm) },
   { spec: ['image-meta', 'set'], options: IMAGE_SPEC, positionals: 3, run: (r, vm) => r.doMetaSet(vm) },
-  { spec: ['image-meta', 'remove'], alias: ['image-meta', 'rm'], options: IMAGE_SPEC, positionals: 2, run: (r, vm) => r.doMetaRemove(vm) },
+  {
+    spec: ['image-meta', 'remove'],
+    alias: ['image-meta', 'rm'],
+    options: IMAGE_SPEC,
+    positionals: 2,
+    run: (r, vm) => r.doMetaRemove(vm),
+  },
   {
     spec: ['snap', 'create'],
     alias: ['snap', 'add'],
-    options: [...SNAP_SPEC, { long: 'skip-quiesce', kind: 'switch' }, { long: 'ignore-quiesce-error', kind: 'switch' }, NO_PROGRESS],
+    options: [
+      ...SNAP_SPEC,
+      { long: 'skip-quiesce', kind: 'switch' },
+      { long: 'ignore-quiesce-error', kind: 'switch' },
+      NO_PROGRESS,
+    ],
     positionals: 1,
     run: (r, vm) => r.doSnapCreate(vm),
   },
@@ -1446,19 +1657,42 @@ const ACTIONS: readonly ActionDef[] = [
     positionals: 1,
     run: (r, vm) => r.doSnapList(vm),
   },
-  { spec: ['snap', 'purge'], options: [...IMAGE_SPEC, IMAGE_ID, NO_PROGRESS], positionals: 1, run: (r, vm) => r.doSnapPurge(vm) },
+  {
+    spec: ['snap', 'purge'],
+    options: [...IMAGE_SPEC, IMAGE_ID, NO_PROGRESS],
+    positionals: 1,
+    run: (r, vm) => r.doSnapPurge(vm),
+  },
   {
     spec: ['children'],
-    options: [...SNAP_SPEC, IMAGE_ID, { long: 'snap-id', kind: 'value', valid: isUint }, { long: 'all', short: 'a', kind: 'switch' }, { long: 'descendants', kind: 'switch' }, ...FORMAT_OPTIONS],
+    options: [
+      ...SNAP_SPEC,
+      IMAGE_ID,
+      { long: 'snap-id', kind: 'value', valid: isUint },
+      { long: 'all', short: 'a', kind: 'switch' },
+      { long: 'descendants', kind: 'switch' },
+      ...FORMAT_OPTIONS,
+    ],
     positionals: 1,
     run: (r, vm) => r.doChildren(vm),
   },
   { spec: ['snap', 'protect'], options: SNAP_SPEC, positionals: 1, run: (r, vm) => r.doSnapProtect(vm) },
-  { spec: ['snap', 'unprotect'], options: [...SNAP_SPEC, IMAGE_ID], positionals: 1, run: (r, vm) => r.doSnapUnprotect(vm) },
+  {
+    spec: ['snap', 'unprotect'],
+    options: [...SNAP_SPEC, IMAGE_ID],
+    positionals: 1,
+    run: (r, vm) => r.doSnapUnprotect(vm),
+  },
   {
     spec: ['snap', 'remove'],
     alias: ['snap', 'rm'],
-    options: [...SNAP_SPEC, IMAGE_ID, { long: 'snap-id', kind: 'value', valid: isUint }, NO_PROGRESS, { long: 'force', kind: 'switch' }],
+    options: [
+      ...SNAP_SPEC,
+      IMAGE_ID,
+      { long: 'snap-id', kind: 'value', valid: isUint },
+      NO_PROGRESS,
+      { long: 'force', kind: 'switch' },
+    ],
     positionals: 1,
     run: (r, vm) => r.doSnapRemove(vm),
   },
@@ -1530,4 +1764,3 @@ function findReal(spec: readonly string[]): string[] | null {
   }
   return best;
 }
-

@@ -112,7 +112,8 @@ export function withLock<T>(lockDir: string, fn: () => T): T {
         }
         // Stale only when its owner is dead AND it is old: a lock taken a moment ago by a new owner,
         // after the dead pid was read, must not be broken.
-        if (Number.isInteger(pid) && pid > 0 && age > 1000 && !pidAlive(pid)) rmSync(lockDir, { recursive: true, force: true });
+        if (Number.isInteger(pid) && pid > 0 && age > 1000 && !pidAlive(pid))
+          rmSync(lockDir, { recursive: true, force: true });
       }
       if (attempt > 6000) throw new Error(`simulator lock ${lockDir} held for too long`);
       sleep(5);
@@ -169,7 +170,10 @@ export function runSimulator<S extends SimulatorState>(
   argv: readonly string[],
   simulate: (state: S, argv: readonly string[], output: Output) => void,
 ): void {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== config.marker)) as Record<string, string>;
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== config.marker)) as Record<
+    string,
+    string
+  >;
   const output = new Output();
   withLock(config.lockDir, () => {
     const state = readState<S>(config.stateFile);

@@ -65,12 +65,18 @@ function width(text: string): number {
   return [...text].length;
 }
 
-export function renderScols(columns: readonly ScolsColumn[], rows: readonly (readonly Cell[])[], options: ScolsOptions): string {
+export function renderScols(
+  columns: readonly ScolsColumn[],
+  rows: readonly (readonly Cell[])[],
+  options: ScolsOptions,
+): string {
   if (options.json) {
     // Rows are written "      {" ... "      }", the next one right after a comma: "},{".
     let out = `{\n   "${options.name}": [\n`;
     rows.forEach((row, r) => {
-      const lines = columns.map((column, i) => `         ${jsonString(column.name.toLowerCase())}: ${jsonValue(row[i] ?? null, column.json)}`);
+      const lines = columns.map(
+        (column, i) => `         ${jsonString(column.name.toLowerCase())}: ${jsonValue(row[i] ?? null, column.json)}`,
+      );
       out += `${r === 0 ? '      {' : ',{'}\n${lines.join(',\n')}\n      }`;
     });
     return `${out}\n   ]\n}\n`;

@@ -10,7 +10,13 @@ import type { StoredFailure } from './runtime.js';
 // rbd
 
 /** Features of a new image when none are asked for: Ceph 16's rbd_default_features (61). */
-export const RBD_DEFAULT_FEATURES: readonly string[] = ['layering', 'exclusive-lock', 'object-map', 'fast-diff', 'deep-flatten'];
+export const RBD_DEFAULT_FEATURES: readonly string[] = [
+  'layering',
+  'exclusive-lock',
+  'object-map',
+  'fast-diff',
+  'deep-flatten',
+];
 
 export interface RbdSnapshot {
   readonly id: number;
@@ -141,7 +147,14 @@ export function initialRbdState(options: RbdSimulation, at: (p: SourcePosition) 
       order: 22,
       features: [...(image.features ?? RBD_DEFAULT_FEATURES)],
       meta: { ...image.meta },
-      snapshots: image.snapshots.map((s) => ({ id: state.nextSnapId++, name: s.name, bytes, protected: s.protected, created, children: [] })),
+      snapshots: image.snapshots.map((s) => ({
+        id: state.nextSnapId++,
+        name: s.name,
+        bytes,
+        protected: s.protected,
+        created,
+        children: [],
+      })),
       parent: null,
       created,
     };
@@ -149,7 +162,14 @@ export function initialRbdState(options: RbdSimulation, at: (p: SourcePosition) 
       const used = new Set(state.devices.map((d) => d.id));
       let id = 0;
       while (used.has(id)) id++;
-      state.devices.push({ id, pool: image.pool, namespace: image.namespace, image: image.name, snap: '-', readOnly: false });
+      state.devices.push({
+        id,
+        pool: image.pool,
+        namespace: image.namespace,
+        image: image.name,
+        snap: '-',
+        readOnly: false,
+      });
     }
   }
   return state;
@@ -181,19 +201,34 @@ export function rbdView(state: RbdState): Record<string, unknown> {
       features: [...image.features],
       meta: { ...image.meta },
       snapshots: Object.fromEntries(
-        image.snapshots.map((s) => [s.name, { id: s.id, size: s.bytes / MIB, bytes: s.bytes, protected: s.protected, children: [...s.children] }]),
+        image.snapshots.map((s) => [
+          s.name,
+          { id: s.id, size: s.bytes / MIB, bytes: s.bytes, protected: s.protected, children: [...s.children] },
+        ]),
       ),
       parent:
         image.parent === null
           ? null
-          : { pool: image.parent.pool, namespace: image.parent.namespace, image: image.parent.image, snapshot: image.parent.snapshot, overlap: image.parent.overlap },
+          : {
+              pool: image.parent.pool,
+              namespace: image.parent.namespace,
+              image: image.parent.image,
+              snapshot: image.parent.snapshot,
+              overlap: image.parent.overlap,
+            },
       mapped: devices.length > 0,
       devices,
     };
   }
   const devices: Record<string, unknown> = {};
   for (const d of [...state.devices].sort((a, b) => a.id - b.id)) {
-    devices[`/dev/rbd${d.id}`] = { pool: d.pool, namespace: d.namespace, image: d.image, snap: d.snap, read_only: d.readOnly };
+    devices[`/dev/rbd${d.id}`] = {
+      pool: d.pool,
+      namespace: d.namespace,
+      image: d.image,
+      snap: d.snap,
+      read_only: d.readOnly,
+    };
   }
   return { pools: [...state.pools], kernel_module: state.kernelModule, images, devices, mapped: state.devices.length };
 }

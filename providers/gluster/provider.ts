@@ -13,12 +13,33 @@ import { isIPv6 } from '../lib/validate.js';
 import type { ProviderDefinition } from '../lib/runtime.js';
 
 export const parameters: readonly ParameterSpec[] = [
-  { name: 'host', kind: 'host', default: '127.0.0.1', description: 'GlusterFS server QEMU connects to (host name, IPv4 or IPv6 address)' },
+  {
+    name: 'host',
+    kind: 'host',
+    default: '127.0.0.1',
+    description: 'GlusterFS server QEMU connects to (host name, IPv4 or IPv6 address)',
+  },
   { name: 'port', kind: 'port', default: '24007', description: 'glusterd port on that server' },
   { name: 'volume', kind: 'name', required: true, description: 'GlusterFS volume that holds the images' },
-  { name: 'mountpoint', kind: 'path', description: 'Where the volume is FUSE-mounted on every node; needed by all actions but a userspace-only attach/detach/open/close' },
-  { name: 'dir', kind: 'name', default: 'ganeti', description: 'Folder inside the volume for the images; it must exist' },
-  { name: 'userspace_only', kind: 'boolean', default: 'false', description: 'true: no loop device, attach prints only the URI (needs Ganeti 2.14.2/2.15.1 or later and access=userspace)' },
+  {
+    name: 'mountpoint',
+    kind: 'path',
+    description:
+      'Where the volume is FUSE-mounted on every node; needed by all actions but a userspace-only attach/detach/open/close',
+  },
+  {
+    name: 'dir',
+    kind: 'name',
+    default: 'ganeti',
+    description: 'Folder inside the volume for the images; it must exist',
+  },
+  {
+    name: 'userspace_only',
+    kind: 'boolean',
+    default: 'false',
+    description:
+      'true: no loop device, attach prints only the URI (needs Ganeti 2.14.2/2.15.1 or later and access=userspace)',
+  },
 ];
 
 export function glusterUri(env: ActionEnvironment): string {
@@ -31,10 +52,15 @@ export function glusterUri(env: ActionEnvironment): string {
 function imageDir(env: ActionEnvironment): string {
   const mountpoint = env.params.mountpoint as string | undefined;
   if (mountpoint === undefined) {
-    throw new InputError(`parameter mountpoint is required for ${env.action}: give mountpoint=<where volume ${env.params.volume as string} is mounted>`);
+    throw new InputError(
+      `parameter mountpoint is required for ${env.action}: give mountpoint=<where volume ${env.params.volume as string} is mounted>`,
+    );
   }
   const dir = join(mountpoint, env.params.dir as string);
-  requireDirectory(dir, `is the GlusterFS volume ${env.params.volume as string} mounted at ${mountpoint}? (create the folder ${env.params.dir as string} in it once)`);
+  requireDirectory(
+    dir,
+    `is the GlusterFS volume ${env.params.volume as string} mounted at ${mountpoint}? (create the folder ${env.params.dir as string} in it once)`,
+  );
   return dir;
 }
 

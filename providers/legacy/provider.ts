@@ -12,7 +12,12 @@ import type { ParameterSpec } from '../lib/parameters.js';
 import type { ProviderDefinition } from '../lib/runtime.js';
 
 export const parameters: readonly ParameterSpec[] = [
-  { name: 'dir', kind: 'path', default: '/srv/ganeti/legacy-volumes', description: 'Directory (shared by the nodes, e.g. NFS) that holds the volume image files; it must exist' },
+  {
+    name: 'dir',
+    kind: 'path',
+    default: '/srv/ganeti/legacy-volumes',
+    description: 'Directory (shared by the nodes, e.g. NFS) that holds the volume image files; it must exist',
+  },
 ];
 
 /** The image directory; it must exist, so a share that is not mounted is noticed, not filled. */

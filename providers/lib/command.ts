@@ -32,11 +32,13 @@ export function tryRun(argv: readonly string[], options: { timeoutMs?: number } 
   });
   if (result.error) {
     const code = (result.error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new ProviderError(`${program} not found on PATH (${process.env.PATH ?? ''}): install it on this node`);
+    if (code === 'ENOENT')
+      throw new ProviderError(`${program} not found on PATH (${process.env.PATH ?? ''}): install it on this node`);
     if (code === 'ETIMEDOUT') throw new ProviderError(`${render(argv)} did not finish within ${options.timeoutMs} ms`);
     throw new ProviderError(`cannot run ${program}: ${result.error.message}`);
   }
-  if (result.signal !== null) return { status: 128 + 9, stdout: result.stdout, stderr: `${result.stderr}\n(killed by ${result.signal})` };
+  if (result.signal !== null)
+    return { status: 128 + 9, stdout: result.stdout, stderr: `${result.stderr}\n(killed by ${result.signal})` };
   return { status: result.status ?? 1, stdout: result.stdout, stderr: result.stderr };
 }
 

@@ -1,7 +1,17 @@
 // Volumes as sparse image files in a directory: created without ever overwriting, grown in place,
 // copied sparsely, metadata beside them, removed without complaint when already gone.
 
-import { closeSync, constants, existsSync, ftruncateSync, openSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  existsSync,
+  ftruncateSync,
+  openSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { ProviderError } from './errors.js';
 import { run } from './command.js';
@@ -34,7 +44,8 @@ export function createImage(path: string, sizeMiB: number): void {
   try {
     fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new ProviderError(`${path} already exists: refusing to overwrite a volume`);
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST')
+      throw new ProviderError(`${path} already exists: refusing to overwrite a volume`);
     throw new ProviderError(`cannot create ${path}: ${(error as Error).message}`);
   }
   try {
@@ -63,7 +74,10 @@ export function requireImage(path: string, volume: string): void {
 export function growImage(path: string, volume: string, newSizeMiB: number): boolean {
   const current = imageSizeMiB(path);
   if (current === null) throw new ProviderError(`volume ${volume} does not exist (${path})`);
-  if (current > newSizeMiB) throw new ProviderError(`volume ${volume} is already ${current} MiB, more than the ${newSizeMiB} MiB asked for: refusing to shrink it`);
+  if (current > newSizeMiB)
+    throw new ProviderError(
+      `volume ${volume} is already ${current} MiB, more than the ${newSizeMiB} MiB asked for: refusing to shrink it`,
+    );
   if (current === newSizeMiB) return false;
   const fd = openSync(path, 'r+');
   try {
@@ -103,6 +117,7 @@ export function removeIfPresent(path: string): void {
   try {
     unlinkSync(path);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new ProviderError(`cannot delete ${path}: ${(error as Error).message}`);
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new ProviderError(`cannot delete ${path}: ${(error as Error).message}`);
   }
 }

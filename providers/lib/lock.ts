@@ -56,7 +56,8 @@ export function withVolumeLock<T>(provider: string, volume: string, fn: () => T,
       closeSync(fd);
       break;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new ProviderError(`cannot create lock ${path}: ${(error as Error).message}`);
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST')
+        throw new ProviderError(`cannot create lock ${path}: ${(error as Error).message}`);
     }
     const pid = holder(path);
     if (pid !== null && !alive(pid)) {
@@ -70,7 +71,10 @@ export function withVolumeLock<T>(provider: string, volume: string, fn: () => T,
       }
       continue;
     }
-    if (Date.now() > deadline) throw new ProviderError(`volume ${volume} is locked by process ${pid ?? '?'} (${path}) for more than ${Math.round(timeoutMs / 1000)} s`);
+    if (Date.now() > deadline)
+      throw new ProviderError(
+        `volume ${volume} is locked by process ${pid ?? '?'} (${path}) for more than ${Math.round(timeoutMs / 1000)} s`,
+      );
     sleep(WAIT_STEP_MS);
   }
   try {

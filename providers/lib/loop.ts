@@ -30,7 +30,8 @@ export function ensureLoopDevice(file: string): string {
 
 /** Tells each loop device of `file` that the file has grown. */
 export function refreshLoopDevices(file: string): void {
-  for (const device of loopDevicesOf(file)) run(['losetup', '--set-capacity', device], `refreshing the size of ${device}`);
+  for (const device of loopDevicesOf(file))
+    run(['losetup', '--set-capacity', device], `refreshing the size of ${device}`);
 }
 
 /** Detaches every loop device of `file`; none is fine. */

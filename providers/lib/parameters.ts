@@ -44,19 +44,27 @@ function convert(spec: ParameterSpec, variable: string, raw: string): ParameterV
 }
 
 /** Reads and checks every EXTP_* variable against the declarations. */
-export function readParameters(specs: readonly ParameterSpec[], env: NodeJS.ProcessEnv): Record<string, ParameterValue | undefined> {
+export function readParameters(
+  specs: readonly ParameterSpec[],
+  env: NodeJS.ProcessEnv,
+): Record<string, ParameterValue | undefined> {
   const byVariable = new Map(specs.map((s) => [`EXTP_${s.name.toUpperCase()}`, s]));
   for (const variable of Object.keys(env)) {
     if (!variable.startsWith('EXTP_') || byVariable.has(variable)) continue;
     if (GANETI_PARAMETERS.includes(variable.slice('EXTP_'.length))) continue;
     const known = specs.map((s) => s.name).join(', ') || '(none)';
-    throw new InputError(`unknown parameter ${variable.slice('EXTP_'.length).toLowerCase()} (${variable}): this provider takes ${known}`);
+    throw new InputError(
+      `unknown parameter ${variable.slice('EXTP_'.length).toLowerCase()} (${variable}): this provider takes ${known}`,
+    );
   }
   const values: Record<string, ParameterValue | undefined> = {};
   for (const [variable, spec] of byVariable) {
     const raw = env[variable];
     if (raw === undefined || raw === '') {
-      if (spec.required) throw new InputError(`parameter ${spec.name} is required (${variable} is not set): add ${spec.name}=<value> to the disk's parameters`);
+      if (spec.required)
+        throw new InputError(
+          `parameter ${spec.name} is required (${variable} is not set): add ${spec.name}=<value> to the disk's parameters`,
+        );
       values[spec.name] = spec.default === undefined ? undefined : convert(spec, `${variable} (default)`, spec.default);
       continue;
     }

@@ -48,9 +48,17 @@ const VARIABLES: Readonly<Record<Action, string>> = {
 
 export function usage(def: ProviderDefinition, action: Action): string {
   const params = def.parameters
-    .map((p) => `  EXTP_${p.name.toUpperCase().padEnd(16)} ${p.description}${p.required ? ' (required)' : p.default !== undefined ? ` (default: ${p.default})` : ''}`)
+    .map(
+      (p) =>
+        `  EXTP_${p.name.toUpperCase().padEnd(16)} ${p.description}${p.required ? ' (required)' : p.default !== undefined ? ` (default: ${p.default})` : ''}`,
+    )
     .join('\n');
-  const checks = action === 'verify' ? `\nChecks:\n${Object.entries(def.checks).map(([n, d]) => `  ${n.padEnd(22)} ${d}`).join('\n')}\n` : '';
+  const checks =
+    action === 'verify'
+      ? `\nChecks:\n${Object.entries(def.checks)
+          .map(([n, d]) => `  ${n.padEnd(22)} ${d}`)
+          .join('\n')}\n`
+      : '';
   return `Usage: ${action}${action === 'verify' ? ' [CHECK]...' : ''}
 ${def.name} ExtStorage provider for Ganeti: ${def.summary}.
 Ganeti runs this script with no arguments to ${WHAT[action]}.
@@ -66,13 +74,20 @@ function fail(def: ProviderDefinition, action: Action, message: string, code: nu
 }
 
 /** Runs `action` of `def` in this process and exits. */
-export function runAction(def: ProviderDefinition, action: Action, argv = process.argv.slice(2), env = process.env): never {
+export function runAction(
+  def: ProviderDefinition,
+  action: Action,
+  argv = process.argv.slice(2),
+  env = process.env,
+): never {
   if (argv.includes('-h') || argv.includes('--help')) {
     process.stderr.write(usage(def, action));
     process.exit(0);
   }
   if (argv.length > 0 && action !== 'verify') {
-    process.stderr.write(`${def.name} ${action}: unexpected argument ${JSON.stringify(argv[0])}: Ganeti passes none\n${usage(def, action)}`);
+    process.stderr.write(
+      `${def.name} ${action}: unexpected argument ${JSON.stringify(argv[0])}: Ganeti passes none\n${usage(def, action)}`,
+    );
     process.exit(2);
   }
   const unknownCheck = action === 'verify' ? argv.find((a) => !(a in def.checks)) : undefined;
@@ -83,7 +98,10 @@ export function runAction(def: ProviderDefinition, action: Action, argv = proces
   try {
     const environment = readEnvironment(action, def.parameters, env);
     const handler = def.actions[action];
-    const answer = action === 'verify' ? handler(environment, argv) : withVolumeLock(def.name, environment.volume, () => handler(environment, argv));
+    const answer =
+      action === 'verify'
+        ? handler(environment, argv)
+        : withVolumeLock(def.name, environment.volume, () => handler(environment, argv));
     if (typeof answer === 'string' && answer !== '') writeSync(1, answer);
   } catch (error) {
     if (error instanceof ProviderError) fail(def, action, error.message, error.exitCode);

@@ -20,12 +20,15 @@ export function noControl(variable: string, value: string): string {
  * file name and a backend object name, so no path separator, no "..", no leading "-" or ".".
  */
 export function volumeName(variable: string, value: string | undefined): string {
-  if (value === undefined || value === '') throw new InputError(`${variable} is not set: Ganeti always passes the volume name`);
+  if (value === undefined || value === '')
+    throw new InputError(`${variable} is not set: Ganeti always passes the volume name`);
   noControl(variable, value);
   if (value.includes('/')) throw new InputError(`${variable} must not contain "/": ${describe(value)}`);
   if (value.includes('..')) throw new InputError(`${variable} must not contain "..": ${describe(value)}`);
   if (!/^[A-Za-z0-9_][A-Za-z0-9_.+-]*$/.test(value)) {
-    throw new InputError(`${variable} must start with a letter, digit or "_" and hold only letters, digits and "_.+-": ${describe(value)}`);
+    throw new InputError(
+      `${variable} must start with a letter, digit or "_" and hold only letters, digits and "_.+-": ${describe(value)}`,
+    );
   }
   if (value.length > 200) throw new InputError(`${variable} is longer than 200 characters`);
   return value;
@@ -34,7 +37,8 @@ export function volumeName(variable: string, value: string | undefined): string 
 /** A size in MiB: a positive decimal integer, as Ganeti writes it. */
 export function sizeMiB(variable: string, value: string | undefined): number {
   if (value === undefined || value === '') throw new InputError(`${variable} is not set`);
-  if (!/^[1-9][0-9]*$/.test(value)) throw new InputError(`${variable} must be a positive whole number of MiB, got ${describe(value)}`);
+  if (!/^[1-9][0-9]*$/.test(value))
+    throw new InputError(`${variable} must be a positive whole number of MiB, got ${describe(value)}`);
   const size = Number(value);
   // Keep byte counts exact: MiB * 2^20 must stay a safe integer.
   if (!Number.isSafeInteger(size * 1024 * 1024)) throw new InputError(`${variable} is too large: ${value} MiB`);
@@ -55,7 +59,8 @@ export function boolean(variable: string, value: string): boolean {
 export function absolutePath(variable: string, value: string): string {
   noControl(variable, value);
   if (!value.startsWith('/')) throw new InputError(`${variable} must be an absolute path, got ${describe(value)}`);
-  if (value.split('/').includes('..')) throw new InputError(`${variable} must not contain ".." components: ${describe(value)}`);
+  if (value.split('/').includes('..'))
+    throw new InputError(`${variable} must not contain ".." components: ${describe(value)}`);
   return value;
 }
 
@@ -63,7 +68,9 @@ export function absolutePath(variable: string, value: string): string {
 export function simpleName(variable: string, value: string): string {
   noControl(variable, value);
   if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(value) || value.includes('..')) {
-    throw new InputError(`${variable} must start with a letter, digit or "_" and hold only letters, digits and "_.-", got ${describe(value)}`);
+    throw new InputError(
+      `${variable} must start with a letter, digit or "_" and hold only letters, digits and "_.-", got ${describe(value)}`,
+    );
   }
   return value;
 }
@@ -86,12 +93,18 @@ export function host(variable: string, value: string): string {
   const bare = value.startsWith('[') && value.endsWith(']') ? value.slice(1, -1) : value;
   if (IPV4.test(bare) || isIPv6(bare)) return bare;
   if (/^[\d.]+$/.test(value)) throw new InputError(`${variable} is not a valid IPv4 address: ${describe(value)}`);
-  if (/^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/.test(value)) return value;
+  if (
+    /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/.test(
+      value,
+    )
+  )
+    return value;
   throw new InputError(`${variable} must be a host name or an IP address, got ${describe(value)}`);
 }
 
 export function port(variable: string, value: string): number {
-  if (!/^[1-9][0-9]{0,4}$/.test(value) || Number(value) > 65535) throw new InputError(`${variable} must be a port number from 1 to 65535, got ${describe(value)}`);
+  if (!/^[1-9][0-9]{0,4}$/.test(value) || Number(value) > 65535)
+    throw new InputError(`${variable} must be a port number from 1 to 65535, got ${describe(value)}`);
   return Number(value);
 }
 

@@ -12,9 +12,24 @@ import { ENOENT, Rbd } from './rbd-cli.js';
 
 export const parameters: readonly ParameterSpec[] = [
   { name: 'pool', kind: 'name', default: 'rbd', description: 'Ceph pool that holds the images' },
-  { name: 'cephx_id', kind: 'name', description: 'Ceph user (cephx id, without "client.") for every rbd call and the URI; default: the node configuration' },
-  { name: 'ceph_conf', kind: 'path', description: 'ceph.conf to use for every rbd call and the URI; default: the node configuration' },
-  { name: 'userspace_only', kind: 'boolean', default: 'false', description: 'true: map nothing, attach prints only the URI (needs Ganeti 2.14.2/2.15.1 or later and access=userspace)' },
+  {
+    name: 'cephx_id',
+    kind: 'name',
+    description:
+      'Ceph user (cephx id, without "client.") for every rbd call and the URI; default: the node configuration',
+  },
+  {
+    name: 'ceph_conf',
+    kind: 'path',
+    description: 'ceph.conf to use for every rbd call and the URI; default: the node configuration',
+  },
+  {
+    name: 'userspace_only',
+    kind: 'boolean',
+    default: 'false',
+    description:
+      'true: map nothing, attach prints only the URI (needs Ganeti 2.14.2/2.15.1 or later and access=userspace)',
+  },
 ];
 
 /** The metadata key setinfo writes Ganeti's VOL_METADATA to. */
@@ -56,7 +71,8 @@ function requireExists(v: Volume) {
 }
 
 function unmapAll(v: Volume): void {
-  for (const device of v.rbd.devicesOf(v.pool, v.image)) v.rbd.must(['device', 'unmap', device], `unmapping ${device} (${v.spec})`);
+  for (const device of v.rbd.devicesOf(v.pool, v.image))
+    v.rbd.must(['device', 'unmap', device], `unmapping ${device} (${v.spec})`);
 }
 
 function map(v: Volume): string {
@@ -84,8 +100,10 @@ export const provider: ProviderDefinition = {
     create(env) {
       const v = volume(env);
       const result = v.rbd.call(['create', '--size', String(env.size!), v.spec]);
-      if (result.status === EEXIST) throw new ProviderError(`volume ${v.spec} already exists: refusing to overwrite it`);
-      if (result.status !== 0) throw new ProviderError(`creating ${v.spec} failed: ${render(result.argv)}: ${lastWords(result)}`);
+      if (result.status === EEXIST)
+        throw new ProviderError(`volume ${v.spec} already exists: refusing to overwrite it`);
+      if (result.status !== 0)
+        throw new ProviderError(`creating ${v.spec} failed: ${render(result.argv)}: ${lastWords(result)}`);
     },
     attach(env) {
       const v = volume(env);
@@ -106,7 +124,8 @@ export const provider: ProviderDefinition = {
       if (info === null) return; // already gone
       unmapAll(v);
       const result = v.rbd.call(['rm', v.spec]);
-      if (result.status !== 0 && result.status !== ENOENT) throw new ProviderError(`removing ${v.spec} failed: ${render(result.argv)}: ${lastWords(result)}`);
+      if (result.status !== 0 && result.status !== ENOENT)
+        throw new ProviderError(`removing ${v.spec} failed: ${render(result.argv)}: ${lastWords(result)}`);
       // A volume made by snapshot is a clone of a protected snapshot named after it: drop that too.
       const parent = info.parent;
       if (parent && parent.snapshot === v.image) {
@@ -116,13 +135,17 @@ export const provider: ProviderDefinition = {
           throw new ProviderError(`unprotecting ${snap} failed: ${lastWords(unprotect)}`);
         }
         const drop = v.rbd.call(['snap', 'rm', snap]);
-        if (drop.status !== 0 && drop.status !== ENOENT) throw new ProviderError(`removing snapshot ${snap} failed: ${lastWords(drop)}`);
+        if (drop.status !== 0 && drop.status !== ENOENT)
+          throw new ProviderError(`removing snapshot ${snap} failed: ${lastWords(drop)}`);
       }
     },
     grow(env) {
       const v = volume(env);
       const currentMiB = requireExists(v).size / MiB;
-      if (currentMiB > env.newSize!) throw new ProviderError(`volume ${v.spec} is already ${currentMiB} MiB, more than the ${env.newSize} MiB asked for: refusing to shrink it`);
+      if (currentMiB > env.newSize!)
+        throw new ProviderError(
+          `volume ${v.spec} is already ${currentMiB} MiB, more than the ${env.newSize} MiB asked for: refusing to shrink it`,
+        );
       if (currentMiB === env.newSize) return;
       v.rbd.must(['resize', '--size', String(env.newSize!), v.spec], `growing ${v.spec}`);
     },
@@ -134,13 +157,16 @@ export const provider: ProviderDefinition = {
       const v = volume(env);
       const target = volume(env, env.snapshotName!);
       requireExists(v);
-      if (v.rbd.info(target.spec) !== null) throw new ProviderError(`volume ${target.spec} already exists: refusing to overwrite it`);
+      if (v.rbd.info(target.spec) !== null)
+        throw new ProviderError(`volume ${target.spec} already exists: refusing to overwrite it`);
       const snap = `${v.spec}@${env.snapshotName!}`;
       // A retry after a failure half way finds the snapshot there already: carry on from it.
       const created = v.rbd.call(['snap', 'create', snap]);
-      if (created.status !== 0 && created.status !== EEXIST) throw new ProviderError(`snapshotting ${v.spec} failed: ${lastWords(created)}`);
+      if (created.status !== 0 && created.status !== EEXIST)
+        throw new ProviderError(`snapshotting ${v.spec} failed: ${lastWords(created)}`);
       const protectedSnap = v.rbd.call(['snap', 'protect', snap]);
-      if (protectedSnap.status !== 0 && protectedSnap.status !== EBUSY) throw new ProviderError(`protecting ${snap} failed: ${lastWords(protectedSnap)}`);
+      if (protectedSnap.status !== 0 && protectedSnap.status !== EBUSY)
+        throw new ProviderError(`protecting ${snap} failed: ${lastWords(protectedSnap)}`);
       v.rbd.must(['clone', snap, target.spec], `cloning ${snap} to ${target.spec}`);
     },
     open(env) {
@@ -157,7 +183,9 @@ export const provider: ProviderDefinition = {
         v.rbd.mapped();
         // rbd device list answers [] on a node without the module too; map would then fail.
         if (!existsSync('/sys/bus/rbd') && tryRun(['modinfo', 'rbd']).status !== 0) {
-          throw new ProviderError('this node has no rbd kernel module (no /sys/bus/rbd, modinfo rbd fails): kernel mapping is impossible; set userspace_only=true');
+          throw new ProviderError(
+            'this node has no rbd kernel module (no /sys/bus/rbd, modinfo rbd fails): kernel mapping is impossible; set userspace_only=true',
+          );
         }
       }
     },

@@ -28,7 +28,12 @@ export class Rbd {
   constructor(private readonly access: CephAccess) {}
 
   private argv(args: readonly string[]): string[] {
-    return ['rbd', ...(this.access.id ? ['--id', this.access.id] : []), ...(this.access.conf ? ['-c', this.access.conf] : []), ...args];
+    return [
+      'rbd',
+      ...(this.access.id ? ['--id', this.access.id] : []),
+      ...(this.access.conf ? ['-c', this.access.conf] : []),
+      ...args,
+    ];
   }
 
   /** Runs rbd; the result, whatever it is. */
@@ -49,7 +54,9 @@ export class Rbd {
     try {
       return JSON.parse(result.stdout) as T;
     } catch {
-      throw new ProviderError(`${what}: rbd printed something that is not JSON: ${JSON.stringify(result.stdout.slice(0, 200))}`);
+      throw new ProviderError(
+        `${what}: rbd printed something that is not JSON: ${JSON.stringify(result.stdout.slice(0, 200))}`,
+      );
     }
   }
 
@@ -61,12 +68,15 @@ export class Rbd {
       throw new ProviderError(`the pool of ${spec} does not exist: ${lastWords(result)}`);
     }
     if (result.status === ENOENT) return null;
-    if (result.status !== 0) throw new ProviderError(`reading ${spec} failed: ${render(result.argv)}: ${lastWords(result)}`);
+    if (result.status !== 0)
+      throw new ProviderError(`reading ${spec} failed: ${render(result.argv)}: ${lastWords(result)}`);
     let parsed: { size?: unknown; parent?: { pool?: unknown; image?: unknown; snapshot?: unknown } };
     try {
       parsed = JSON.parse(result.stdout) as typeof parsed;
     } catch {
-      throw new ProviderError(`reading ${spec}: rbd info printed something that is not JSON: ${JSON.stringify(result.stdout.slice(0, 200))}`);
+      throw new ProviderError(
+        `reading ${spec}: rbd info printed something that is not JSON: ${JSON.stringify(result.stdout.slice(0, 200))}`,
+      );
     }
     if (typeof parsed.size !== 'number') throw new ProviderError(`reading ${spec}: rbd info gave no size`);
     const p = parsed.parent;
@@ -81,14 +91,24 @@ export class Rbd {
     const list = this.json<unknown>(['device', 'list'], 'listing mapped rbd devices');
     if (!Array.isArray(list)) throw new ProviderError('rbd device list printed JSON that is not a list');
     return list.filter(
-      (d): d is MappedDevice => typeof d === 'object' && d !== null && typeof (d as MappedDevice).device === 'string' && typeof (d as MappedDevice).name === 'string',
+      (d): d is MappedDevice =>
+        typeof d === 'object' &&
+        d !== null &&
+        typeof (d as MappedDevice).device === 'string' &&
+        typeof (d as MappedDevice).name === 'string',
     );
   }
 
   /** The kernel devices mapping pool/image (not its snapshots). */
   devicesOf(pool: string, image: string): string[] {
     return this.mapped()
-      .filter((d) => d.pool === pool && d.name === image && (d.namespace ?? '') === '' && (d.snap === '-' || d.snap === undefined || d.snap === ''))
+      .filter(
+        (d) =>
+          d.pool === pool &&
+          d.name === image &&
+          (d.namespace ?? '') === '' &&
+          (d.snap === '-' || d.snap === undefined || d.snap === ''),
+      )
       .map((d) => d.device);
   }
 }

@@ -19,20 +19,31 @@ export interface CliResult {
  * are Node programs too) loads tap's hooks.
  */
 export function cleanEnv(): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== 'NODE_OPTIONS' && !name.startsWith('_TAPJS_')));
+  return Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => name !== 'NODE_OPTIONS' && !name.startsWith('_TAPJS_')),
+  );
 }
 
 function envArgs(env: NodeJS.ProcessEnv): string[] {
-  return Object.entries(env).flatMap(([k, v]) => (v === undefined || k === 'NODE_OPTIONS' || k.startsWith('_TAPJS_') ? [] : [`${k}=${v}`]));
+  return Object.entries(env).flatMap(([k, v]) =>
+    v === undefined || k === 'NODE_OPTIONS' || k.startsWith('_TAPJS_') ? [] : [`${k}=${v}`],
+  );
 }
 
-export function runCli(args: string[], options: { input?: string | Uint8Array; cwd?: string; env?: NodeJS.ProcessEnv } = {}): CliResult {
-  const result = spawnSync('/usr/bin/env', ['-i', ...envArgs({ ...cleanEnv(), NO_COLOR: '1', ...options.env }), process.execPath, CLI, ...args], {
-    input: options.input ?? '',
-    cwd: options.cwd ?? REPO_ROOT,
-    encoding: 'utf8',
-    timeout: 300_000,
-  });
+export function runCli(
+  args: string[],
+  options: { input?: string | Uint8Array; cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): CliResult {
+  const result = spawnSync(
+    '/usr/bin/env',
+    ['-i', ...envArgs({ ...cleanEnv(), NO_COLOR: '1', ...options.env }), process.execPath, CLI, ...args],
+    {
+      input: options.input ?? '',
+      cwd: options.cwd ?? REPO_ROOT,
+      encoding: 'utf8',
+      timeout: 300_000,
+    },
+  );
   if (result.error) throw result.error;
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }

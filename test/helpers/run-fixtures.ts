@@ -32,10 +32,21 @@ export interface JsonFailure {
 export interface JsonRun {
   readonly exitCode: number | null;
   readonly signal: string | null;
-  readonly fault?: { readonly kind: string; readonly seconds?: number; readonly stream?: string; readonly message?: string };
+  readonly fault?: {
+    readonly kind: string;
+    readonly seconds?: number;
+    readonly stream?: string;
+    readonly message?: string;
+  };
   readonly stdout: JsonStream;
   readonly stderr: JsonStream;
-  readonly calls: readonly { command: string; argv: string[]; env: Record<string, string>; entry: number | null; exit: number }[];
+  readonly calls: readonly {
+    command: string;
+    argv: string[];
+    env: Record<string, string>;
+    entry: number | null;
+    exit: number;
+  }[];
   readonly env: Record<string, string>;
 }
 export interface JsonStep {
@@ -96,13 +107,22 @@ export function cliCommand(args: readonly string[], env: Readonly<Record<string,
 /** `extstorage-kit run ARGS` from the repository root, as a user's shell would run it. */
 export function runRun(args: readonly string[], options: { env?: Readonly<Record<string, string>> } = {}): CliResult {
   const [command, argv] = cliCommand(['run', ...args], cliEnvironment(options.env));
-  const result = spawnSync(command, argv, { cwd: REPO_ROOT, input: '', encoding: 'utf8', timeout: 60_000, maxBuffer: 64 * 1024 * 1024 });
+  const result = spawnSync(command, argv, {
+    cwd: REPO_ROOT,
+    input: '',
+    encoding: 'utf8',
+    timeout: 60_000,
+    maxBuffer: 64 * 1024 * 1024,
+  });
   if (result.error) throw result.error;
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
 /** `extstorage-kit run ARGS --json FILE`, from the repository root; the report is parsed. */
-export function runWithJson(args: readonly string[], options: { env?: Readonly<Record<string, string>> } = {}): RunResult {
+export function runWithJson(
+  args: readonly string[],
+  options: { env?: Readonly<Record<string, string>> } = {},
+): RunResult {
   const dir = mkdtempSync(join(tmpdir(), 'esk-run-json-'));
   try {
     const file = join(dir, 'report.json');
@@ -111,7 +131,9 @@ export function runWithJson(args: readonly string[], options: { env?: Readonly<R
     try {
       report = JSON.parse(readFileSync(file, 'utf8')) as JsonReport;
     } catch (error) {
-      throw new Error(`no JSON report (exit ${result.code}): ${(error as Error).message}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
+      throw new Error(
+        `no JSON report (exit ${result.code}): ${(error as Error).message}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`,
+      );
     }
     return { ...result, report, byName: new Map(report.results.map((r) => [r.name, r])) };
   } finally {
@@ -131,7 +153,13 @@ export function tapPoints(stdout: string): TapPoint[] {
   const points: TapPoint[] = [];
   for (const line of stdout.split('\n')) {
     const m = /^(ok|not ok) (\d+)(?: - (.*?))?(?: # (.*))?$/.exec(line);
-    if (m) points.push({ ok: m[1] === 'ok', id: Number(m[2]), name: m[3] ?? '', ...(m[4] !== undefined ? { directive: m[4] } : {}) });
+    if (m)
+      points.push({
+        ok: m[1] === 'ok',
+        id: Number(m[2]),
+        name: m[3] ?? '',
+        ...(m[4] !== undefined ? { directive: m[4] } : {}),
+      });
   }
   return points;
 }
@@ -145,7 +173,10 @@ export function tapPlan(stdout: string): number | null {
 /** Every failure message of a scenario: its steps' and its own. */
 export function failureMessages(scenario: JsonScenario | undefined): string[] {
   if (scenario === undefined) return [];
-  return [...scenario.steps.flatMap((s) => s.failures.map((f) => f.message)), ...scenario.failures.map((f) => f.message)];
+  return [
+    ...scenario.steps.flatMap((s) => s.failures.map((f) => f.message)),
+    ...scenario.failures.map((f) => f.message),
+  ];
 }
 
 export function allFailures(scenario: JsonScenario | undefined): JsonFailure[] {
@@ -156,7 +187,9 @@ export function allFailures(scenario: JsonScenario | undefined): JsonFailure[] {
 /** A readable line for assertion messages: the scenario and why it failed. */
 export function explain(scenario: JsonScenario | undefined): string {
   if (scenario === undefined) return 'scenario missing from the report';
-  const why = allFailures(scenario).map((f) => `${f.message}${f.expected !== undefined ? ` (expected ${f.expected}, actual ${f.actual})` : ''}`);
+  const why = allFailures(scenario).map(
+    (f) => `${f.message}${f.expected !== undefined ? ` (expected ${f.expected}, actual ${f.actual})` : ''}`,
+  );
   return `${scenario.name}: ${scenario.status}${why.length > 0 ? `: ${why.join('; ')}` : ''}`;
 }
 

@@ -8,7 +8,10 @@ const encoder = new TextEncoder();
 const bytes = (content: string | Uint8Array) => (typeof content === 'string' ? encoder.encode(content) : content);
 
 /** A captured stream: everything kept, or a head and tail with `dropped` bytes between. */
-export function captured(head: string | Uint8Array = '', options: { tail?: string | Uint8Array; dropped?: number } = {}): CapturedStream {
+export function captured(
+  head: string | Uint8Array = '',
+  options: { tail?: string | Uint8Array; dropped?: number } = {},
+): CapturedStream {
   const h = bytes(head);
   const t = bytes(options.tail ?? '');
   const dropped = options.dropped ?? 0;
@@ -16,7 +19,16 @@ export function captured(head: string | Uint8Array = '', options: { tail?: strin
 }
 
 export function scriptRun(partial: Partial<ScriptRun> = {}): ScriptRun {
-  return { exitCode: 0, signal: null, durationMs: 5, stdout: captured(), stderr: captured(), calls: [], env: {}, ...partial };
+  return {
+    exitCode: 0,
+    signal: null,
+    durationMs: 5,
+    stdout: captured(),
+    stderr: captured(),
+    calls: [],
+    env: {},
+    ...partial,
+  };
 }
 
 export function stepResult(file: string, line: number, partial: Partial<StepResult> = {}): StepResult {
@@ -33,7 +45,12 @@ export function stepResult(file: string, line: number, partial: Partial<StepResu
   };
 }
 
-export function scenarioResult(file: string, index: number, name: string, partial: Partial<ScenarioResult> = {}): ScenarioResult {
+export function scenarioResult(
+  file: string,
+  index: number,
+  name: string,
+  partial: Partial<ScenarioResult> = {},
+): ScenarioResult {
   return {
     file,
     name,
