@@ -7,7 +7,7 @@ import t from 'tap';
 import { REPO_ROOT, runCli } from './helpers/cli.js';
 import { makeProvider, tempDir } from './helpers/provider-dir.js';
 
-t.test('parse: the README example', async (t) => {
+t.test('parse: the README example', (t) => {
   const r = runCli(['parse'], { input: '/dev/rbd0\nkvm:rbd:rbd/vol' });
   t.equal(r.code, 1, 'one version rejects, so exit 1');
   const rows = Object.fromEntries(
@@ -21,7 +21,7 @@ t.test('parse: the README example', async (t) => {
   t.match(r.stdout, /line 2\s+error\s+legacy-extra-lines\s+2\.12\s/);
 });
 
-t.test('parse: exit 0 when every version accepts; --json', async (t) => {
+t.test('parse: exit 0 when every version accepts; --json', (t) => {
   const r = runCli(['parse', '--json', '-g', '2.12', '--ganeti', '3.1'], { input: '/dev/loop0' });
   t.equal(r.code, 0);
   const json = JSON.parse(r.stdout);
@@ -30,7 +30,7 @@ t.test('parse: exit 0 when every version accepts; --json', async (t) => {
   t.same(Object.keys(json[1]).sort(), ['device', 'ganeti', 'ok', 'problems', 'select', 'uris']);
 });
 
-t.test('parse: --file, --hypervisor, and escaping of invisible characters', async (t) => {
+t.test('parse: --file, --hypervisor, and escaping of invisible characters', (t) => {
   const dir = tempDir(t);
   const file = join(dir, 'out');
   writeFileSync(file, '\nkvm:rbd:a/b\r\nxen-pvm:phy:/dev/x\n');
@@ -41,7 +41,7 @@ t.test('parse: --file, --hypervisor, and escaping of invisible characters', asyn
   t.match(k.stdout, /"rbd:a\/b\\r"/, 'the CR is shown, not printed');
 });
 
-t.test('parse: usage errors exit 2 and say what is wrong', async (t) => {
+t.test('parse: usage errors exit 2 and say what is wrong', (t) => {
   const cases: [string[], RegExp][] = [
     [['parse', '--ganeti', '2.6'], /2\.7\.0 to 3\.1\.0/],
     [['parse', '--hypervisor', 'vmware'], /unknown hypervisor/],
@@ -57,7 +57,7 @@ t.test('parse: usage errors exit 2 and say what is wrong', async (t) => {
   }
 });
 
-t.test('check: valid, invalid, --json shape', async (t) => {
+t.test('check: valid, invalid, --json shape', (t) => {
   const parent = tempDir(t);
   const good = makeProvider(parent, 'good');
   const ok = runCli(['check', good]);
@@ -78,7 +78,7 @@ t.test('check: valid, invalid, --json shape', async (t) => {
   t.equal(runCli(['check', 'a', 'b']).code, 2);
 });
 
-t.test('every command has --help with examples', async (t) => {
+t.test('every command has --help with examples', (t) => {
   for (const command of ['parse', 'check']) {
     const r = runCli([command, '--help']);
     t.equal(r.code, 0, command);
@@ -92,7 +92,7 @@ t.test('every command has --help with examples', async (t) => {
   t.match(runCli(['--version']).stdout, /^\d+\.\d+\.\d+\n$/);
 });
 
-t.test("the package entry: import { interpretAttachOutput } from 'extstorage-kit'", async (t) => {
+t.test("the package entry: import { interpretAttachOutput } from 'extstorage-kit'", (t) => {
   const script =
     "import { interpretAttachOutput } from 'extstorage-kit'; console.log(JSON.stringify(interpretAttachOutput('/dev/rbd0\\nkvm:rbd:rbd/vol', '3.1').select.kvm))";
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: REPO_ROOT, encoding: 'utf8' });

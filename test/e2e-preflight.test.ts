@@ -21,12 +21,12 @@ t.test(
         ? false
         : 'needs root and setpriv to become another user',
   },
-  async (t) => {
+  (t) => {
     const r = spawnSync(
       '/usr/bin/env',
       [
         '-i',
-        `PATH=${process.env['PATH'] ?? ''}`,
+        `PATH=${process.env.PATH ?? ''}`,
         '/usr/bin/setpriv',
         '--reuid=65534',
         '--regid=65534',
@@ -45,7 +45,7 @@ t.test(
   },
 );
 
-t.test('no unshare or nsenter on PATH: it names what is missing and its package, and exits 1', async (t) => {
+t.test('no unshare or nsenter on PATH: it names what is missing and its package, and exits 1', (t) => {
   const r = spawnSync('/usr/bin/env', ['-i', 'PATH=/nonexistent', process.execPath, E2E], { encoding: 'utf8' });
   t.equal(r.status, 1);
   t.equal(r.stdout, '');

@@ -204,23 +204,20 @@ t.test('human, not a terminal: a plain line per scenario, then the failures in s
 
   const block = (name: string) => out.slice(out.indexOf(name), out.indexOf('\n\n', out.indexOf(name)));
   const idem = block('attach is idempotent');
-  t.match(idem, /\n  a\.yaml:14:7: attach, run 3\n/, 'file:line:col, the action, the run');
+  t.match(idem, /\n {2}a\.yaml:14:7: attach, run 3\n/, 'file:line:col, the action, the run');
+  t.match(idem, /\n {4}✗ attach printed another device\n {8}expected: "\/dev\/rbd0"\n {8}actual: {3}"\/dev\/rbd1"\n/);
   t.match(
     idem,
-    /\n    ✗ attach printed another device\n        expected: "\/dev\/rbd0"\n        actual:   "\/dev\/rbd1"\n/,
-  );
-  t.match(
-    idem,
-    /\n        expected:\n          \/dev\/rbd0\n        actual:\n          \/dev\/rbd1\n/,
+    /\n {8}expected:\n {10}\/dev\/rbd0\n {8}actual:\n {10}\/dev\/rbd1\n/,
     'multi-line values as indented blocks',
   );
-  t.match(idem, /expected: "x\\n"\n        actual:   "x"\n/, 'values that only differ in a final newline are quoted');
+  t.match(idem, /expected: "x\\n"\n {8}actual: {3}"x"\n/, 'values that only differ in a final newline are quoted');
   t.match(
     idem,
-    /\n    Ganeti: 2\.12 ✗  2\.13\.0 ✓  2\.16 ✓  3\.1 ✓\n/,
+    /\n {4}Ganeti: 2\.12 ✗ {2}2\.13\.0 ✓ {2}2\.16 ✓ {2}3\.1 ✓\n/,
     'the compatibility row, readable without color',
   );
-  t.match(idem, /stderr \(last 10 lines of \d+ bytes\):\n      \| err line 6\n/);
+  t.match(idem, /stderr \(last 10 lines of \d+ bytes\):\n {6}\| err line 6\n/);
   t.match(idem, /\| err line 15$/);
   t.notMatch(idem, /err line 5\n/, 'only the last 10 lines');
 
@@ -239,7 +236,7 @@ t.test('human, not a terminal: a plain line per scenario, then the failures in s
   t.match(lingering, /fault: lingering process: .*holding its stdout open \(Ganeti would wait for it forever\)/);
   t.match(
     lingering,
-    /\n  b\.yaml:23:5: scenario\n    ✗ unused stub entry/,
+    /\n {2}b\.yaml:23:5: scenario\n {4}✗ unused stub entry/,
     'failures outside any step, at the scenario',
   );
   t.match(lingering, /sandbox kept: \/tmp\/esk-sandbox-1/);
@@ -248,10 +245,10 @@ t.test('human, not a terminal: a plain line per scenario, then the failures in s
   t.match(huge, /exit 3 after 5ms/);
   t.match(
     huge,
-    /\| head line 1\n      \| head line 2\n      \| head line\n      \.\.\. 1000000 bytes not kept \.\.\.\n      \| {2}cut\n      \| tail 1\n      \| tail 2/,
+    /\| head line 1\n {6}\| head line 2\n {6}\| head line\n {6}\.\.\. 1000000 bytes not kept \.\.\.\n {6}\| {2}cut\n {6}\| tail 1\n {6}\| tail 2/,
     'head, the gap, tail',
   );
-  t.match(huge, /expected:\n          rbd status a\n          rbd info a\n        actual:   rbd status a\n/);
+  t.match(huge, /expected:\n {10}rbd status a\n {10}rbd info a\n {8}actual: {3}rbd status a\n/);
 
   t.match(
     out,
@@ -260,7 +257,7 @@ t.test('human, not a terminal: a plain line per scenario, then the failures in s
   );
 });
 
-t.test('human: no failures, just the counts; no "not run" without --bail', async (t) => {
+t.test('human: no failures, just the counts; no "not run" without --bail', (t) => {
   const summary = runSummary([scenarioResult('a.yaml', 0, 'fine')], { durationMs: 80 });
   t.equal(renderHumanSummary(summary), '1 passed, 0 failed, 0 skipped in 80ms\n');
 });
@@ -407,7 +404,7 @@ t.test('TAP 14: parsed by tap-parser, one point per scenario in stable order, YA
   );
 });
 
-t.test('TAP: strings YAML 1.2 and YAMLish read alike; descriptions escaped', async (t) => {
+t.test('TAP: strings YAML 1.2 and YAMLish read alike; descriptions escaped', (t) => {
   t.equal(yamlString('a"b\\c\nd\te\r\x00\x7f'), '"a\\"b\\\\c\\nd\\te\\r\\x00\\x7f"');
   t.equal(yamlString('é ✓ \u0085 \u2028 \ufeff'), '"é ✓ \\u0085 \\u2028 \\ufeff"');
   t.equal(yamlString('\ud800'), '"\ufffd"', 'a lone surrogate cannot be written');
@@ -428,7 +425,7 @@ const PROVE = proveVersion();
 t.test(
   'TAP: a real prove reads it',
   { skip: PROVE === null ? 'prove not found (Debian: perl): not checked with prove' : false },
-  async (t) => {
+  (t) => {
     const version = PROVE!;
     // Test::Harness < 3.48 knows TAP up to 13; the rest of the document is TAP 13 as well.
     const old = version[0] < 3 || (version[0] === 3 && version[1] < 48);
@@ -578,7 +575,7 @@ t.test(
     t.equal(a.cases[1].failure.attrs.type, 'assertion');
     t.match(
       a.cases[1].failure.text,
-      /a\.yaml:14:7: attach, run 3\n  ✗ attach printed another device\n      expected: "\/dev\/rbd0"/,
+      /a\.yaml:14:7: attach, run 3\n {2}✗ attach printed another device\n {6}expected: "\/dev\/rbd0"/,
     );
     t.match(a.cases[1].failure.text, /Ganeti: 2\.12 ✗ {2}2\.13\.0 ✓/);
     t.equal(a.cases[1]['system-err'].text, STDERR_15.split('\n').slice(5, 15).join('\n'));
@@ -596,7 +593,7 @@ t.test(
   },
 );
 
-t.test('JUnit: escaping text and attributes', async (t) => {
+t.test('JUnit: escaping text and attributes', (t) => {
   t.equal(xmlEscape('a<b>&"\'\n\t\r\x00\x1b\uffff'), 'a&lt;b&gt;&amp;"\'\n\t&#13;\\x00\\x1b\\uffff');
   t.equal(xmlEscape('a<b>&"\'\n\t', true), 'a&lt;b&gt;&amp;&quot;&apos;&#10;&#9;');
 });
@@ -659,7 +656,7 @@ t.test('JSON: the whole summary, bytes as lossy text plus exact base64', async (
 // ---------------------------------------------------------------------------------------------
 // GitHub Actions
 
-t.test('GitHub annotations: escaping as the runner unescapes', async (t) => {
+t.test('GitHub annotations: escaping as the runner unescapes', (t) => {
   t.equal(escapeData('100% done\r\nnext: a, b'), '100%25 done%0D%0Anext: a, b');
   t.equal(escapeProperty('a:b,c%d\ne'), 'a%3Ab%2Cc%25d%0Ae');
 });

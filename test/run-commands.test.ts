@@ -35,7 +35,7 @@ const HEADER = `defaults:
 scenarios:
 `;
 
-t.test('a command step sees the sandbox, the volume, and what the last attach printed', async (t) => {
+t.test('a command step sees the sandbox, the volume, and what the last attach printed', (t) => {
   const dir = tempDir(t);
   const provider = fileProvider(dir);
   const file = scenarioFile(
@@ -68,12 +68,12 @@ t.test('a command step sees the sandbox, the volume, and what the last attach pr
   );
   t.equal(steps[1]!.label, 'the image holds the volume name');
   t.equal(steps[3]!.label, 'echo ${DEVICE} ${URI:kvm}', 'an unnamed command step is labelled by its argv as written');
-  const sandbox = steps[1]!.runs[0]!.env['HOME']!.replace(/\/home$/, '');
+  const sandbox = steps[1]!.runs[0]!.env.HOME!.replace(/\/home$/, '');
   t.match(steps[3]!.runs[0]!.stdout.head, `/dev/fake-vol1 file:${sandbox}/data/vol1.img`);
   t.notOk('VOL_NAME' in steps[1]!.runs[0]!.env, 'a command gets no VOL_* variables: it is not a provider script');
 });
 
-t.test('a failing command fails its step and ends the scenario', async (t) => {
+t.test('a failing command fails its step and ends the scenario', (t) => {
   const dir = tempDir(t);
   const provider = fileProvider(dir);
   const file = scenarioFile(
@@ -91,7 +91,7 @@ t.test('a failing command fails its step and ends the scenario', async (t) => {
   t.match(scenario.steps[0]!.failures[0]!.message, /exit/);
 });
 
-t.test('${DEVICE} before any attach, or ${URI:xen-pvm} the attach did not print, fail with the reason', async (t) => {
+t.test('${DEVICE} before any attach, or ${URI:xen-pvm} the attach did not print, fail with the reason', (t) => {
   const dir = tempDir(t);
   const provider = fileProvider(dir);
   const file = scenarioFile(
@@ -119,7 +119,7 @@ t.test('${DEVICE} before any attach, or ${URI:xen-pvm} the attach did not print,
   );
 });
 
-t.test('command steps are checked when the file loads, with positions', async (t) => {
+t.test('command steps are checked when the file loads, with positions', (t) => {
   const dir = tempDir(t);
   const provider = fileProvider(dir);
   const file = scenarioFile(

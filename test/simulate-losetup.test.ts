@@ -71,7 +71,7 @@ function losetup(sb: Sandbox, ...args: string[]): Ran {
 }
 
 function state(sb: Sandbox): Record<string, any> {
-  return simulatorViews(sb.sims)['losetup']!;
+  return simulatorViews(sb.sims).losetup!;
 }
 
 /** "[65024]:2146353": the device and inode losetup -j shows for a file. */
@@ -87,7 +87,7 @@ const failure = (when: string[], error: SimulatedFailureKind, times: number | 'a
   position: AT,
 });
 
-t.test('--find --show, -j, -a, show one: as losetup 2.38 prints them', async (t) => {
+t.test('--find --show, -j, -a, show one: as losetup 2.38 prints them', (t) => {
   const sb = sandbox(t);
   const a = file(sb, 'a.img', 10 << 20);
   const b = file(sb, 'b.img', 1 << 20);
@@ -136,7 +136,7 @@ t.test('--find --show, -j, -a, show one: as losetup 2.38 prints them', async (t)
   });
 });
 
-t.test('--list: table, --noheadings, --output, --raw, --json', async (t) => {
+t.test('--list: table, --noheadings, --output, --raw, --json', (t) => {
   const sb = sandbox(t);
   const a = file(sb, 'a.img', 1 << 20);
   const spaced = file(sb, 'sp ace.img', 1 << 20);
@@ -215,7 +215,7 @@ t.test('--list: table, --noheadings, --output, --raw, --json', async (t) => {
   t.strictSame(losetup(sb, '-l', '-O', 'NAME,,RO'), { code: 1, stdout: '', stderr: '' });
 });
 
-t.test('detach, detach-all, set-capacity, a deleted backing file', async (t) => {
+t.test('detach, detach-all, set-capacity, a deleted backing file', (t) => {
   const sb = sandbox(t);
   const a = file(sb, 'a.img', 1 << 20);
   const gone = file(sb, 'gone.img', 1 << 20);
@@ -230,9 +230,9 @@ t.test('detach, detach-all, set-capacity, a deleted backing file', async (t) => 
   t.strictSame(losetup(sb, '-l', '-n', '-O', 'BACK-FILE', '/dev/loop1').stdout, `${gone} (deleted)\n`);
 
   truncateSync(a, 4 << 20);
-  t.equal(state(sb)['devices']['/dev/loop0'].size, 1, 'the size read at setup');
+  t.equal(state(sb).devices['/dev/loop0'].size, 1, 'the size read at setup');
   t.strictSame(losetup(sb, '--set-capacity', '/dev/loop0'), { code: 0, stdout: '', stderr: '' });
-  t.equal(state(sb)['devices']['/dev/loop0'].size, 4, 'refreshed');
+  t.equal(state(sb).devices['/dev/loop0'].size, 4, 'refreshed');
   t.strictSame(losetup(sb, '-c', '/dev/loop3'), {
     code: 1,
     stdout: '',
@@ -266,10 +266,10 @@ t.test('detach, detach-all, set-capacity, a deleted backing file', async (t) => 
     'a bad name after a good one: losetup tries the previous device again',
   );
   t.strictSame(losetup(sb, '-D'), { code: 0, stdout: '', stderr: '' });
-  t.strictSame(state(sb)['attached'], 0);
+  t.strictSame(state(sb).attached, 0);
 });
 
-t.test('setup errors and warnings', async (t) => {
+t.test('setup errors and warnings', (t) => {
   const sb = sandbox(t, { devices: 2 });
   const tiny = file(sb, 'tiny.img', 100);
   const odd = file(sb, 'odd.img', 1000);
@@ -328,7 +328,7 @@ t.test('setup errors and warnings', async (t) => {
   );
 });
 
-t.test('option parsing as glibc getopt_long and util-linux', async (t) => {
+t.test('option parsing as glibc getopt_long and util-linux', (t) => {
   const sb = sandbox(t);
   const a = file(sb, 'a.img', 1 << 20);
   const help = losetup(sb, '-h');
@@ -395,7 +395,7 @@ t.test('option parsing as glibc getopt_long and util-linux', async (t) => {
   );
 });
 
-t.test('devices are listed in /sys/block order (kernfs hashes of their names)', async (t) => {
+t.test('devices are listed in /sys/block order (kernfs hashes of their names)', (t) => {
   const sb = sandbox(t, { devices: 12 });
   const a = file(sb, 'a.img', 1 << 20);
   for (let i = 0; i < 12; i++) losetup(sb, '-f', a);
@@ -407,7 +407,7 @@ t.test('devices are listed in /sys/block order (kernfs hashes of their names)', 
   );
 });
 
-t.test('injected failures', async (t) => {
+t.test('injected failures', (t) => {
   const busy = sandbox(t, { fail: [failure(['-d'], 'busy', 1), failure(['-f'], 'busy', 1)] });
   const a = file(busy, 'a.img', 1 << 20);
   t.strictSame(losetup(busy, '-f', a), {
@@ -424,7 +424,7 @@ t.test('injected failures', async (t) => {
   t.match(state(busy), { attached: 1, devices: { '/dev/loop0': { autoclear: true } } });
   t.strictSame(losetup(busy, '-l', '-n', '-O', 'AUTOCLEAR').stdout, '        1\n');
   t.strictSame(losetup(busy, '-d', '/dev/loop0').code, 0);
-  t.strictSame(state(busy)['attached'], 0);
+  t.strictSame(state(busy).attached, 0);
   t.strictSame(unusedInjectedFailures(busy.sims), []);
 
   const notFound = sandbox(t, {
@@ -483,7 +483,7 @@ t.test('injected failures', async (t) => {
   ]);
 });
 
-t.test('calls are logged as simulated', async (t) => {
+t.test('calls are logged as simulated', (t) => {
   const sb = sandbox(t);
   losetup(sb, '-a');
   const logged = readFileSync(sb.log, 'utf8')
@@ -493,7 +493,7 @@ t.test('calls are logged as simulated', async (t) => {
   t.match(logged, [{ command: 'losetup', argv: ['-a'], entry: null, exit: 0, simulated: true }]);
 });
 
-t.test('scenarios with the losetup simulator pass through extstorage-kit run', async (t) => {
+t.test('scenarios with the losetup simulator pass through extstorage-kit run', (t) => {
   const json = join(tempDir(t), 'report.json');
   const r = spawnSync(
     process.execPath,

@@ -63,7 +63,7 @@ function rbd(sb: Sandbox, ...args: string[]): Ran {
 }
 
 function state(sb: Sandbox): Record<string, any> {
-  return simulatorViews(sb.sims)['rbd']!;
+  return simulatorViews(sb.sims).rbd!;
 }
 
 function calls(
@@ -79,7 +79,7 @@ function calls(
 const LOG = '\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}[+-]\\d{4} 7f[0-9a-f]{10} ';
 const CTIME = '[A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9]\\d \\d\\d:\\d\\d:\\d\\d \\d{4}';
 
-t.test('create, ls, info: formats as Ceph 16 prints them', async (t) => {
+t.test('create, ls, info: formats as Ceph 16 prints them', (t) => {
   const sb = sandbox(t, { pools: ['rbd', 'fast'] });
   t.strictSame(rbd(sb, 'create', '--size', '1024', 'rbd/vol1'), {
     code: 0,
@@ -116,7 +116,7 @@ t.test('create, ls, info: formats as Ceph 16 prints them', async (t) => {
     'NAME  SIZE     PARENT  FMT  PROT  LOCK\nvol3  1.5 GiB            2            \n',
   );
 
-  const v = state(sb)['images']['rbd/vol1'];
+  const v = state(sb).images['rbd/vol1'];
   const info = rbd(sb, 'info', 'rbd/vol1');
   t.equal(info.code, 0);
   t.match(
@@ -144,16 +144,16 @@ t.test('create, ls, info: formats as Ceph 16 prints them', async (t) => {
     /^<image><name>vol1<\/name><id>[0-9a-f]+<\/id><size>1073741824<\/size>.*<features><feature>layering<\/feature>.*<\/image>\n$/,
   );
 
-  t.strictSame(state(sb)['images']['rbd/vol2'].size, 1024);
-  t.strictSame(state(sb)['images']['fast/vol3'].bytes, 1610612736);
-  t.strictSame(state(sb)['images']['rbd/vol4'].features, ['layering', 'exclusive-lock']);
+  t.strictSame(state(sb).images['rbd/vol2'].size, 1024);
+  t.strictSame(state(sb).images['fast/vol3'].bytes, 1610612736);
+  t.strictSame(state(sb).images['rbd/vol4'].features, ['layering', 'exclusive-lock']);
 });
 
-t.test('resize: progress on stderr, shrinking needs --allow-shrink', async (t) => {
+t.test('resize: progress on stderr, shrinking needs --allow-shrink', (t) => {
   const sb = sandbox(t);
   rbd(sb, 'create', '--size', '1024', 'vol1');
   t.strictSame(rbd(sb, 'resize', '--size', '2048', 'vol1').stderr, '\rResizing image: 100% complete...done.\n');
-  t.strictSame(state(sb)['images']['rbd/vol1'].size, 2048);
+  t.strictSame(state(sb).images['rbd/vol1'].size, 2048);
   const same = rbd(sb, 'resize', '--size', '2G', 'rbd/vol1');
   t.strictSame([same.code, same.stderr], [22, 'rbd: new size is equal to original size \n']);
   const shrink = rbd(sb, 'resize', '--size', '512', 'vol1');
@@ -162,14 +162,14 @@ t.test('resize: progress on stderr, shrinking needs --allow-shrink', async (t) =
     [22, 'rbd: shrinking an image is only allowed with the --allow-shrink flag\n'],
   );
   t.strictSame(rbd(sb, 'resize', '--size', '512', '--allow-shrink', '--no-progress', 'vol1').stderr, '');
-  t.strictSame(state(sb)['images']['rbd/vol1'].size, 512);
+  t.strictSame(state(sb).images['rbd/vol1'].size, 512);
   const missing = rbd(sb, 'resize', '--size', '512', 'nope');
   t.strictSame([missing.code, missing.stderr], [2, 'rbd: error opening image nope: (2) No such file or directory\n']);
   const nosize = rbd(sb, 'resize', 'vol1');
   t.strictSame([nosize.code, nosize.stderr], [22, 'rbd: must specify --size <M/G/T>\n']);
 });
 
-t.test('rm: progress, a missing image, snapshots, watchers', async (t) => {
+t.test('rm: progress, a missing image, snapshots, watchers', (t) => {
   const sb = sandbox(t, {
     images: [
       {
@@ -209,10 +209,10 @@ t.test('rm: progress, a missing image, snapshots, watchers', async (t) => {
         'rbd: error: image still has watchers\nThis means the image is still open or the client using it crashed\\. Try again after closing/unmapping it or waiting 30s for the crashed client to timeout\\.\n$',
     ),
   );
-  t.strictSame(Object.keys(state(sb)['images']), ['rbd/mapped', 'rbd/snapped']);
+  t.strictSame(Object.keys(state(sb).images), ['rbd/mapped', 'rbd/snapped']);
 });
 
-t.test('image-meta set, get, list, remove', async (t) => {
+t.test('image-meta set, get, list, remove', (t) => {
   const sb = sandbox(t);
   rbd(sb, 'create', '--size', '1', 'vol1');
   t.strictSame(rbd(sb, 'image-meta', 'list', 'vol1').stdout, 'There are 0 metadata on this image.\n');
@@ -250,7 +250,7 @@ t.test('image-meta set, get, list, remove', async (t) => {
     ],
   );
   t.equal(rbd(sb, 'image-meta', 'remove', 'vol1', 'a').code, 0);
-  t.strictSame(state(sb)['images']['rbd/vol1'].meta, { originstname: 'web1' });
+  t.strictSame(state(sb).images['rbd/vol1'].meta, { originstname: 'web1' });
   t.strictSame(rbd(sb, 'image-meta', 'set', 'vol1', 'k').stderr, 'rbd: metadata value was not specified\n');
   t.strictSame(rbd(sb, 'image-meta', 'get', 'vol1').stderr, 'rbd: metadata key was not specified\n');
   t.strictSame(rbd(sb, 'image-meta', 'get').stderr, 'rbd: image name was not specified\n');
@@ -260,7 +260,7 @@ t.test('image-meta set, get, list, remove', async (t) => {
   );
 });
 
-t.test('snapshots, clones (v1), copies, flatten', async (t) => {
+t.test('snapshots, clones (v1), copies, flatten', (t) => {
   const sb = sandbox(t);
   rbd(sb, 'create', '--size', '1024', 'base');
   t.strictSame(rbd(sb, 'snap', 'create', 'base@s1').stderr, '\rCreating snap: 100% complete...done.\n');
@@ -292,14 +292,14 @@ t.test('snapshots, clones (v1), copies, flatten', async (t) => {
   t.equal(rbd(sb, 'snap', 'protect', 'base@s1').code, 0);
   t.strictSame(rbd(sb, 'snap', 'protect', 'base@s1').stderr, 'rbd: snap is already protected\n');
   t.equal(rbd(sb, 'clone', 'base@s1', 'rbd/child').code, 0);
-  t.strictSame(state(sb)['images']['rbd/child'].parent, {
+  t.strictSame(state(sb).images['rbd/child'].parent, {
     pool: 'rbd',
     namespace: '',
     image: 'base',
     snapshot: 's1',
     overlap: 1073741824,
   });
-  t.strictSame(state(sb)['images']['rbd/base'].snapshots.s1.children, ['rbd/child']);
+  t.strictSame(state(sb).images['rbd/base'].snapshots.s1.children, ['rbd/child']);
   t.match(rbd(sb, 'info', 'child').stdout, /\tparent: rbd\/base@s1\n\toverlap: 1 GiB\n$/);
   t.match(
     rbd(sb, 'info', 'child', '--format', 'json').stdout,
@@ -321,7 +321,7 @@ t.test('snapshots, clones (v1), copies, flatten', async (t) => {
   );
 
   t.strictSame(rbd(sb, 'flatten', 'child').stderr, '\rImage flatten: 100% complete...done.\n');
-  t.strictSame(state(sb)['images']['rbd/child'].parent, null);
+  t.strictSame(state(sb).images['rbd/child'].parent, null);
   const notClone = rbd(sb, 'flatten', 'child');
   t.equal(notClone.code, 22);
   t.match(
@@ -338,11 +338,11 @@ t.test('snapshots, clones (v1), copies, flatten', async (t) => {
 
   rbd(sb, 'image-meta', 'set', 'base', 'k', 'v');
   t.strictSame(rbd(sb, 'cp', 'base', 'copy').stderr, '\rImage copy: 100% complete...done.\n');
-  t.strictSame(state(sb)['images']['rbd/copy'].meta, { k: 'v' });
+  t.strictSame(state(sb).images['rbd/copy'].meta, { k: 'v' });
   t.equal(rbd(sb, 'copy', 'base', 'copy').code, 17);
 });
 
-t.test('device map, list, unmap', async (t) => {
+t.test('device map, list, unmap', (t) => {
   const sb = sandbox(t, {
     images: [
       {
@@ -382,7 +382,7 @@ t.test('device map, list, unmap', async (t) => {
     rbd(sb, 'showmapped').stdout,
     'id  pool  namespace  image  snap  device   \n0   rbd              vol1   -     /dev/rbd0\n1   rbd              vol1   -     /dev/rbd1\n2   rbd              vol1   s     /dev/rbd2\n',
   );
-  t.strictSame(state(sb)['devices']['/dev/rbd2'], {
+  t.strictSame(state(sb).devices['/dev/rbd2'], {
     pool: 'rbd',
     namespace: '',
     image: 'vol1',
@@ -431,7 +431,7 @@ t.test('device map, list, unmap', async (t) => {
   );
 });
 
-t.test('no rbd kernel module: map fails as on such a host', async (t) => {
+t.test('no rbd kernel module: map fails as on such a host', (t) => {
   const sb = sandbox(t, {
     kernelModule: false,
     images: [{ pool: 'rbd', namespace: '', name: 'vol1', size: 1, meta: {}, mapped: false, snapshots: [] }],
@@ -443,10 +443,10 @@ t.test('no rbd kernel module: map fails as on such a host', async (t) => {
     r.stderr,
     /^modinfo: ERROR: Module rbd not found\.\nmodprobe: FATAL: Module rbd not found in directory \/lib\/modules\/\S+\nrbd: failed to load rbd kernel module \(1\)\nrbd: sysfs write failed\nrbd: map failed: \(2\) No such file or directory\n$/,
   );
-  t.strictSame(state(sb)['mapped'], 0);
+  t.strictSame(state(sb).mapped, 0);
 });
 
-t.test('pools and namespaces', async (t) => {
+t.test('pools and namespaces', (t) => {
   const sb = sandbox(t, { pools: ['rbd', 'fast', 'fast/ns1'] });
   t.strictSame(
     rbd(sb, 'ls', 'nopool').stderr,
@@ -462,7 +462,7 @@ t.test('pools and namespaces', async (t) => {
     rbd(sb, 'device', 'list').stdout,
     'id  pool  namespace  image  snap  device   \n0   fast  ns1        vol1   -     /dev/rbd0\n',
   );
-  t.ok(state(sb)['images']['fast/ns1/vol1'].mapped);
+  t.ok(state(sb).images['fast/ns1/vol1'].mapped);
 
   const none = sandbox(t, { pools: [] });
   const r = rbd(none, 'create', '--size', '1', 'vol1');
@@ -475,7 +475,7 @@ t.test('pools and namespaces', async (t) => {
   );
 });
 
-t.test('argument parsing as rbd: usage errors exit 1, names exit 22', async (t) => {
+t.test('argument parsing as rbd: usage errors exit 1, names exit 22', (t) => {
   const sb = sandbox(t);
   const unknown = rbd(sb, 'frobnicate', 'vol1');
   t.equal(unknown.code, 1);
@@ -532,10 +532,10 @@ t.test('argument parsing as rbd: usage errors exit 1, names exit 22', async (t) 
   );
   t.equal(rbd(sb, 'info', '--keyring', '/k', '-n', 'client.admin', 'rbd/vol1', '-m', 'mon1').code, 0);
   t.equal(rbd(sb, 'info', '--', 'vol1').code, 0, '-- ends the options');
-  t.ok(state(sb)['images']['rbd/vol1']);
+  t.ok(state(sb).images['rbd/vol1']);
 });
 
-t.test('injected failures: kinds, matching after global options, counts', async (t) => {
+t.test('injected failures: kinds, matching after global options, counts', (t) => {
   const fail = (
     when: string[],
     error: 'unreachable' | 'busy' | 'not-found' | 'permission' | 'timeout' | 'garbage',
@@ -588,7 +588,7 @@ t.test('injected failures: kinds, matching after global options, counts', async 
     rbd(notFound, 'image-meta', 'set', 'vol1', 'k', 'v').stderr,
     'rbd: error opening image vol1: (2) No such file or directory\n',
   );
-  t.strictSame(state(notFound)['images']['rbd/vol1'].meta, {}, 'a failure changes nothing');
+  t.strictSame(state(notFound).images['rbd/vol1'].meta, {}, 'a failure changes nothing');
 
   const permission = sandbox(t, { images, fail: [fail(['/^(info|rm)$/'], 'permission')] });
   const p = rbd(permission, 'rm', 'vol1');
@@ -618,7 +618,7 @@ t.test('injected failures: kinds, matching after global options, counts', async 
   t.equal(unusedInjectedFailures(usage.sims).length, 1, 'and does not use the failure up');
 });
 
-t.test('an injected timeout hangs until killed, and is logged', async (t) => {
+t.test('an injected timeout hangs until killed, and is logged', (t) => {
   const sb = sandbox(t, { fail: [{ when: [{ equals: 'ls' }], error: 'timeout', times: 'any', position: AT }] });
   const started = Date.now();
   const r = spawnSync(join(sb.stubs, 'rbd'), ['ls'], { env: env(sb), timeout: 1500 });
@@ -657,7 +657,7 @@ t.test('calls are logged for expect.calls, and parallel calls are answered one a
     ),
   );
   t.strictSame([...maps].sort(), ['/dev/rbd0\n', '/dev/rbd1\n', '/dev/rbd2\n', '/dev/rbd3\n', '/dev/rbd4\n']);
-  t.equal(state(sb)['mapped'], 5);
+  t.equal(state(sb).mapped, 5);
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -672,7 +672,7 @@ function errors(t: { fail(message: string): boolean }, text: string): string[] {
   return result.errors.map(formatFileError);
 }
 
-t.test('the loader: simulate as a list or a map, every default', async (t) => {
+t.test('the loader: simulate as a list or a map, every default', (t) => {
   const result = parseScenarioText(
     `scenarios:
   - name: list
@@ -753,7 +753,7 @@ t.test('the loader: simulate as a list or a map, every default', async (t) => {
   });
 });
 
-t.test('the loader: errors in simulate and expect.simulated, as file:line:col', async (t) => {
+t.test('the loader: errors in simulate and expect.simulated, as file:line:col', (t) => {
   t.strictSame(
     errors(
       t,
@@ -843,7 +843,7 @@ function runScenarios(
   return { code: r.status, results: new Map(report.results.map((x) => [x.name, x])), output: r.stdout + r.stderr };
 }
 
-t.test('scenarios with the rbd simulator pass through extstorage-kit run', async (t) => {
+t.test('scenarios with the rbd simulator pass through extstorage-kit run', (t) => {
   const { code, results, output } = runScenarios(t, 'rbd.yaml');
   t.equal(code, 0, output);
   t.equal(results.size, 7);
@@ -856,7 +856,7 @@ t.test('scenarios with the rbd simulator pass through extstorage-kit run', async
   );
 });
 
-t.test('what the rbd simulator makes a scenario fail on', async (t) => {
+t.test('what the rbd simulator makes a scenario fail on', (t) => {
   const { code, results } = runScenarios(t, 'rbd-failing.yaml');
   t.equal(code, 1);
   const failures = (name: string) => {

@@ -59,7 +59,7 @@ export async function startGluster(ns: Namespace, workDir: string): Promise<Glus
   const logDir = join(dir, 'log');
   // Private copies of the directories glusterd writes to, bound over the real ones in the namespace only.
   const hostsFile = join(dir, 'hosts');
-  const binds: ReadonlyArray<readonly [source: string, target: string]> = [
+  const binds: readonly (readonly [source: string, target: string])[] = [
     [hostsFile, '/etc/hosts'],
     [join(dir, 'lib'), '/var/lib/glusterd'],
     [join(dir, 'run'), '/run/gluster'],
@@ -142,7 +142,7 @@ export async function startGluster(ns: Namespace, workDir: string): Promise<Glus
     // The pid file's pid may be stale: only signal processes that still look like gluster.
     return [...pids].filter((pid) => {
       try {
-        return /gluster/.test(readFileSync(`/proc/${pid}/comm`, 'utf8'));
+        return readFileSync(`/proc/${pid}/comm`, 'utf8').includes('gluster');
       } catch {
         return false;
       }

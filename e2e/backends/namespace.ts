@@ -16,7 +16,7 @@ export interface Namespace {
   close(): Promise<void>;
 }
 
-const REQUIRED_COMMANDS: ReadonlyArray<readonly [command: string, debianPackage: string]> = [
+const REQUIRED_COMMANDS: readonly (readonly [command: string, debianPackage: string])[] = [
   ['unshare', 'util-linux'],
   ['nsenter', 'util-linux'],
   // `ip` (iproute2) is not checked here: the e2e run installs it with the other packages.

@@ -145,7 +145,7 @@ export function separateLog(stderr: string): string {
 /** Snapshot ids count up per pool, so they depend on the pool's history: masked in snap ls. */
 function maskSnapshotIds(argv: readonly string[], text: string): string {
   if (argv[0] !== 'snap' || (argv[1] !== 'ls' && argv[1] !== 'list')) return text;
-  return text.replace(/"id":\d+/g, '"id":<snap>').replace(/^ *\d+(  )/gm, '<snap>$1');
+  return text.replace(/"id":\d+/g, '"id":<snap>').replace(/^ *\d+( {2})/gm, '<snap>$1');
 }
 
 /** Runs every case on both sides; one message per command line whose outcomes differ. */

@@ -222,7 +222,7 @@ export function tails(files: readonly string[], lines = 30): string {
 
 /** Where `name` is found on PATH, like `command -v`. */
 export function findInPath(name: string): string | undefined {
-  for (const dir of (process.env['PATH'] ?? '').split(delimiter)) {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
     if (dir === '') continue;
     const candidate = join(dir, name);
     try {

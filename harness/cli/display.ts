@@ -20,7 +20,7 @@ export function table(rows: string[][]): string {
 }
 
 export function useColor(stream: NodeJS.WriteStream): boolean {
-  return stream.isTTY === true && !('NO_COLOR' in process.env);
+  return stream.isTTY && !('NO_COLOR' in process.env);
 }
 
 export function paint(enabled: boolean, code: number, text: string): string {

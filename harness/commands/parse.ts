@@ -106,7 +106,7 @@ export const parseCommand: Command = {
         `unexpected argument ${JSON.stringify(positionals[0])}: give the output on stdin or with --file`,
       );
     }
-    const hypervisor = values.hypervisor!.toLowerCase();
+    const hypervisor = values.hypervisor.toLowerCase();
     if (!isHypervisor(hypervisor)) {
       throw new UsageError(
         `unknown hypervisor ${JSON.stringify(values.hypervisor)}: expected one of ${HYPERVISORS.join(', ')}`,
@@ -133,7 +133,7 @@ export const parseCommand: Command = {
     } else {
       output = await readStdin();
     }
-    const results = versions.map((v) => interpretAttachOutput(output, v, { stat: values.stat! }));
+    const results = versions.map((v) => interpretAttachOutput(output, v, { stat: values.stat }));
     process.stdout.write(
       values.json
         ? JSON.stringify(results, null, 2) + '\n'

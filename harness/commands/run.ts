@@ -99,7 +99,7 @@ export const runCommand: Command = {
       process.stdout.write(help);
       return EXIT.ok;
     }
-    const reporterName = reporterOption(values.reporter!);
+    const reporterName = reporterOption(values.reporter);
     const real = (values.real ?? []).map((name) => {
       if (name !== 'rbd' && name !== 'losetup')
         throw new UsageError(`--real takes rbd or losetup (the simulated commands), got ${JSON.stringify(name)}`);
@@ -170,8 +170,8 @@ export const runCommand: Command = {
     return interruptible(async (signal) => {
       const summary = await runScenarios(planned, {
         jobs,
-        bail: values.bail!,
-        keep: values.keep!,
+        bail: values.bail,
+        keep: values.keep,
         ...(filter ? { filter } : {}),
         ...(shard ? { shard } : {}),
         reporter,

@@ -125,7 +125,7 @@ export const testCommand: Command = {
       );
     if (values.live === (values.backend !== undefined))
       throw new UsageError('give either --backend FILE (fake storage) or --live (the real storage)');
-    const reporterName = reporterOption(values.reporter!);
+    const reporterName = reporterOption(values.reporter);
     const ganeti = values.ganeti ?? ['3.1'];
     for (const v of ganeti) {
       try {
@@ -229,8 +229,8 @@ export const testCommand: Command = {
       try {
         return await runScenarios(planned, {
           jobs,
-          bail: values.bail!,
-          keep: values.keep!,
+          bail: values.bail,
+          keep: values.keep,
           ...(filter ? { filter } : {}),
           ...(shard ? { shard } : {}),
           reporter,

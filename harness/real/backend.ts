@@ -30,10 +30,10 @@ export interface RealBackend<Options> {
   cleanup(options: Options, context: RealContext): Promise<string[]>;
 }
 
-export type RealBackends = {
+export interface RealBackends {
   readonly rbd: RealBackend<RbdSimulation>;
   readonly losetup: RealBackend<LosetupSimulation>;
-};
+}
 
 export interface CommandOutput {
   readonly code: number;

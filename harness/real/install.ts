@@ -14,7 +14,7 @@ import { realRbd } from './rbd.js';
 export const REAL_BACKENDS: RealBackends = { rbd: realRbd, losetup: realLosetup };
 
 export function realBackend(name: SimulatorName): RealBackend<unknown> {
-  return REAL_BACKENDS[name] as RealBackend<unknown>;
+  return REAL_BACKENDS[name];
 }
 
 /** The compiled pass-through runtime the executables load. */

@@ -27,7 +27,7 @@ export function main(config: PassthroughConfig, argv: readonly string[]): void {
     const logged: LoggedCall = { command: config.command, argv: [...argv], env, entry: null, exit, simulated: true };
     appendFileSync(config.callLog, `${JSON.stringify(logged)}\n`);
   };
-  const program = findReal(config.command, process.env['PATH'] ?? '', config.stubsDir);
+  const program = findReal(config.command, process.env.PATH ?? '', config.stubsDir);
   if (program === null) {
     process.stderr.write(`${config.command}: command not found\n`);
     log(127);

@@ -151,7 +151,7 @@ export function runSpy(config: SpyConfig, argv: string[]): void {
   };
 
   const real = findReal(config.command, process.env.PATH ?? '', config.spyDir);
-  if (real === null) return fail('command not found', 127);
+  if (real === null) { fail('command not found', 127); return; }
 
   const child = spawn(real, argv, { argv0: config.command, env: process.env, stdio: ['inherit', 'pipe', 'pipe'] });
   let spawnError: NodeJS.ErrnoException | undefined;
@@ -162,7 +162,7 @@ export function runSpy(config: SpyConfig, argv: string[]): void {
   // pipe too, so it gets SIGPIPE as it would have without the spy.
   const relay = (from: NodeJS.ReadableStream | null, to: NodeJS.WriteStream, chunks: Buffer[]) =>
     new Promise<void>((done) => {
-      if (from === null) return done();
+      if (from === null) { done(); return; }
       let open = true;
       to.on('error', () => {
         open = false;
@@ -193,7 +193,7 @@ export function runSpy(config: SpyConfig, argv: string[]): void {
           : spawnError.code === 'ENOEXEC'
             ? 'Exec format error'
             : spawnError.message;
-      return fail(why, spawnError.code === 'ENOENT' ? 127 : 126);
+      fail(why, spawnError.code === 'ENOENT' ? 127 : 126); return;
     }
     // A daemon the program started may hold its pipes: wait a little, then stop listening.
     const grace = new Promise<void>((done) => setTimeout(done, STREAM_GRACE_MS).unref());

@@ -50,7 +50,7 @@ function base64(bytes: Uint8Array): string {
 }
 
 /** A plain JSON value for anything the result model holds (see the comment at the top). */
-export function toJsonValue(value: unknown, seen: Set<object> = new Set()): unknown {
+export function toJsonValue(value: unknown, seen = new Set<object>()): unknown {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
   if (typeof value === 'number') return Number.isFinite(value) ? value : String(value);
   if (typeof value === 'bigint') return value.toString();

@@ -149,12 +149,12 @@ function yamlScalar(value: string | number | boolean | null): string {
   return value ? 'true' : 'false';
 }
 
-function isMap(value: YamlValue): value is { readonly [key: string]: YamlValue | undefined } {
+function isMap(value: YamlValue): value is Readonly<Record<string, YamlValue | undefined>> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** A map as YAML lines at `indent`; undefined values are left out. */
-function yamlLines(map: { readonly [key: string]: YamlValue | undefined }, indent: string): string[] {
+function yamlLines(map: Readonly<Record<string, YamlValue | undefined>>, indent: string): string[] {
   const lines: string[] = [];
   for (const [key, value] of Object.entries(map)) {
     if (value === undefined) continue;

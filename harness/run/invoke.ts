@@ -69,7 +69,7 @@ export async function invokeScript(options: InvokeOptions): Promise<InvokeResult
 
   const streamEnded = (stream: NodeJS.ReadableStream | null, capture: BoundedCapture) =>
     new Promise<void>((resolve) => {
-      if (stream === null) return resolve();
+      if (stream === null) { resolve(); return; }
       stream.on('data', (chunk: Buffer) => capture.write(chunk));
       stream.on('end', resolve);
       stream.on('close', resolve);

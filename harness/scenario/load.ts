@@ -415,7 +415,7 @@ function yamlFilesUnder(dir: string, visited = new Set<string>()): string[] {
 // ---------------------------------------------------------------------------------------------
 // Schema errors: ajv's output -> one clear message per node
 
-type SchemaObject = { readonly [key: string]: unknown };
+type SchemaObject = Readonly<Record<string, unknown>>;
 
 /** How the schema's named definitions read in a message ("must be <phrase>"). */
 const PHRASES: Readonly<Record<string, string>> = {
@@ -463,8 +463,8 @@ const KEY_NOUNS: Readonly<Record<string, string>> = {
 const STRUCTURAL = new Set(['required', 'additionalProperties', 'propertyNames', 'uniqueItems']);
 
 class SchemaErrors {
-  private readonly root = scenarioSchema() as SchemaObject;
-  private readonly definitions = (this.root['definitions'] ?? {}) as Readonly<Record<string, SchemaObject>>;
+  private readonly root = scenarioSchema();
+  private readonly definitions = (this.root.definitions ?? {}) as Readonly<Record<string, SchemaObject>>;
 
   constructor(
     private readonly source: Source,
@@ -506,12 +506,12 @@ class SchemaErrors {
     for (const { error, path } of remaining) {
       switch (error.keyword) {
         case 'additionalProperties': {
-          const name = String(error.params['additionalProperty']);
+          const name = String(error.params.additionalProperty);
           issues.push({ path: [...path, name], at: 'key', message: this.unknownKey(path, name) });
           break;
         }
         case 'required': {
-          const name = String(error.params['missingProperty']);
+          const name = String(error.params.missingProperty);
           issues.push({
             path,
             at: 'value',
@@ -520,7 +520,7 @@ class SchemaErrors {
           break;
         }
         case 'propertyNames': {
-          const name = String(error.params['propertyName']);
+          const name = String(error.params.propertyName);
           const rule = this.describe(this.propertyNamesOf(path) ?? {});
           issues.push({
             path: [...path, name],
@@ -530,7 +530,7 @@ class SchemaErrors {
           break;
         }
         case 'uniqueItems': {
-          const index = Math.max(Number(error.params['i']), Number(error.params['j']));
+          const index = Math.max(Number(error.params.i), Number(error.params.j));
           const item = [...path, index];
           issues.push({ path: item, at: 'value', message: `${this.show(item)} is listed twice in ${label(path)}` });
           break;
@@ -551,11 +551,11 @@ class SchemaErrors {
     const ref = schema ? this.refName(schema) : undefined;
     const last = path[path.length - 1];
     if (typeof value === 'string' && last === 'action' && path.length >= 2) {
-      const allowed = (this.deref(schema ?? {})['enum'] as string[] | undefined) ?? [];
+      const allowed = (this.deref(schema ?? {}).enum as string[] | undefined) ?? [];
       return { path, at: 'value', message: `unknown action ${got}: expected one of ${allowed.join(', ')}` };
     }
     if (typeof value === 'string' && ref === 'simulator') {
-      const allowed = (this.deref(schema ?? {})['enum'] as string[] | undefined) ?? [];
+      const allowed = (this.deref(schema ?? {}).enum as string[] | undefined) ?? [];
       return { path, at: 'value', message: `unknown simulator ${got}: expected one of ${allowed.join(', ')}` };
     }
     if (path.length === 0) {
@@ -575,7 +575,7 @@ class SchemaErrors {
   private unknownKey(path: Path, name: string): string {
     const schema = this.schemaAt(path);
     const noun = (schema && KEY_NOUNS[this.refName(schema) ?? '']) ?? 'key';
-    const keys = Object.keys((this.objectSchema(schema ?? {})['properties'] ?? {}) as object);
+    const keys = Object.keys((this.objectSchema(schema ?? {}).properties ?? {}));
     const extra = path.length === 0 ? ', or x-<anything> for YAML anchors' : '';
     return `unknown ${noun} ${JSON.stringify(name)} ${this.context(path)} (expected one of: ${keys.join(', ')}${extra})`;
   }
@@ -585,7 +585,7 @@ class SchemaErrors {
     if (path.length === 0) return 'at the top level';
     const last = path[path.length - 1]!;
     if (typeof last === 'string') return `in ${JSON.stringify(last)}`;
-    const title = this.deref(this.schemaAt(path) ?? {})['title'];
+    const title = this.deref(this.schemaAt(path) ?? {}).title;
     return typeof title === 'string' ? `in ${title}` : `in ${label(path)}`;
   }
 
@@ -623,7 +623,7 @@ class SchemaErrors {
   }
 
   private refName(schema: SchemaObject): string | undefined {
-    const ref = schema['$ref'];
+    const ref = schema.$ref;
     return typeof ref === 'string' ? ref.replace(/^#\/definitions\//, '') : undefined;
   }
 
@@ -642,18 +642,18 @@ class SchemaErrors {
     let raw: SchemaObject = this.root;
     for (const segment of path) {
       let schema = this.deref(raw);
-      const alternatives = schema['oneOf'] as SchemaObject[] | undefined;
+      const alternatives = schema.oneOf as SchemaObject[] | undefined;
       if (alternatives) {
         const wanted = typeof segment === 'number' ? 'array' : 'object';
-        const branch = alternatives.find((alt) => this.deref(alt)['type'] === wanted);
+        const branch = alternatives.find((alt) => this.deref(alt).type === wanted);
         if (!branch) return undefined;
         schema = this.deref(branch);
       }
       let next: unknown;
-      if (typeof segment === 'number' && schema['type'] === 'array') next = schema['items'];
-      else if (typeof segment === 'string' && schema['type'] === 'object') {
-        const properties = (schema['properties'] ?? {}) as Record<string, SchemaObject>;
-        next = Object.hasOwn(properties, segment) ? properties[segment] : schema['additionalProperties'];
+      if (typeof segment === 'number' && schema.type === 'array') next = schema.items;
+      else if (typeof segment === 'string' && schema.type === 'object') {
+        const properties = (schema.properties ?? {}) as Record<string, SchemaObject>;
+        next = Object.hasOwn(properties, segment) ? properties[segment] : schema.additionalProperties;
       }
       if (next === null || typeof next !== 'object') return undefined;
       raw = next as SchemaObject;
@@ -664,32 +664,32 @@ class SchemaErrors {
   /** The map schema of `raw`: itself, or the map alternative of a oneOf ({regex: ...}). */
   private objectSchema(raw: SchemaObject): SchemaObject {
     const schema = this.deref(raw);
-    const alternatives = schema['oneOf'] as SchemaObject[] | undefined;
-    const branch = alternatives?.find((alt) => this.deref(alt)['type'] === 'object');
+    const alternatives = schema.oneOf as SchemaObject[] | undefined;
+    const branch = alternatives?.find((alt) => this.deref(alt).type === 'object');
     return branch ? this.deref(branch) : schema;
   }
 
   private propertyNamesOf(path: Path): SchemaObject | undefined {
     const schema = this.schemaAt(path);
-    return schema ? (this.deref(schema)['propertyNames'] as SchemaObject | undefined) : undefined;
+    return schema ? (this.deref(schema).propertyNames as SchemaObject | undefined) : undefined;
   }
 
   /** What a schema asks for, as a noun phrase: "a positive integer", "a list of strings". */
   describe(raw: SchemaObject): string {
     const name = this.refName(raw);
-    if (name !== undefined && PHRASES[name]) return PHRASES[name]!;
+    if (name !== undefined && PHRASES[name]) return PHRASES[name];
     const schema = this.deref(raw);
-    const alternatives = schema['oneOf'] as SchemaObject[] | undefined;
+    const alternatives = schema.oneOf as SchemaObject[] | undefined;
     if (alternatives) return joinOr(alternatives.map((alt) => this.describe(alt)));
-    const allowed = schema['enum'] as unknown[] | undefined;
+    const allowed = schema.enum as unknown[] | undefined;
     if (allowed) {
       const shown = allowed.map((value) => JSON.stringify(value));
       return shown.length <= 2 ? joinOr(shown) : `one of ${shown.join(', ')}`;
     }
-    switch (schema['type']) {
+    switch (schema.type) {
       case 'integer': {
-        const min = schema['minimum'] as number | undefined;
-        const max = schema['maximum'] as number | undefined;
+        const min = schema.minimum as number | undefined;
+        const max = schema.maximum as number | undefined;
         if (min === 1 && max === undefined) return 'a positive integer';
         if (min !== undefined && max !== undefined) return `an integer from ${min} to ${max}`;
         return 'an integer';
@@ -697,16 +697,16 @@ class SchemaErrors {
       case 'number':
         return 'a number';
       case 'string':
-        if (typeof schema['pattern'] === 'string' && typeof schema['description'] === 'string')
-          return schema['description'];
-        return schema['minLength'] ? 'a non-empty string' : 'a string';
+        if (typeof schema.pattern === 'string' && typeof schema.description === 'string')
+          return schema.description;
+        return schema.minLength ? 'a non-empty string' : 'a string';
       case 'boolean':
         return 'a boolean (true or false)';
       case 'null':
         return 'null';
       case 'array': {
-        const items = (schema['items'] ?? {}) as SchemaObject;
-        return `${schema['minItems'] ? 'a non-empty list' : 'a list'} of ${this.plural(items)}`;
+        const items = (schema.items ?? {}) as SchemaObject;
+        return `${schema.minItems ? 'a non-empty list' : 'a list'} of ${this.plural(items)}`;
       }
       case 'object':
         return 'a map';
@@ -717,13 +717,13 @@ class SchemaErrors {
 
   private plural(raw: SchemaObject): string {
     const name = this.refName(raw);
-    if (name !== undefined && PLURALS[name]) return PLURALS[name]!;
+    if (name !== undefined && PLURALS[name]) return PLURALS[name];
     const schema = this.deref(raw);
-    switch (schema['type']) {
+    switch (schema.type) {
       case 'string':
         return 'strings';
       case 'array':
-        return `lists of ${this.plural((schema['items'] ?? {}) as SchemaObject)}`;
+        return `lists of ${this.plural((schema.items ?? {}) as SchemaObject)}`;
       case 'object':
         return 'maps';
       default:
@@ -817,7 +817,7 @@ function checkSemantics(data: unknown, source: Source): Issue[] {
     }
   };
   const matcher = (path: Path, value: unknown): void => {
-    if (isObj(value)) regex([...path, 'regex'], value['regex']);
+    if (isObj(value)) regex([...path, 'regex'], value.regex);
   };
   const placeholders = (path: Path, value: unknown): void => {
     if (typeof value !== 'string') return;
@@ -839,51 +839,51 @@ function checkSemantics(data: unknown, source: Source): Issue[] {
     }
   };
 
-  if (isObj(data['defaults'])) {
-    versions(['defaults', 'ganeti'], data['defaults']['ganeti']);
-    duration(['defaults', 'timeout'], data['defaults']['timeout']);
+  if (isObj(data.defaults)) {
+    versions(['defaults', 'ganeti'], data.defaults.ganeti);
+    duration(['defaults', 'timeout'], data.defaults.timeout);
   }
-  const scenarios = Array.isArray(data['scenarios']) ? data['scenarios'] : [];
+  const scenarios = Array.isArray(data.scenarios) ? data.scenarios : [];
   const names = new Map<string, Path>();
   scenarios.forEach((scenario, s) => {
     if (!isObj(scenario)) return;
     const at: Path = ['scenarios', s];
-    if (typeof scenario['name'] === 'string') {
-      const first = names.get(scenario['name']);
+    if (typeof scenario.name === 'string') {
+      const first = names.get(scenario.name);
       if (first) {
         const line = source.positionOf(first, 'value').line;
         issues.push({
           path: [...at, 'name'],
           at: 'value',
-          message: `duplicate scenario name ${JSON.stringify(scenario['name'])} (first at line ${line})`,
+          message: `duplicate scenario name ${JSON.stringify(scenario.name)} (first at line ${line})`,
         });
-      } else names.set(scenario['name'], [...at, 'name']);
+      } else names.set(scenario.name, [...at, 'name']);
     }
-    versions([...at, 'ganeti'], scenario['ganeti']);
-    duration([...at, 'timeout'], scenario['timeout']);
-    if (isObj(scenario['stubs'])) {
-      for (const [command, entries] of Object.entries(scenario['stubs'])) {
+    versions([...at, 'ganeti'], scenario.ganeti);
+    duration([...at, 'timeout'], scenario.timeout);
+    if (isObj(scenario.stubs)) {
+      for (const [command, entries] of Object.entries(scenario.stubs)) {
         if (!Array.isArray(entries)) continue;
         entries.forEach((entry, e) => {
-          if (!isObj(entry) || !Array.isArray(entry['args'])) return;
-          entry['args'].forEach((arg, a) => matcher([...at, 'stubs', command, e, 'args', a], arg));
+          if (!isObj(entry) || !Array.isArray(entry.args)) return;
+          entry.args.forEach((arg, a) => matcher([...at, 'stubs', command, e, 'args', a], arg));
         });
       }
     }
     const simulated = checkSimulators(scenario, at, issues, matcher);
-    const steps = Array.isArray(scenario['steps']) ? scenario['steps'] : [];
+    const steps = Array.isArray(scenario.steps) ? scenario.steps : [];
     steps.forEach((step, i) => {
       if (!isObj(step)) return;
       const stepAt: Path = [...at, 'steps', i];
-      const command = step['command'];
+      const command = step.command;
       const isCommand = command !== undefined;
-      if (isCommand && step['action'] !== undefined) {
+      if (isCommand && step.action !== undefined) {
         issues.push({
           path: [...stepAt, 'command'],
           at: 'key',
           message: 'a step has either "action" (a provider script) or "command" (a check between actions), not both',
         });
-      } else if (!isCommand && step['action'] === undefined) {
+      } else if (!isCommand && step.action === undefined) {
         issues.push({
           path: stepAt,
           at: 'value',
@@ -903,12 +903,12 @@ function checkSemantics(data: unknown, source: Source): Issue[] {
       }
       const action = isCommand
         ? 'command'
-        : typeof step['action'] === 'string' && isAction(step['action'])
-          ? step['action']
+        : typeof step.action === 'string' && isAction(step.action)
+          ? step.action
           : undefined;
-      versions([...stepAt, 'ganeti'], step['ganeti']);
-      duration([...stepAt, 'timeout'], step['timeout']);
-      const expect = step['expect'];
+      versions([...stepAt, 'ganeti'], step.ganeti);
+      duration([...stepAt, 'timeout'], step.timeout);
+      const expect = step.expect;
       if (!isObj(expect)) return;
       const expectAt: Path = [...stepAt, 'expect'];
       if (action && action !== 'attach') {
@@ -924,17 +924,17 @@ function checkSemantics(data: unknown, source: Source): Issue[] {
           });
         }
       }
-      matcher([...expectAt, 'device'], expect['device']);
-      if (isObj(expect['uris'])) {
-        for (const [hypervisor, value] of Object.entries(expect['uris']))
+      matcher([...expectAt, 'device'], expect.device);
+      if (isObj(expect.uris)) {
+        for (const [hypervisor, value] of Object.entries(expect.uris))
           matcher([...expectAt, 'uris', hypervisor], value);
       }
       for (const stream of ['stdout', 'stderr']) {
         const checks = expect[stream];
-        if (isObj(checks)) regex([...expectAt, stream, 'regex'], checks['regex']);
+        if (isObj(checks)) regex([...expectAt, stream, 'regex'], checks.regex);
       }
-      if (isObj(expect['simulated'])) {
-        for (const [name, subset] of Object.entries(expect['simulated'])) {
+      if (isObj(expect.simulated)) {
+        for (const [name, subset] of Object.entries(expect.simulated)) {
           if (simulated !== null && (name === 'rbd' || name === 'losetup') && !simulated.includes(name)) {
             const running = simulated.length === 0 ? 'no simulator' : `simulate: ${simulated.join(', ')}`;
             issues.push({
@@ -946,8 +946,8 @@ function checkSemantics(data: unknown, source: Source): Issue[] {
           stateRegexes([...expectAt, 'simulated', name], subset, regex);
         }
       }
-      const accepted = versions([...expectAt, 'accepted_by'], expect['accepted_by']);
-      const rejected = versions([...expectAt, 'rejected_by'], expect['rejected_by']);
+      const accepted = versions([...expectAt, 'accepted_by'], expect.accepted_by);
+      const rejected = versions([...expectAt, 'rejected_by'], expect.rejected_by);
       for (const r of rejected) {
         const a = accepted.find((candidate) => candidate.release === r.release);
         if (!a) continue;
@@ -967,8 +967,8 @@ function checkSemantics(data: unknown, source: Source): Issue[] {
 function stateRegexes(path: Path, value: unknown, regex: (path: Path, value: unknown) => void): void {
   if (Array.isArray(value)) value.forEach((item, i) => stateRegexes([...path, i], item, regex));
   else if (isObj(value)) {
-    if (Object.keys(value).length === 1 && typeof value['regex'] === 'string')
-      regex([...path, 'regex'], value['regex']);
+    if (Object.keys(value).length === 1 && typeof value.regex === 'string')
+      regex([...path, 'regex'], value.regex);
     else for (const [key, item] of Object.entries(value)) stateRegexes([...path, key], item, regex);
   }
 }
@@ -1000,10 +1000,10 @@ function checkSimulators(
   issues: Issue[],
   matcher: (path: Path, value: unknown) => void,
 ): string[] | null {
-  const names = simulatorNames(scenario['simulate']);
+  const names = simulatorNames(scenario.simulate);
   if (names === null) return null;
-  if (isObj(scenario['stubs'])) {
-    for (const command of Object.keys(scenario['stubs'])) {
+  if (isObj(scenario.stubs)) {
+    for (const command of Object.keys(scenario.stubs)) {
       if (!names.includes(command)) continue;
       issues.push({
         path: [...at, 'stubs', command],
@@ -1012,17 +1012,17 @@ function checkSimulators(
       });
     }
   }
-  const options = scenario['simulate'];
+  const options = scenario.simulate;
   if (!isObj(options)) return names;
   for (const [name, value] of Object.entries(options)) {
     if (!isObj(value)) continue;
     const simAt: Path = [...at, 'simulate', name];
-    if (Array.isArray(value['fail'])) {
-      value['fail'].forEach((failure, f) => {
+    if (Array.isArray(value.fail)) {
+      value.fail.forEach((failure, f) => {
         if (!isObj(failure)) return;
-        if (Array.isArray(failure['when']))
-          failure['when'].forEach((m, w) => matcher([...simAt, 'fail', f, 'when', w], m));
-        if (name === 'losetup' && failure['error'] === 'unreachable') {
+        if (Array.isArray(failure.when))
+          failure.when.forEach((m, w) => matcher([...simAt, 'fail', f, 'when', w], m));
+        if (name === 'losetup' && failure.error === 'unreachable') {
           issues.push({
             path: [...simAt, 'fail', f, 'error'],
             at: 'value',
@@ -1033,11 +1033,11 @@ function checkSimulators(
       });
     }
     if (name !== 'rbd') continue;
-    const pools = Array.isArray(value['pools'])
-      ? value['pools'].filter((p): p is string => typeof p === 'string')
+    const pools = Array.isArray(value.pools)
+      ? value.pools.filter((p): p is string => typeof p === 'string')
       : ['rbd'];
-    if (Array.isArray(value['pools'])) {
-      value['pools'].forEach((pool, p) => {
+    if (Array.isArray(value.pools)) {
+      value.pools.forEach((pool, p) => {
         if (typeof pool !== 'string' || !pool.includes('/')) return;
         const parent = pool.split('/')[0]!;
         if (!pools.includes(parent)) {
@@ -1049,11 +1049,11 @@ function checkSimulators(
         }
       });
     }
-    if (!Array.isArray(value['images'])) continue;
+    if (!Array.isArray(value.images)) continue;
     const seen = new Map<string, number>();
-    value['images'].forEach((image, i) => {
-      if (!isObj(image) || typeof image['spec'] !== 'string') return;
-      const spec = parseImageSpec(image['spec']);
+    value.images.forEach((image, i) => {
+      if (!isObj(image) || typeof image.spec !== 'string') return;
+      const spec = parseImageSpec(image.spec);
       const key = `${spec.pool}/${spec.namespace === '' ? '' : `${spec.namespace}/`}${spec.name}`;
       const specAt: Path = [...simAt, 'images', i, 'spec'];
       const first = seen.get(key);
@@ -1070,17 +1070,17 @@ function checkSimulators(
         issues.push({
           path: specAt,
           at: 'value',
-          message: `image ${JSON.stringify(image['spec'])} is in ${spec.namespace === '' ? 'pool' : 'namespace'} ${JSON.stringify(where)}, which is not in pools (${known})`,
+          message: `image ${JSON.stringify(image.spec)} is in ${spec.namespace === '' ? 'pool' : 'namespace'} ${JSON.stringify(where)}, which is not in pools (${known})`,
         });
       }
-      if (Array.isArray(image['snapshots'])) {
+      if (Array.isArray(image.snapshots)) {
         const snapNames = new Set<string>();
-        image['snapshots'].forEach((snap, n) => {
+        image.snapshots.forEach((snap, n) => {
           const snapName =
             typeof snap === 'string'
               ? snap
-              : isObj(snap) && typeof snap['name'] === 'string'
-                ? snap['name']
+              : isObj(snap) && typeof snap.name === 'string'
+                ? snap.name
                 : undefined;
           if (snapName === undefined) return;
           if (snapNames.has(snapName)) {
@@ -1354,16 +1354,16 @@ function buildSimulators(
 function stateExpectation(raw: unknown): StateExpectation {
   if (Array.isArray(raw)) return raw.map(stateExpectation);
   if (isObj(raw)) {
-    if (Object.keys(raw).length === 1 && typeof raw['regex'] === 'string')
-      return { regex: new RegExp(raw['regex']), source: raw['regex'] };
+    if (Object.keys(raw).length === 1 && typeof raw.regex === 'string')
+      return { regex: new RegExp(raw.regex), source: raw.regex };
     return Object.fromEntries(Object.entries(raw).map(([key, value]) => [key, stateExpectation(value)]));
   }
   return raw as StateExpectation;
 }
 
 /** `{ [key]: value }`, or nothing when value is undefined (keeps optional fields absent, not undefined). */
-function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
-  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {
+  return (value === undefined ? {} : { [key]: value }) as Partial<Record<K, V>>;
 }
 
 function versionList(source: Source, path: Path, values: readonly RawVersion[]): string[] {

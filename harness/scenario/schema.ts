@@ -10,7 +10,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 export const KNOWN_SIMULATORS: readonly string[] = ['rbd', 'losetup'];
 
 /** A JSON Schema, as plain data. */
-export type JsonSchema = { readonly [key: string]: unknown };
+export type JsonSchema = Readonly<Record<string, unknown>>;
 
 /**
  * Where the schema file is. The compiled module is dist/harness/scenario/schema.js, three levels
@@ -41,7 +41,7 @@ export function scenarioSchema(): JsonSchema {
       definitions: { simulator: { enum: string[] } };
     };
     parsed.definitions.simulator.enum = [...KNOWN_SIMULATORS];
-    schema = parsed as unknown as JsonSchema;
+    schema = parsed;
   }
   return schema;
 }

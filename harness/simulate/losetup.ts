@@ -299,7 +299,7 @@ class Losetup {
   private strtosize(text: string, what: string): number {
     const parsed = parseSize(text);
     if ('errno' in parsed) this.err(`${what}: '${text}'`, parsed.errno);
-    return (parsed as { value: number }).value;
+    return (parsed).value;
   }
 
   run(argv: readonly string[]): void {
@@ -584,7 +584,7 @@ class Losetup {
         this.warnx(`unknown column: ${list.slice(begin)}`);
         this.exit(1);
       }
-      out.push(column!.name);
+      out.push(column.name);
       begin = null;
     }
     return out;

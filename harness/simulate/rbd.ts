@@ -183,7 +183,7 @@ export function argsForMatching(argv: readonly string[]): string[] {
         if (eq < 0) i++;
         continue;
       }
-    } else if (arg.length >= 2 && arg[0] === '-' && MATCH_SKIPPED_SHORT.has(arg[1]!)) {
+    } else if (arg.length >= 2 && arg.startsWith('-') && MATCH_SKIPPED_SHORT.has(arg[1]!)) {
       if (arg.length === 2) i++;
       continue;
     }
@@ -390,7 +390,7 @@ export class Rbd {
     const byShort = new Map(options.filter((o) => o.short !== undefined).map((o) => [o.short!, o]));
     const known = (token: string): boolean => {
       if (token.startsWith('--')) return byLong.has(token.slice(2).split('=')[0]!);
-      return token.length >= 2 && token[0] === '-' && byShort.has(token[1]!);
+      return token.length >= 2 && token.startsWith('-') && byShort.has(token[1]!);
     };
     const stored: { option: OptionDef; value: string | null }[] = [];
     const positional: string[] = [];
@@ -518,10 +518,10 @@ export class Rbd {
   private extractSpec(spec: string, names: Names, validation: Validation): void {
     const match = SPEC_PATTERNS[validation].exec(spec);
     if (!match) this.fail(ERRNO.EINVAL, `rbd: invalid spec '${spec}'`);
-    if (match![1] !== undefined) names.pool = match![1];
-    if (match![2] !== undefined) names.namespace = match![2];
-    names.image = match![3]!;
-    if (match![4] !== undefined) names.snap = match![4];
+    if (match[1] !== undefined) names.pool = match[1];
+    if (match[2] !== undefined) names.namespace = match[2];
+    names.image = match[3]!;
+    if (match[4] !== undefined) names.snap = match[4];
   }
 
   /** utils::get_formatter: null for plain output. */
@@ -604,10 +604,10 @@ export class Rbd {
     if (image === undefined || this.consume('not-found')) {
       this.fail(ERRNO.ENOENT, `rbd: error opening image ${names.image}: ${cppStrerror(ERRNO.ENOENT)}`);
     }
-    if (snapshot !== '' && !image!.snapshots.some((s) => s.name === snapshot)) {
+    if (snapshot !== '' && !image.snapshots.some((s) => s.name === snapshot)) {
       this.fail(ERRNO.ENOENT, `error setting snapshot context: ${cppStrerror(ERRNO.ENOENT)}`);
     }
-    return { pool, image: image! };
+    return { pool, image: image };
   }
 
   // --- progress ---
@@ -1142,7 +1142,7 @@ export class Rbd {
     if (names.snap !== '') {
       const snapshot = image.snapshots.find((s) => s.name === names.snap);
       if (snapshot === undefined) this.fail(ERRNO.ENOENT, 'rbd: snapshot does not exist.');
-      children = [...snapshot!.children].sort();
+      children = [...snapshot.children].sort();
     }
     if (f) {
       f.openArray('children');
@@ -1167,7 +1167,7 @@ export class Rbd {
     const { image } = this.open(names);
     const snapshot = image.snapshots.find((s) => s.name === names.snap);
     if (snapshot === undefined) this.fail(ERRNO.ENOENT, `rbd: protecting snap failed: ${cppStrerror(ERRNO.ENOENT)}`);
-    if (snapshot!.protected) this.fail(ERRNO.EBUSY, 'rbd: snap is already protected');
+    if (snapshot.protected) this.fail(ERRNO.EBUSY, 'rbd: snap is already protected');
     const errno = this.operationErrno();
     if (errno !== 0) this.fail(errno, `rbd: protecting snap failed: ${cppStrerror(errno)}`);
     if (!image.features.includes('layering')) {
@@ -1175,7 +1175,7 @@ export class Rbd {
       this.lderr('librbd::Operations: ', 'image must support layering');
       this.fail(ERRNO.ENOSYS, `rbd: protecting snap failed: ${cppStrerror(ERRNO.ENOSYS)}`);
     }
-    snapshot!.protected = true;
+    snapshot.protected = true;
   }
 
   doSnapUnprotect(vm: Parsed): void {
@@ -1185,17 +1185,17 @@ export class Rbd {
     const { pool, image } = this.open(names);
     const snapshot = image.snapshots.find((s) => s.name === names.snap);
     if (snapshot === undefined) this.fail(ERRNO.ENOENT, `rbd: unprotecting snap failed: ${cppStrerror(ERRNO.ENOENT)}`);
-    if (!snapshot!.protected) this.fail(ERRNO.EINVAL, 'rbd: snap is already unprotected');
+    if (!snapshot.protected) this.fail(ERRNO.EINVAL, 'rbd: snap is already unprotected');
     let errno = this.operationErrno();
-    if (errno === 0 && snapshot!.children.length > 0) {
+    if (errno === 0 && snapshot.children.length > 0) {
       // What Ceph 16.2.15 logs (e2e/drift/rbd.ts); the last line comes from a second thread, and
       // where it lands among the others varies from run to run.
-      const ids = snapshot!.children.map((c) => this.state.images[c]?.id ?? '').join(',');
+      const ids = snapshot.children.map((c) => this.state.images[c]?.id ?? '').join(',');
       const request = 'librbd::SnapshotUnprotectRequest: ';
       const pointer = fakePointer();
       this.lderr(
         request,
-        `cannot unprotect: at least ${snapshot!.children.length} child(ren) [${ids}] in pool '${pool}'`,
+        `cannot unprotect: at least ${snapshot.children.length} child(ren) [${ids}] in pool '${pool}'`,
       );
       this.lderr(request, `encountered error: ${cppStrerror(ERRNO.EBUSY)}`);
       this.lderr(request, `${pointer} should_complete_error: ret_val=-${ERRNO.EBUSY}`);
@@ -1203,7 +1203,7 @@ export class Rbd {
       errno = ERRNO.EBUSY;
     }
     if (errno !== 0) this.fail(errno, `rbd: unprotecting snap failed: ${cppStrerror(errno)}`);
-    snapshot!.protected = false;
+    snapshot.protected = false;
   }
 
   doSnapRemove(vm: Parsed): void {
@@ -1216,10 +1216,10 @@ export class Rbd {
     if (image === undefined || this.consume('not-found')) {
       this.fail(ERRNO.ENOENT, `rbd: error opening image ${names.image}: ${cppStrerror(ERRNO.ENOENT)}`);
     }
-    const index = image!.snapshots.findIndex((s) => s.name === names.snap);
+    const index = image.snapshots.findIndex((s) => s.name === names.snap);
     let errno = this.operationErrno();
     if (errno === 0 && index < 0) errno = ERRNO.ENOENT;
-    const snapshot = image!.snapshots[index];
+    const snapshot = image.snapshots[index];
     if (errno === 0 && snapshot!.protected) {
       if (vm.flag('force') && snapshot!.children.length === 0) {
         snapshot!.protected = false;
@@ -1233,7 +1233,7 @@ export class Rbd {
       if (errno === ERRNO.EBUSY) this.fail(errno, `rbd: snapshot '${names.snap}' is protected from removal.`);
       this.fail(errno, `rbd: failed to remove snapshot: ${cppStrerror(errno)}`);
     }
-    image!.snapshots.splice(index, 1);
+    image.snapshots.splice(index, 1);
     this.progressDone(vm, 'Removing snap');
   }
 

@@ -48,7 +48,7 @@ export function readEnvironment(
 ): ActionEnvironment {
   // verify is run by hand, not by Ganeti: it needs no volume.
   const volume = action === 'verify' && !env.VOL_NAME ? '' : validate.volumeName('VOL_NAME', env.VOL_NAME);
-  const optionalText = (name: string) => (env[name] === undefined ? undefined : validate.noControl(name, env[name]!));
+  const optionalText = (name: string) => (env[name] === undefined ? undefined : validate.noControl(name, env[name]));
   const cname = optionalText('VOL_CNAME');
   const uuid = optionalText('VOL_UUID');
   const params = readParameters(specs, env);

@@ -65,7 +65,7 @@ export function loopVolumeActions(folder: (env: ActionEnvironment) => string): L
     snapshot(env) {
       const { image } = paths(env);
       requireImage(image, env.volume);
-      copyImageSparse(image, paths(env, env.snapshotName!).image);
+      copyImageSparse(image, paths(env, env.snapshotName).image);
     },
   };
 }

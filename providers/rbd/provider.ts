@@ -155,7 +155,7 @@ export const provider: ProviderDefinition = {
     },
     snapshot(env) {
       const v = volume(env);
-      const target = volume(env, env.snapshotName!);
+      const target = volume(env, env.snapshotName);
       requireExists(v);
       if (v.rbd.info(target.spec) !== null)
         throw new ProviderError(`volume ${target.spec} already exists: refusing to overwrite it`);

@@ -64,7 +64,7 @@ export class Rbd {
   info(spec: string): ImageInfo | null {
     const result = this.call(['info', spec, '--format', 'json']);
     // A missing pool also exits ENOENT: that is a mistake to report, not a volume already gone.
-    if (result.status === ENOENT && /error opening pool/.test(result.stderr)) {
+    if (result.status === ENOENT && result.stderr.includes('error opening pool')) {
       throw new ProviderError(`the pool of ${spec} does not exist: ${lastWords(result)}`);
     }
     if (result.status === ENOENT) return null;
