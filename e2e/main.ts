@@ -114,9 +114,11 @@ async function runStage(
         stage.timeoutMs,
       );
     });
-    const checked = stage
-      .check(ns, env)
-      .catch((error: Error) => ({ ok: false, summary: 'failed', details: error.message.split('\n') }));
+    const checked = stage.check(ns, env).catch((error: unknown) => ({
+      ok: false,
+      summary: 'failed',
+      details: (error instanceof Error ? error.message : String(error)).split('\n'),
+    }));
     const result = await Promise.race([checked, limit]);
     clearTimeout(timer);
     const details = result.ok ? result.details : [...result.details, ...logTails(logs(stage.backends))];
@@ -144,7 +146,7 @@ async function runStage(
   } catch {
     // no report: the command failed before running anything; its output says why
   }
-  const ok = result.code === 0 && report !== undefined && report.failed === 0;
+  const ok = result.code === 0 && report?.failed === 0;
   const counts = report ? `${report.passed} passed, ${report.failed} failed, ${report.skipped} skipped` : 'no report';
   const skips = (report?.results ?? [])
     .filter((r) => r.status === 'skip')
@@ -277,7 +279,8 @@ async function main(): Promise<number> {
     ...(which.includes('ceph') ? (backends.ceph?.logFiles ?? []) : []),
     ...(which.includes('gluster') ? (backends.gluster?.logFiles ?? []) : []),
   ];
-  let interrupted = false;
+  // Set by the signal handler, where TypeScript's flow analysis does not look.
+  let interrupted = false as boolean;
   const onSignal = () => {
     interrupted = true;
     report.note('interrupted: stopping after the current stage, then tearing everything down');

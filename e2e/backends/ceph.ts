@@ -248,7 +248,7 @@ export async function startCeph(ns: Namespace, workDir: string): Promise<CephClu
 
     await timed('health', async () => {
       const deadline = Date.now() + HEALTH_TIMEOUT_MS;
-      let last = '';
+      let last: string;
       for (;;) {
         const result = await ns.exec(['ceph', '-c', conf, '--connect-timeout', '10', 'health'], {
           allowFailure: true,

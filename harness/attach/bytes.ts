@@ -33,14 +33,24 @@ export function firstInvalidUtf8(bytes: Uint8Array): number {
     let need: number;
     let lo = 0x80;
     let hi = 0xbf;
+    // The well-formed sequences of the Unicode standard (table 3-7): some lead bytes narrow the
+    // range of the byte after them (no overlongs, no surrogates, nothing above U+10FFFF).
     if (b0 >= 0xc2 && b0 <= 0xdf) need = 1;
-    else if (b0 === 0xe0) ((need = 2), (lo = 0xa0));
-    else if ((b0 >= 0xe1 && b0 <= 0xec) || b0 === 0xee || b0 === 0xef) need = 2;
-    else if (b0 === 0xed) ((need = 2), (hi = 0x9f));
-    else if (b0 === 0xf0) ((need = 3), (lo = 0x90));
-    else if (b0 >= 0xf1 && b0 <= 0xf3) need = 3;
-    else if (b0 === 0xf4) ((need = 3), (hi = 0x8f));
-    else return i;
+    else if (b0 === 0xe0) {
+      need = 2;
+      lo = 0xa0;
+    } else if ((b0 >= 0xe1 && b0 <= 0xec) || b0 === 0xee || b0 === 0xef) need = 2;
+    else if (b0 === 0xed) {
+      need = 2;
+      hi = 0x9f;
+    } else if (b0 === 0xf0) {
+      need = 3;
+      lo = 0x90;
+    } else if (b0 >= 0xf1 && b0 <= 0xf3) need = 3;
+    else if (b0 === 0xf4) {
+      need = 3;
+      hi = 0x8f;
+    } else return i;
     for (let k = 1; k <= need; k++) {
       const b = bytes[i + k];
       if (b === undefined) return i;

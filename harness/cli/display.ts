@@ -3,7 +3,7 @@
 /** A string as it should appear in a table: quoted and escaped when it would mislead raw. */
 export function shown(value: string | null, none = '-'): string {
   if (value === null) return none;
-  // eslint-disable-next-line no-control-regex
+
   if (value === '' || /[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffd]|^\s|\s$/u.test(value)) return JSON.stringify(value);
   return value;
 }

@@ -224,7 +224,8 @@ export const testCommand: Command = {
       env: process.env,
       cwd: process.cwd(),
     });
-    let interrupted = false;
+    // Set inside the callback, where TypeScript's flow analysis does not look.
+    let interrupted = false as boolean;
     const summary = await interruptible(async (signal) => {
       try {
         return await runScenarios(planned, {

@@ -56,7 +56,7 @@ export function loadBackend(file: string): { backend: Backend } | { errors: Scen
     for (const pair of isMap(doc.contents) ? doc.contents.items : []) {
       const key = isScalar(pair.key) ? String(pair.key.value) : '';
       if (!(BACKEND_KEYS as readonly string[]).includes(key)) {
-        const at = lines.linePos(isScalar(pair.key) && pair.key.range ? pair.key.range[0] : 0);
+        const at = lines.linePos(isScalar(pair.key) ? pair.key.range[0] : 0);
         errors.push({
           position: { file, line: at.line, col: at.col },
           message: `unknown key ${JSON.stringify(key)} in a backend file (expected one of: ${BACKEND_KEYS.join(', ')})`,
@@ -67,7 +67,7 @@ export function loadBackend(file: string): { backend: Backend } | { errors: Scen
         for (const inner of pair.value.items) {
           const name = isScalar(inner.key) ? String(inner.key.value) : '';
           if (name === 'params' || name === 'size') continue;
-          const at = lines.linePos(isScalar(inner.key) && inner.key.range ? inner.key.range[0] : 0);
+          const at = lines.linePos(isScalar(inner.key) ? inner.key.range[0] : 0);
           errors.push({
             position: { file, line: at.line, col: at.col },
             message: `"volume.${name}" cannot be set in a backend file: each check names its own volume (expected params or size)`,

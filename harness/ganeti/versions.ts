@@ -70,7 +70,7 @@ const VERSION_RE = /^(\d+)\.(\d+)(?:\.(\d+))?$/;
 /** Parses "X.Y" or "X.Y.Z"; throws UnsupportedVersionError for anything outside 2.7.0-3.1.0. */
 export function parseGanetiVersion(asked: string): GanetiVersion {
   const match = typeof asked === 'string' ? VERSION_RE.exec(asked) : null;
-  if (!match) throw new UnsupportedVersionError(String(asked));
+  if (!match) throw new UnsupportedVersionError(asked);
   const [, majorText, minorText, patchText] = match;
   // Leading zeros ("2.07") are not how Ganeti names releases.
   if ([majorText, minorText, patchText].some((part) => part !== undefined && /^0\d/.test(part))) {

@@ -23,6 +23,7 @@ export function compileMasks(sources: readonly string[]): Mask[] {
     } catch (error) {
       throw new Error(
         `--mask ${JSON.stringify(source)}: ${(error as Error).message.replace(/^Invalid regular expression: \/[\s\S]*\/[a-z]*: /, '')}`,
+        { cause: error },
       );
     }
   });

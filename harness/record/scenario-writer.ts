@@ -181,7 +181,7 @@ function writeStubs(out: ScenarioText, calls: readonly RecordedCall[], spiedCoun
         ...(call.exit !== 0 ? [`          exit: ${call.exit}`] : []),
       ];
       const last = entries[entries.length - 1];
-      if (last !== undefined && last.text.join('\n') === text.join('\n')) last.times += 1;
+      if (last?.text.join('\n') === text.join('\n')) last.times += 1;
       else entries.push({ text, times: 1 });
     }
     for (const entry of entries)

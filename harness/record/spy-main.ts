@@ -105,7 +105,7 @@ function endLike(exit: number, signal: NodeJS.Signals | null): void {
   }
   // Node ignores or handles some signals itself (SIGPIPE, SIGUSR1); adding and removing a
   // listener gives every signal its default action back.
-  process.on(signal, () => {});
+  process.on(signal, () => undefined);
   process.removeAllListeners(signal);
   process.kill(process.pid, signal);
   // Signals whose default is not to end a process: end with the status a shell would show.
@@ -151,7 +151,10 @@ export function runSpy(config: SpyConfig, argv: string[]): void {
   };
 
   const real = findReal(config.command, process.env.PATH ?? '', config.spyDir);
-  if (real === null) { fail('command not found', 127); return; }
+  if (real === null) {
+    fail('command not found', 127);
+    return;
+  }
 
   const child = spawn(real, argv, { argv0: config.command, env: process.env, stdio: ['inherit', 'pipe', 'pipe'] });
   let spawnError: NodeJS.ErrnoException | undefined;
@@ -162,7 +165,10 @@ export function runSpy(config: SpyConfig, argv: string[]): void {
   // pipe too, so it gets SIGPIPE as it would have without the spy.
   const relay = (from: NodeJS.ReadableStream | null, to: NodeJS.WriteStream, chunks: Buffer[]) =>
     new Promise<void>((done) => {
-      if (from === null) { done(); return; }
+      if (from === null) {
+        done();
+        return;
+      }
       let open = true;
       to.on('error', () => {
         open = false;
@@ -193,15 +199,16 @@ export function runSpy(config: SpyConfig, argv: string[]): void {
           : spawnError.code === 'ENOEXEC'
             ? 'Exec format error'
             : spawnError.message;
-      fail(why, spawnError.code === 'ENOENT' ? 127 : 126); return;
+      fail(why, spawnError.code === 'ENOENT' ? 127 : 126);
+      return;
     }
     // A daemon the program started may hold its pipes: wait a little, then stop listening.
     const grace = new Promise<void>((done) => setTimeout(done, STREAM_GRACE_MS).unref());
     await Promise.race([streams, grace]);
-    child.stdout?.destroy();
-    child.stderr?.destroy();
+    child.stdout.destroy();
+    child.stderr.destroy();
     for (const forwarded of FORWARDED) process.removeAllListeners(forwarded);
-    const number = signal === null ? 0 : (osConstants.signals[signal] ?? 0);
+    const number = signal === null ? 0 : osConstants.signals[signal];
     finish(signal === null ? (code ?? 1) : 128 + number, signal);
   });
 }

@@ -56,7 +56,7 @@ export function escapeChar(c: string): string {
 
 // C0 controls but tab, DEL, C1 controls, the Unicode line and paragraph separators, lone surrogates
 // (with the u flag, a surrogate range only matches a surrogate that is not half of a pair).
-// eslint-disable-next-line no-control-regex
+
 const INVISIBLE = /[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]/gu;
 
 /** Text safe to put on one terminal line: control characters (not tab) become escapes. */
@@ -202,7 +202,7 @@ export function expectedActualLines(failure: Failure, indent: string, paint: Pai
     ['expected', failure.expected, STYLE.green],
     ['actual', failure.actual, STYLE.red],
   ];
-  const multi = pairs.some(([, v]) => v !== undefined && v.includes('\n'));
+  const multi = pairs.some(([, v]) => v?.includes('\n'));
   const ambiguous =
     multi &&
     failure.expected !== undefined &&

@@ -27,7 +27,6 @@ export class JunitReporter implements Reporter {
   }
 }
 
-// eslint-disable-next-line no-control-regex
 const FORBIDDEN = /[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]/gu;
 
 /** Text for XML 1.0 element content (attr = false) or a double- or single-quoted attribute. */

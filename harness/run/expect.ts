@@ -46,8 +46,8 @@ function describeExit(run: ScriptRun): string {
 function exitFailure(step: Step, run: ScriptRun): Failure | null {
   if (run.fault !== undefined) return null; // faultFailure has said what went wrong, by name
   const wanted = step.expect.exit;
-  const failed = run.exitCode !== 0 || run.signal !== null || run.fault !== undefined;
-  const ok = wanted === 'nonzero' ? failed : run.exitCode === wanted && run.signal === null && run.fault === undefined;
+  const failed = run.exitCode !== 0 || run.signal !== null;
+  const ok = wanted === 'nonzero' ? failed : run.exitCode === wanted && run.signal === null;
   if (ok) return null;
   return {
     message: 'wrong exit status',

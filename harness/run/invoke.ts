@@ -64,19 +64,23 @@ export async function invokeScript(options: InvokeOptions): Promise<InvokeResult
     }
     running.add(subprocess.pid);
   }
-  subprocess.stdin?.end(); // Ganeti's stdin: a pipe that reads EOF at once
-  subprocess.stdin?.on('error', () => {});
+  subprocess.stdin.end(); // Ganeti's stdin: a pipe that reads EOF at once
+  subprocess.stdin.on('error', () => undefined); // a script that exits first closes it: EPIPE is no news
 
   const streamEnded = (stream: NodeJS.ReadableStream | null, capture: BoundedCapture) =>
     new Promise<void>((resolve) => {
-      if (stream === null) { resolve(); return; }
+      if (stream === null) {
+        resolve();
+        return;
+      }
       stream.on('data', (chunk: Buffer) => capture.write(chunk));
       stream.on('end', resolve);
       stream.on('close', resolve);
       stream.on('error', () => resolve());
     });
-  let stdoutOpen = true;
-  let stderrOpen = true;
+  // Cleared by the streams' callbacks, where TypeScript's flow analysis does not look.
+  let stdoutOpen = true as boolean;
+  let stderrOpen = true as boolean;
   const stdoutDone = streamEnded(subprocess.stdout, stdout).then(() => void (stdoutOpen = false));
   const stderrDone = streamEnded(subprocess.stderr, stderr).then(() => void (stderrOpen = false));
 
@@ -113,8 +117,8 @@ export async function invokeScript(options: InvokeOptions): Promise<InvokeResult
   clearTimeout(timer);
   if (subprocess.pid !== undefined) running.delete(subprocess.pid);
   // Whatever still holds the pipes was killed (or escaped the group: the sandbox sweep gets it).
-  subprocess.stdout?.destroy();
-  subprocess.stderr?.destroy();
+  subprocess.stdout.destroy();
+  subprocess.stderr.destroy();
   await Promise.all([stdoutDone, stderrDone]);
   if (spawnError !== undefined && exit.code === null) {
     fault = { kind: 'spawn', message: `cannot run ${options.script}: ${spawnError.code ?? spawnError.message}` };

@@ -63,7 +63,7 @@ export async function runScenarios(planned: readonly PlannedScenario[], options:
   };
   options.reporter.start({ provider: options.providerLabel, total: selected.length, jobs: options.jobs });
 
-  const results: (ScenarioResult | undefined)[] = new Array(selected.length);
+  const results = new Array<ScenarioResult | undefined>(selected.length);
   let next = 0;
   let stop = false;
   const worker = async () => {

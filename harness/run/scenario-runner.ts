@@ -88,7 +88,8 @@ function commandArgv(
 ): string[] | Failure {
   const argv: string[] = [];
   for (const arg of command) {
-    let missing: string | null = null;
+    // Set inside the replace callback, where TypeScript's flow analysis does not look.
+    let missing = null as string | null;
     const replaced = arg.replace(/\$\{(SANDBOX|VOLUME|DEVICE|URI:[^}]+)\}/g, (text, name: string) => {
       if (name === 'SANDBOX') return paths.root;
       if (name === 'VOLUME') return volume.name;

@@ -233,9 +233,8 @@ class Source {
   find(path: Path): { node: unknown; key: unknown; complete: boolean } {
     let node: unknown = this.doc.contents;
     let key: unknown;
-    for (let i = 0; i < path.length; i++) {
+    for (const segment of path) {
       const container = this.deref(node);
-      const segment = path[i]!;
       let next: { key: unknown; value: unknown } | undefined;
       if (isMap(container)) next = this.lookup(container, String(segment));
       else if (isSeq(container) && typeof segment === 'number' && segment < container.items.length) {
@@ -319,8 +318,7 @@ function finish(issues: readonly Located[]): ScenarioFileError[] {
   for (const issue of sorted) {
     const last = out[out.length - 1];
     if (
-      last &&
-      last.position.line === issue.position.line &&
+      last?.position.line === issue.position.line &&
       last.position.col === issue.position.col &&
       last.message === issue.message
     )
@@ -575,7 +573,7 @@ class SchemaErrors {
   private unknownKey(path: Path, name: string): string {
     const schema = this.schemaAt(path);
     const noun = (schema && KEY_NOUNS[this.refName(schema) ?? '']) ?? 'key';
-    const keys = Object.keys((this.objectSchema(schema ?? {}).properties ?? {}));
+    const keys = Object.keys(this.objectSchema(schema ?? {}).properties ?? {});
     const extra = path.length === 0 ? ', or x-<anything> for YAML anchors' : '';
     return `unknown ${noun} ${JSON.stringify(name)} ${this.context(path)} (expected one of: ${keys.join(', ')}${extra})`;
   }
@@ -697,8 +695,7 @@ class SchemaErrors {
       case 'number':
         return 'a number';
       case 'string':
-        if (typeof schema.pattern === 'string' && typeof schema.description === 'string')
-          return schema.description;
+        if (typeof schema.pattern === 'string' && typeof schema.description === 'string') return schema.description;
         return schema.minLength ? 'a non-empty string' : 'a string';
       case 'boolean':
         return 'a boolean (true or false)';
@@ -967,8 +964,7 @@ function checkSemantics(data: unknown, source: Source): Issue[] {
 function stateRegexes(path: Path, value: unknown, regex: (path: Path, value: unknown) => void): void {
   if (Array.isArray(value)) value.forEach((item, i) => stateRegexes([...path, i], item, regex));
   else if (isObj(value)) {
-    if (Object.keys(value).length === 1 && typeof value.regex === 'string')
-      regex([...path, 'regex'], value.regex);
+    if (Object.keys(value).length === 1 && typeof value.regex === 'string') regex([...path, 'regex'], value.regex);
     else for (const [key, item] of Object.entries(value)) stateRegexes([...path, key], item, regex);
   }
 }
@@ -1020,8 +1016,7 @@ function checkSimulators(
     if (Array.isArray(value.fail)) {
       value.fail.forEach((failure, f) => {
         if (!isObj(failure)) return;
-        if (Array.isArray(failure.when))
-          failure.when.forEach((m, w) => matcher([...simAt, 'fail', f, 'when', w], m));
+        if (Array.isArray(failure.when)) failure.when.forEach((m, w) => matcher([...simAt, 'fail', f, 'when', w], m));
         if (name === 'losetup' && failure.error === 'unreachable') {
           issues.push({
             path: [...simAt, 'fail', f, 'error'],
@@ -1033,9 +1028,7 @@ function checkSimulators(
       });
     }
     if (name !== 'rbd') continue;
-    const pools = Array.isArray(value.pools)
-      ? value.pools.filter((p): p is string => typeof p === 'string')
-      : ['rbd'];
+    const pools = Array.isArray(value.pools) ? value.pools.filter((p): p is string => typeof p === 'string') : ['rbd'];
     if (Array.isArray(value.pools)) {
       value.pools.forEach((pool, p) => {
         if (typeof pool !== 'string' || !pool.includes('/')) return;
@@ -1077,11 +1070,7 @@ function checkSimulators(
         const snapNames = new Set<string>();
         image.snapshots.forEach((snap, n) => {
           const snapName =
-            typeof snap === 'string'
-              ? snap
-              : isObj(snap) && typeof snap.name === 'string'
-                ? snap.name
-                : undefined;
+            typeof snap === 'string' ? snap : isObj(snap) && typeof snap.name === 'string' ? snap.name : undefined;
           if (snapName === undefined) return;
           if (snapNames.has(snapName)) {
             issues.push({

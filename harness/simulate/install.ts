@@ -68,7 +68,7 @@ export function simulatorViews(sandbox: SimulatorSandbox): Record<string, Record
   const views: Record<string, Record<string, unknown>> = {};
   for (const name of sandbox.names) {
     const file = sandbox.stateFiles[name]!;
-    views[name] = name === 'rbd' ? rbdView(readState<RbdState>(file)) : losetupView(readState<LosetupState>(file));
+    views[name] = name === 'rbd' ? rbdView(readState(file) as RbdState) : losetupView(readState(file) as LosetupState);
   }
   return views;
 }
@@ -77,7 +77,7 @@ export function simulatorViews(sandbox: SimulatorSandbox): Record<string, Record
 export function unusedInjectedFailures(sandbox: SimulatorSandbox): Failure[] {
   const failures: Failure[] = [];
   for (const name of sandbox.names) {
-    const state = readState<SimulatorState>(sandbox.stateFiles[name]!);
+    const state = readState(sandbox.stateFiles[name]!) as SimulatorState;
     for (const f of state.fail) {
       if (f.times === 'any' || f.used >= f.times) continue;
       const missing = f.times - f.used;

@@ -299,7 +299,7 @@ class Losetup {
   private strtosize(text: string, what: string): number {
     const parsed = parseSize(text);
     if ('errno' in parsed) this.err(`${what}: '${text}'`, parsed.errno);
-    return (parsed).value;
+    return parsed.value;
   }
 
   run(argv: readonly string[]): void {
@@ -571,7 +571,7 @@ class Losetup {
     const out: string[] = [];
     let begin: number | null = null;
     for (let p = 0; p < list.length; p++) {
-      if (begin === null) begin = p;
+      begin ??= p;
       let end: number | null = null;
       if (list[p] === ',') end = p;
       if (p + 1 === list.length) end = p + 1;
@@ -604,7 +604,7 @@ class Losetup {
 
   /** loopcxt_is_used: the same backing file (by device and inode, else by name), and offset. */
   private usesFile(d: LoopDevice, file: string, offset: number | undefined): boolean {
-    let same = false;
+    let same: boolean;
     try {
       const st = statSync(file);
       same = st.dev === d.dev && st.ino === d.ino;
@@ -733,7 +733,7 @@ class Losetup {
 
   /** The device's size as the kernel computes it: the file from offset, at most sizelimit, whole sectors. */
   private capacity(file: string, offset: number, sizelimit: number): number {
-    let size = 0;
+    let size: number;
     try {
       size = statSync(file).size;
     } catch {
@@ -817,8 +817,8 @@ class Losetup {
     this.state.attached.push({
       number: n!,
       file: realpathSync(o.file),
-      dev: Number(st.dev),
-      ino: Number(st.ino),
+      dev: st.dev,
+      ino: st.ino,
       offset: o.offset,
       sizelimit: o.sizelimit,
       readOnly: o.readOnly,

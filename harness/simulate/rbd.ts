@@ -559,7 +559,12 @@ export class Rbd {
   }
 
   /** utils::init: connect, then open the pool (and namespace); prints rbd's messages on failure. */
-  init(pool: string, namespace: string, after: (errno: number) => void = () => {}, notFoundHere = false): string {
+  init(
+    pool: string,
+    namespace: string,
+    after: (errno: number) => void = () => undefined,
+    notFoundHere = false,
+  ): string {
     this.connect();
     const name = pool === '' ? 'rbd' : pool;
     if (!this.poolExists(name) || (notFoundHere && this.consume('not-found'))) {

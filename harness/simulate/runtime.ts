@@ -115,7 +115,7 @@ export function withLock<T>(lockDir: string, fn: () => T): T {
         if (Number.isInteger(pid) && pid > 0 && age > 1000 && !pidAlive(pid))
           rmSync(lockDir, { recursive: true, force: true });
       }
-      if (attempt > 6000) throw new Error(`simulator lock ${lockDir} held for too long`);
+      if (attempt > 6000) throw new Error(`simulator lock ${lockDir} held for too long`, { cause: error });
       sleep(5);
     }
   }
@@ -126,8 +126,9 @@ export function withLock<T>(lockDir: string, fn: () => T): T {
   }
 }
 
-export function readState<S>(file: string): S {
-  return JSON.parse(readFileSync(file, 'utf8')) as S;
+/** The state a simulator wrote: unknown until the caller names the simulator it belongs to. */
+export function readState(file: string): unknown {
+  return JSON.parse(readFileSync(file, 'utf8'));
 }
 
 export function writeState(file: string, state: unknown): void {
@@ -165,6 +166,7 @@ export interface SimulatorState {
  * the real command would), writes the state back and logs the call; then prints and exits, or
  * hangs for an injected timeout (outside the lock, so other calls go on).
  */
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- S is the state the caller's simulator wrote; it ties the file's content to `simulate`'s parameter
 export function runSimulator<S extends SimulatorState>(
   config: SimulatorConfig,
   argv: readonly string[],
@@ -176,7 +178,7 @@ export function runSimulator<S extends SimulatorState>(
   >;
   const output = new Output();
   withLock(config.lockDir, () => {
-    const state = readState<S>(config.stateFile);
+    const state = readState(config.stateFile) as S;
     try {
       simulate(state, argv, output);
     } catch (error) {
@@ -198,7 +200,7 @@ export function runSimulator<S extends SimulatorState>(
   for (const part of output.stderrParts) process.stderr.write(part);
   if (output.hang) {
     // Like a client waiting for monitors that never answer: only the harness's timeout ends it.
-    setInterval(() => {}, 1 << 30);
+    setInterval(() => undefined, 1 << 30);
     return;
   }
   process.exitCode = output.code;

@@ -52,7 +52,9 @@ function jsonString(text: string): string {
 function jsonValue(cell: Cell, type: JsonType): string {
   switch (type) {
     case 'boolean':
-      return cell === null || cell === '' || cell.startsWith('0') || cell.startsWith('N') || cell.startsWith('n') ? 'false' : 'true';
+      return cell === null || cell === '' || cell.startsWith('0') || cell.startsWith('N') || cell.startsWith('n')
+        ? 'false'
+        : 'true';
     case 'number':
       return cell === null || cell === '' ? 'null' : cell;
     default:

@@ -30,7 +30,7 @@ export function imagePaths(dir: string, volume: string): ImagePaths {
 
 /** The directory must already exist: creating it could write to the wrong disk when a share is not mounted. */
 export function requireDirectory(dir: string, hint: string): void {
-  let ok = false;
+  let ok: boolean;
   try {
     ok = statSync(dir).isDirectory();
   } catch {

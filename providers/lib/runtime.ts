@@ -8,6 +8,8 @@ import { ProviderError } from './errors.js';
 import { withVolumeLock } from './lock.js';
 import type { ParameterSpec } from './parameters.js';
 
+/** Returns what the action prints on stdout (attach, snapshot), or nothing for the quiet actions. */
+// eslint-disable-next-line @typescript-eslint/no-invalid-void-type -- a quiet action is a plain function with no return
 export type ActionHandler = (env: ActionEnvironment, args: readonly string[]) => string | void;
 
 export interface ProviderDefinition {

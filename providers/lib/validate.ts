@@ -3,7 +3,6 @@
 
 import { InputError } from './errors.js';
 
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/u;
 
 export function describe(value: string): string {

@@ -128,7 +128,7 @@ export const provider: ProviderDefinition = {
         throw new ProviderError(`removing ${v.spec} failed: ${render(result.argv)}: ${lastWords(result)}`);
       // A volume made by snapshot is a clone of a protected snapshot named after it: drop that too.
       const parent = info.parent;
-      if (parent && parent.snapshot === v.image) {
+      if (parent?.snapshot === v.image) {
         const snap = `${parent.pool}/${parent.image}@${parent.snapshot}`;
         const unprotect = v.rbd.call(['snap', 'unprotect', snap]);
         if (unprotect.status !== 0 && unprotect.status !== ENOENT && unprotect.status !== 22) {

@@ -9,11 +9,12 @@ export interface CephAccess {
   readonly conf?: string;
 }
 
+/** One entry of `rbd device list --format json`; releases before namespaces (Ceph 14) lack that key. */
 export interface MappedDevice {
   readonly pool: string;
-  readonly namespace: string;
+  readonly namespace?: string;
   readonly name: string;
-  readonly snap: string;
+  readonly snap?: string;
   readonly device: string;
 }
 
@@ -49,10 +50,11 @@ export class Rbd {
     return result;
   }
 
-  json<T>(args: readonly string[], what: string): T {
+  /** The parsed JSON of a `--format json` call: unknown until the caller has checked its shape. */
+  json(args: readonly string[], what: string): unknown {
     const result = this.must([...args, '--format', 'json'], what);
     try {
-      return JSON.parse(result.stdout) as T;
+      return JSON.parse(result.stdout);
     } catch {
       throw new ProviderError(
         `${what}: rbd printed something that is not JSON: ${JSON.stringify(result.stdout.slice(0, 200))}`,
@@ -88,7 +90,7 @@ export class Rbd {
   }
 
   mapped(): MappedDevice[] {
-    const list = this.json<unknown>(['device', 'list'], 'listing mapped rbd devices');
+    const list = this.json(['device', 'list'], 'listing mapped rbd devices');
     if (!Array.isArray(list)) throw new ProviderError('rbd device list printed JSON that is not a list');
     return list.filter(
       (d): d is MappedDevice =>
