@@ -23,8 +23,6 @@ export const REQUIREMENTS: readonly Requirement[] = [
   { package: 'iproute2', commands: ['ip'] },
 ];
 
-export const E2E_PACKAGES: readonly string[] = REQUIREMENTS.map((r) => r.package);
-
 const APT_TIMEOUT_MS = 15 * 60_000;
 const APT_ENV = { DEBIAN_FRONTEND: 'noninteractive' };
 

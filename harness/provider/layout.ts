@@ -5,7 +5,6 @@ export const OPTIONAL_SCRIPTS = ['snapshot', 'open', 'close'] as const;
 export const ACTIONS = [...REQUIRED_SCRIPTS, ...OPTIONAL_SCRIPTS] as const;
 export const PARAMETERS_FILE = 'parameters.list';
 
-export type RequiredScript = (typeof REQUIRED_SCRIPTS)[number];
 export type OptionalScript = (typeof OPTIONAL_SCRIPTS)[number];
 export type Action = (typeof ACTIONS)[number];
 

@@ -50,7 +50,6 @@ export const DEFAULT_VOLUME_SIZE = 1024;
 export const DEFAULT_TIMEOUT_SECONDS = 10;
 /** Versions a successful attach must satisfy when no `ganeti` list is given anywhere. */
 export const DEFAULT_GANETI: readonly string[] = ['3.1'];
-export { DEFAULT_GROW_BY } from './model.js';
 
 /** `expect` keys that judge attach output, which only attach prints for Ganeti to read. */
 const ATTACH_ONLY_EXPECT = ['device', 'uris', 'accepted_by', 'rejected_by', 'lint'] as const;

@@ -22,6 +22,7 @@ export type ParameterValue = string | number | boolean;
 /** Ganeti's own disk parameters, which reach every provider as EXTP_*. */
 export const GANETI_PARAMETERS: readonly string[] = ['PROVIDER', 'ACCESS'];
 
+/** @public Called by the code `extstorage-kit build` generates, which knip cannot see. */
 export function parametersList(specs: readonly ParameterSpec[]): string {
   return specs.map((p) => `${p.name} ${p.description}\n`).join('');
 }

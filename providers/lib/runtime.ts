@@ -75,7 +75,7 @@ function fail(def: ProviderDefinition, action: Action, message: string, code: nu
   process.exit(code);
 }
 
-/** Runs `action` of `def` in this process and exits. */
+/** @public Runs `action` of `def` in this process and exits: each bundled action's whole body. */
 export function runAction(
   def: ProviderDefinition,
   action: Action,

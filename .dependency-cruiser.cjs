@@ -1,0 +1,102 @@
+// The architecture's rules, checked by dependency-cruiser (npm run lint:deps). Imports point down:
+//   ganeti <- attach <- provider <- scenario <- (simulate, real) <- run <- report
+//     <- (conformance, record, build) <- commands <- cli
+// The backends (simulate, real) sit below the runner, which reaches them through an interface; the
+// reporters read the runner's results and the runner never imports a reporter back; the
+// providers' runtime stands alone. Violations that existed when the rules
+// were written are listed in .dependency-cruiser-known-violations.json (the issue "the scenario
+// loader as a pipeline" empties it); any new one fails.
+
+/** Forbids imports from a harness layer to the layers above it. */
+const layer = (name, above) => ({
+  name: `layers-${name}`,
+  comment: `harness/${name} is below ${above.join(', ')}: it must not import them`,
+  severity: 'error',
+  from: { path: `^harness/${name}/` },
+  to: { path: `^harness/(${above.join('|')})(/|\\.ts$)` },
+});
+
+const ABOVE_RUN = ['run', 'report', 'conformance', 'record', 'build', 'commands', 'cli', 'cli.ts', 'index.ts'];
+
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      comment: 'an import circle: the modules cannot be understood, tested or loaded one at a time',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'no-orphans',
+      comment: 'a module nothing imports and no entry point names is dead code',
+      severity: 'error',
+      from: {
+        orphan: true,
+        pathNot: [
+          '\\.d\\.ts$',
+          '(^|/)tsconfig\\.json$',
+          // Entry points: the CLI, the library, the executables the harness writes, the scripts.
+          '^harness/(cli|index)\\.ts$',
+          '^harness/(run/stub-main|record/spy-main|real/passthrough-main)\\.ts$',
+          '^e2e/main\\.ts$',
+          '^scripts/',
+          '^providers/[^/]+/(main|create|attach|detach|remove|grow|setinfo|verify|snapshot|open|close)\\.ts$',
+        ],
+      },
+      to: {},
+    },
+    layer('ganeti', ['attach', 'provider', 'scenario', 'simulate', 'real', ...ABOVE_RUN]),
+    layer('attach', ['provider', 'scenario', 'simulate', 'real', ...ABOVE_RUN]),
+    layer('provider', ['scenario', 'simulate', 'real', ...ABOVE_RUN]),
+    layer('scenario', ['simulate', 'real', ...ABOVE_RUN]),
+    // The backends never know the runner; the real one reports its state in the simulator's shape.
+    layer('simulate', ['real', ...ABOVE_RUN]),
+    layer('real', ABOVE_RUN),
+    layer(
+      'run',
+      ABOVE_RUN.filter((l) => l !== 'run'),
+    ),
+    layer(
+      'report',
+      ABOVE_RUN.filter((l) => l !== 'run' && l !== 'report'),
+    ),
+    layer('conformance', ['record', 'commands', 'cli', 'cli.ts', 'index.ts']),
+    layer('record', ['conformance', 'commands', 'cli', 'cli.ts', 'index.ts']),
+    layer('build', ['commands', 'cli', 'cli.ts', 'index.ts']),
+    layer('commands', ['cli.ts', 'index.ts']),
+    {
+      name: 'providers-stand-alone',
+      comment: 'a deployed provider runs with only nodejs: nothing from the harness may be bundled into it',
+      severity: 'error',
+      from: { path: '^providers/' },
+      to: { path: '^(harness|e2e|bench|test|scripts)/' },
+    },
+    {
+      name: 'harness-not-to-tests',
+      comment: 'the published harness must not depend on the tests, the e2e run, the benchmarks or the scripts',
+      severity: 'error',
+      from: { path: '^harness/' },
+      to: { path: '^(e2e|bench|test|scripts)/' },
+    },
+    {
+      name: 'not-to-dev-dependencies',
+      comment: 'the harness and providers run without devDependencies installed',
+      severity: 'error',
+      from: { path: '^(harness|providers)/' },
+      to: { dependencyTypes: ['npm-dev'] },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '(^|/)(dist|node_modules|coverage|\\.tap)/|^test/fixtures/' },
+    tsConfig: { fileName: 'tsconfig.json' },
+    tsPreCompilationDeps: true,
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'] },
+    reporterOptions: {
+      dot: {
+        collapsePattern: '^(harness/[^/]+|providers/[^/]+|e2e/[^/]+|node_modules/(@[^/]+/)?[^/]+)',
+      },
+    },
+  },
+};
