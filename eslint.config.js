@@ -5,11 +5,12 @@
 // conditions that are always true, unsafe `any`, throwing non-Errors, non-exhaustive switches) are
 // worth their noise. The few rules turned off below are off for a reason written beside them.
 import eslint from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.tap/**', 'test/fixtures/**', 'bench/**/*.mjs'],
+    ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.tap/**', 'test/fixtures/**'],
   },
   eslint.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
@@ -65,8 +66,16 @@ export default tseslint.config(
     },
   },
   {
-    // Plain JavaScript (this file, bench scripts) has no type information to check against.
-    files: ['**/*.js', '**/*.mjs'],
+    // Plain JavaScript (this file, the dependency-cruiser config, the bench scripts) has no type information to check against.
+    files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     ...tseslint.configs.disableTypeChecked,
+  },
+  {
+    files: ['**/*.js', '**/*.mjs'],
+    languageOptions: { globals: globals.node },
+  },
+  {
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: globals.node },
   },
 );

@@ -29,7 +29,7 @@ try {
   process.exit(1);
 }
 const floor = JSON.parse(readFileSync(`${root}coverage-floor.json`, 'utf8')) as Floor;
-const total = summary['total'];
+const total = summary.total;
 if (total === undefined) {
   process.stderr.write(`coverage: ${summaryFile} has no total\n`);
   process.exit(1);

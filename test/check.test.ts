@@ -8,7 +8,7 @@ import { makeProvider, tempDir } from './helpers/provider-dir.js';
 
 const codes = (dir: string) => checkProvider(dir).problems.map((p) => p.code);
 
-t.test('a complete provider is valid and clean', (t) => {
+t.test('a complete provider is valid and clean', async (t) => {
   const dir = makeProvider(tempDir(t), 'rbd', { parameters: 'pool The Ceph pool\ncephx_id   the user\n' });
   t.same(checkProvider(dir), {
     provider: 'rbd',
@@ -22,13 +22,13 @@ t.test('a complete provider is valid and clean', (t) => {
   });
 });
 
-t.test('optional scripts may be absent', (t) => {
+t.test('optional scripts may be absent', async (t) => {
   const result = checkProvider(makeProvider(tempDir(t), 'p', { optional: false }));
   t.equal(result.valid, true);
   t.same(result.optional, { snapshot: false, open: false, close: false });
 });
 
-t.test('each required file missing makes the provider invalid', (t) => {
+t.test('each required file missing makes the provider invalid', async (t) => {
   for (const file of ['create', 'attach', 'detach', 'remove', 'grow', 'setinfo', 'verify', 'parameters.list']) {
     const dir = makeProvider(tempDir(t));
     unlinkSync(join(dir, file));
@@ -38,7 +38,7 @@ t.test('each required file missing makes the provider invalid', (t) => {
   }
 });
 
-t.test('the owner-execute bit is what counts, on optional scripts too', (t) => {
+t.test('the owner-execute bit is what counts, on optional scripts too', async (t) => {
   const dir = makeProvider(tempDir(t));
   chmodSync(join(dir, 'attach'), 0o644);
   t.match(checkProvider(dir), { valid: false, problems: [{ code: 'not-executable', file: 'attach' }] });
@@ -57,7 +57,7 @@ t.test('the owner-execute bit is what counts, on optional scripts too', (t) => {
   );
 });
 
-t.test('not a regular file, even for an optional script', (t) => {
+t.test('not a regular file, even for an optional script', async (t) => {
   const dir = makeProvider(tempDir(t));
   rmSync(join(dir, 'snapshot'));
   mkdirSync(join(dir, 'snapshot'));
@@ -72,7 +72,7 @@ t.test('not a regular file, even for an optional script', (t) => {
   t.match(checkProvider(dir2), { valid: false, problems: [{ code: 'not-regular-file', file: 'parameters.list' }] });
 });
 
-t.test('symlinks are followed', (t) => {
+t.test('symlinks are followed', async (t) => {
   const parent = tempDir(t);
   const dir = makeProvider(parent);
   // The Python style: every script a link to one entry point.
@@ -103,7 +103,7 @@ t.test('symlinks are followed', (t) => {
   t.equal(checkProvider(join(parent, 'alias')).provider, 'alias', 'the name is the directory entry Ganeti finds');
 });
 
-t.test('the directory itself', (t) => {
+t.test('the directory itself', async (t) => {
   const parent = tempDir(t);
   t.match(checkProvider(join(parent, 'none')), {
     valid: false,
@@ -115,7 +115,7 @@ t.test('the directory itself', (t) => {
   t.equal(checkProvider(makeProvider(parent, 'slash') + '/').provider, 'slash');
 });
 
-t.test('parameters.list is read as Ganeti reads it', (t) => {
+t.test('parameters.list is read as Ganeti reads it', async (t) => {
   const dir = makeProvider(tempDir(t), 'p', {
     parameters: '  pool   the  pool  \nplain\r\nwith\ttab\n\nbad-name x\nPOOL again\n',
   });
@@ -136,7 +136,7 @@ t.test('parameters.list is read as Ganeti reads it', (t) => {
   t.match(checkProvider(empty), { valid: true, parameters: [], problems: [] });
 });
 
-t.test('script warnings: Ganeti loads these, but they will not run as meant', (t) => {
+t.test('script warnings: Ganeti loads these, but they will not run as meant', async (t) => {
   const dir = makeProvider(tempDir(t));
   const script = (name: string, body: string) => writeFileSync(join(dir, name), body);
   script('create', '');

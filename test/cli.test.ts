@@ -7,30 +7,30 @@ import t from 'tap';
 import { REPO_ROOT, runCli } from './helpers/cli.js';
 import { makeProvider, tempDir } from './helpers/provider-dir.js';
 
-t.test('parse: the README example', (t) => {
+t.test('parse: the README example', async (t) => {
   const r = runCli(['parse'], { input: '/dev/rbd0\nkvm:rbd:rbd/vol' });
   t.equal(r.code, 1, 'one version rejects, so exit 1');
   const rows = Object.fromEntries(
     r.stdout
       .split('\n')
       .slice(1, 5)
-      .map((line) => [line.split(/\s+/)[0], line]),
+      .map((line) => [line.split(/\s+/)[0]!, line] as const),
   );
   t.match(rows['2.12'], /rejects/);
   for (const v of ['2.13.0', '2.16', '3.1']) t.match(rows[v], /accepts\s+\/dev\/rbd0\s+rbd:rbd\/vol$/, v);
   t.match(r.stdout, /line 2\s+error\s+legacy-extra-lines\s+2\.12\s/);
 });
 
-t.test('parse: exit 0 when every version accepts; --json', (t) => {
+t.test('parse: exit 0 when every version accepts; --json', async (t) => {
   const r = runCli(['parse', '--json', '-g', '2.12', '--ganeti', '3.1'], { input: '/dev/loop0' });
   t.equal(r.code, 0);
-  const json = JSON.parse(r.stdout);
+  const json = JSON.parse(r.stdout) as Record<string, unknown>[];
   t.equal(json.length, 2);
   t.match(json[0], { ganeti: '2.12', ok: true, device: '/dev/loop0', uris: [], problems: [] });
-  t.same(Object.keys(json[1]).sort(), ['device', 'ganeti', 'ok', 'problems', 'select', 'uris']);
+  t.same(Object.keys(json[1]!).sort(), ['device', 'ganeti', 'ok', 'problems', 'select', 'uris']);
 });
 
-t.test('parse: --file, --hypervisor, and escaping of invisible characters', (t) => {
+t.test('parse: --file, --hypervisor, and escaping of invisible characters', async (t) => {
   const dir = tempDir(t);
   const file = join(dir, 'out');
   writeFileSync(file, '\nkvm:rbd:a/b\r\nxen-pvm:phy:/dev/x\n');
@@ -41,7 +41,7 @@ t.test('parse: --file, --hypervisor, and escaping of invisible characters', (t) 
   t.match(k.stdout, /"rbd:a\/b\\r"/, 'the CR is shown, not printed');
 });
 
-t.test('parse: usage errors exit 2 and say what is wrong', (t) => {
+t.test('parse: usage errors exit 2 and say what is wrong', async (t) => {
   const cases: [string[], RegExp][] = [
     [['parse', '--ganeti', '2.6'], /2\.7\.0 to 3\.1\.0/],
     [['parse', '--hypervisor', 'vmware'], /unknown hypervisor/],
@@ -57,7 +57,7 @@ t.test('parse: usage errors exit 2 and say what is wrong', (t) => {
   }
 });
 
-t.test('check: valid, invalid, --json shape', (t) => {
+t.test('check: valid, invalid, --json shape', async (t) => {
   const parent = tempDir(t);
   const good = makeProvider(parent, 'good');
   const ok = runCli(['check', good]);
@@ -67,7 +67,7 @@ t.test('check: valid, invalid, --json shape', (t) => {
   chmodSync(join(bad, 'attach'), 0o644);
   const r = runCli(['check', bad, '--json']);
   t.equal(r.code, 1);
-  const json = JSON.parse(r.stdout);
+  const json = JSON.parse(r.stdout) as Record<string, unknown>;
   t.same(Object.keys(json).sort(), ['optional', 'parameters', 'problems', 'provider', 'valid']);
   t.match(json, {
     provider: 'bad',
@@ -78,7 +78,7 @@ t.test('check: valid, invalid, --json shape', (t) => {
   t.equal(runCli(['check', 'a', 'b']).code, 2);
 });
 
-t.test('every command has --help with examples', (t) => {
+t.test('every command has --help with examples', async (t) => {
   for (const command of ['parse', 'check']) {
     const r = runCli([command, '--help']);
     t.equal(r.code, 0, command);
@@ -92,7 +92,7 @@ t.test('every command has --help with examples', (t) => {
   t.match(runCli(['--version']).stdout, /^\d+\.\d+\.\d+\n$/);
 });
 
-t.test("the package entry: import { interpretAttachOutput } from 'extstorage-kit'", (t) => {
+t.test("the package entry: import { interpretAttachOutput } from 'extstorage-kit'", async (t) => {
   const script =
     "import { interpretAttachOutput } from 'extstorage-kit'; console.log(JSON.stringify(interpretAttachOutput('/dev/rbd0\\nkvm:rbd:rbd/vol', '3.1').select.kvm))";
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: REPO_ROOT, encoding: 'utf8' });

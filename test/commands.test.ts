@@ -8,7 +8,7 @@ import { runCli } from './helpers/cli.js';
 import { makeProvider, tempDir } from './helpers/provider-dir.js';
 
 for (const template of ['legacy', 'rbd', 'gluster']) {
-  t.test(`new --from ${template}: builds and passes its own scenarios at once`, (t) => {
+  t.test(`new --from ${template}: builds and passes its own scenarios at once`, async (t) => {
     const parent = tempDir(t);
     const dir = join(parent, `my-${template}`);
     const created = runCli(['new', `my-${template}`, '--from', template, '--dir', dir]);
@@ -31,7 +31,7 @@ for (const template of ['legacy', 'rbd', 'gluster']) {
   });
 }
 
-t.test('new: usage errors', (t) => {
+t.test('new: usage errors', async (t) => {
   const parent = tempDir(t);
   t.match(runCli(['new', 'x']), { code: 2, stderr: /--from is required/ });
   t.match(runCli(['new', 'x', '--from', 'zfs']), { code: 2, stderr: /expected one of legacy, rbd, gluster/ });
@@ -40,7 +40,7 @@ t.test('new: usage errors', (t) => {
   t.match(runCli(['new', 'x', '--from', 'rbd', '--dir', parent]), { code: 2, stderr: /exists and is not empty/ });
 });
 
-t.test("build: a project with a broken provider.ts fails with the compiler's position", (t) => {
+t.test("build: a project with a broken provider.ts fails with the compiler's position", async (t) => {
   const parent = tempDir(t);
   const dir = join(parent, 'p');
   t.equal(runCli(['new', 'p', '--from', 'legacy', '--dir', dir]).code, 0);
@@ -53,7 +53,7 @@ t.test("build: a project with a broken provider.ts fails with the compiler's pos
   t.match(r.stderr, /provider\.ts:\d+:\d+: /);
 });
 
-t.test('install: copies with the right modes, refuses to overwrite without --force', (t) => {
+t.test('install: copies with the right modes, refuses to overwrite without --force', async (t) => {
   const parent = tempDir(t);
   const target = join(parent, 'search', 'legacy');
   const first = runCli(['install', 'legacy', '--to', target]);
@@ -72,7 +72,7 @@ t.test('install: copies with the right modes, refuses to overwrite without --for
   t.notOk(existsSync(join(target, 'marker')), 'replaced whole');
 });
 
-t.test('install: an invalid provider is refused; usage errors', (t) => {
+t.test('install: an invalid provider is refused; usage errors', async (t) => {
   const parent = tempDir(t);
   const bad = makeProvider(parent, 'bad');
   chmodSync(join(bad, 'attach'), 0o644);

@@ -78,7 +78,7 @@ const cases: { fixture: string; failed: string[]; skipped: string[]; reasons: Re
 ];
 
 for (const c of cases) {
-  t.test(`${c.fixture}: its flaws fail precisely, the rest passes`, (t) => {
+  t.test(`${c.fixture}: its flaws fail precisely, the rest passes`, async (t) => {
     const v = verdict(t, c.fixture);
     t.equal(v.code, 1, 'a failed MUST or SHOULD check exits 1');
     t.same(v.failed, c.failed, 'exactly the known flaws fail');
@@ -87,7 +87,7 @@ for (const c of cases) {
   });
 }
 
-t.test('lvm-shared: its trailing newline fails the attach checks when 2.12 is asked for', (t) => {
+t.test('lvm-shared: its trailing newline fails the attach checks when 2.12 is asked for', async (t) => {
   const v = verdict(t, 'lvm-shared', ['--ganeti', '2.12', '--ganeti', '3.1']);
   t.ok(v.failed.includes('ATTACH-ACCEPTED') && v.failed.includes('ATTACH-LINT'));
   t.match(v.reasons('ATTACH-ACCEPTED'), /Ganeti 2\.12 rejects/);

@@ -28,7 +28,7 @@ function conformance(
 }
 
 for (const provider of ['legacy', 'rbd', 'gluster']) {
-  t.test(`the ${provider} reference provider passes the whole suite`, (t) => {
+  t.test(`the ${provider} reference provider passes the whole suite`, async (t) => {
     const r = conformance(t, [
       `providers/${provider}`,
       '--backend',
@@ -68,7 +68,7 @@ for (const provider of ['legacy', 'rbd', 'gluster']) {
   });
 }
 
-t.test('a missing optional script skips its checks with the reason', (t) => {
+t.test('a missing optional script skips its checks with the reason', async (t) => {
   const dir = tempDir(t);
   spawnSync('cp', ['-r', join(REPO_ROOT, 'dist/providers/rbd'), join(dir, 'rbd')]);
   for (const script of ['snapshot', 'open', 'close']) spawnSync('rm', [join(dir, 'rbd', script)]);
@@ -79,7 +79,7 @@ t.test('a missing optional script skips its checks with the reason', (t) => {
   t.match(byId['OPEN-CLOSE'], { status: 'skip', reasons: [/no open or close script/] });
 });
 
-t.test('--only, --skip, --idempotent-count and --reporter tap', (t) => {
+t.test('--only, --skip, --idempotent-count and --reporter tap', async (t) => {
   const r = runCli([
     'test',
     'providers/rbd',
@@ -103,7 +103,7 @@ t.test('--only, --skip, --idempotent-count and --reporter tap', (t) => {
   });
 });
 
-t.test('usage errors and bad backend files exit 2 with file:line:col', (t) => {
+t.test('usage errors and bad backend files exit 2 with file:line:col', async (t) => {
   t.match(runCli(['test', 'providers/rbd']), { code: 2, stderr: /either --backend FILE .* or --live/ });
   t.match(runCli(['test', 'providers/rbd', '--live', '--backend', 'x.yaml']), { code: 2 });
   t.match(runCli(['test', 'providers/rbd', '--live', '--ganeti', '2.6']), { code: 2, stderr: /2\.7\.0 to 3\.1\.0/ });
@@ -128,7 +128,7 @@ const canLoop =
 t.test(
   '--live: the legacy provider on real loop devices, and nothing left behind',
   { skip: canLoop ? false : 'needs root and loop devices: not run here' },
-  (t) => {
+  async (t) => {
     const images = tempDir(t);
     const r = conformance(t, ['providers/legacy', '--live', '-p', `dir=${images}`]);
     t.equal(r.code, 0, r.stdout);

@@ -21,7 +21,7 @@ t.test(
         ? false
         : 'needs root and setpriv to become another user',
   },
-  (t) => {
+  async (t) => {
     const r = spawnSync(
       '/usr/bin/env',
       [
@@ -45,7 +45,7 @@ t.test(
   },
 );
 
-t.test('no unshare or nsenter on PATH: it names what is missing and its package, and exits 1', (t) => {
+t.test('no unshare or nsenter on PATH: it names what is missing and its package, and exits 1', async (t) => {
   const r = spawnSync('/usr/bin/env', ['-i', 'PATH=/nonexistent', process.execPath, E2E], { encoding: 'utf8' });
   t.equal(r.status, 1);
   t.equal(r.stdout, '');

@@ -106,7 +106,7 @@ outputs.push(new Uint8Array(0));
 
 const results = outputs.map((output) => VERSIONS.map((v) => interpret(output, v)));
 
-t.test('invariants hold for every generated output and version', (t) => {
+t.test('invariants hold for every generated output and version', async (t) => {
   let checked = 0;
   outputs.forEach((output, i) => {
     const byVersion = new Map(VERSIONS.map((v, k) => [v, results[i]![k]!]));
@@ -153,7 +153,7 @@ const noPython = python.error !== undefined || python.status !== 0;
 // CI must run it; elsewhere a missing python3 skips it, saying so.
 const skipDifferential = noPython && !process.env.CI ? 'python3 not found: the differential check needs it' : false;
 
-t.test("differential: agrees with Ganeti's logic run in Python", { skip: skipDifferential }, (t) => {
+t.test("differential: agrees with Ganeti's logic run in Python", { skip: skipDifferential }, async (t) => {
   const behaviours = [...new Set(VERSIONS.map((v) => parseGanetiVersion(v).behaviour))];
   const representative = Object.fromEntries(
     behaviours.map((b) => [b, VERSIONS.find((v) => parseGanetiVersion(v).behaviour === b)!]),

@@ -9,14 +9,14 @@ import { interpretAttachOutput as interpret } from '../harness/attach/interpret.
 const NONE = { kvm: null, 'xen-pvm': null, 'xen-hvm': null, lxc: null, chroot: null, fake: null };
 const codes = (r: { problems: { code: string }[] }) => r.problems.map((p) => p.code);
 
-t.test('the result has exactly the documented fields', (t) => {
+t.test('the result has exactly the documented fields', async (t) => {
   const r = interpret('/dev/rbd0', '3.1');
   t.same(Object.keys(r).sort(), ['device', 'ganeti', 'ok', 'problems', 'select', 'uris']);
   t.equal(r.ganeti, '3.1');
   t.equal(interpret('/dev/rbd0', '2.15').ganeti, '2.15', 'the version as asked for');
 });
 
-t.test('A (2.7-2.12): the whole output is the device path', (t) => {
+t.test('A (2.7-2.12): the whole output is the device path', async (t) => {
   t.match(interpret('/dev/loop0', '2.12'), { ok: true, device: '/dev/loop0', uris: [], select: NONE });
   t.match(interpret('/dev/loop0', '2.7.0'), { ok: true, device: '/dev/loop0' });
   const trailing = interpret('/dev/loop0\n', '2.12');
@@ -33,7 +33,7 @@ t.test('A (2.7-2.12): the whole output is the device path', (t) => {
   t.ok(codes(interpret('/dev/loop0 ', '2.12')).includes('device-whitespace'));
 });
 
-t.test('B (2.13.0-2.14.1, 2.15.0): split on LF, the first line must be a device', (t) => {
+t.test('B (2.13.0-2.14.1, 2.15.0): split on LF, the first line must be a device', async (t) => {
   for (const v of ['2.13.0', '2.13', '2.14.0', '2.14.1', '2.15.0']) {
     t.match(
       interpret('/dev/rbd0\nkvm:rbd:rbd/vol', v),
@@ -55,7 +55,7 @@ t.test('B (2.13.0-2.14.1, 2.15.0): split on LF, the first line must be a device'
   }
 });
 
-t.test('C (2.14.2, 2.15.1+, 2.16): an empty first line means userspace only', (t) => {
+t.test('C (2.14.2, 2.15.1+, 2.16): an empty first line means userspace only', async (t) => {
   for (const v of ['2.14.2', '2.14', '2.15.1', '2.15', '2.16.0', '2.16']) {
     t.match(
       interpret('\nkvm:rbd:rbd/vol', v),
@@ -71,7 +71,7 @@ t.test('C (2.14.2, 2.15.1+, 2.16): an empty first line means userspace only', (t
   t.match(interpret('\n\n', '2.16'), { ok: true, uris: ['', ''] });
 });
 
-t.test('D (3.0, 3.1): as C, and the output must be valid UTF-8', (t) => {
+t.test('D (3.0, 3.1): as C, and the output must be valid UTF-8', async (t) => {
   t.match(interpret('\nkvm:rbd:rbd/vol', '3.0'), { ok: true, device: null, select: { kvm: 'rbd:rbd/vol' } });
   const bad = Uint8Array.from([...Buffer.from('/dev/rbd0\nkvm:rbd:p/'), 0xff]);
   t.match(interpret(bad, '3.1'), { ok: false, device: null, uris: [], select: NONE });
@@ -90,13 +90,13 @@ t.test('D (3.0, 3.1): as C, and the output must be valid UTF-8', (t) => {
     [0xf4, 0x90, 0x80, 0x80],
     [0xe2, 0x82],
   ]) {
-    t.equal(interpret(Uint8Array.from([0x2f, ...bytes]), '3.1').ok, false, `rejects ${bytes}`);
+    t.equal(interpret(Uint8Array.from([0x2f, ...bytes]), '3.1').ok, false, `rejects ${bytes.join(',')}`);
   }
   t.equal(interpret('/dev/é', '3.1').device, '/dev/é', 'well-formed UTF-8 is fine');
   t.equal(interpret('\ufeff/dev/rbd0', '3.1').ok, false, 'a BOM is kept, so the path is not absolute');
 });
 
-t.test('CRLF: the CR stays in the device path and in URIs', (t) => {
+t.test('CRLF: the CR stays in the device path and in URIs', async (t) => {
   const r = interpret('/dev/rbd0\r\nkvm:rbd:rbd/vol\r\n', '3.1');
   t.equal(r.ok, false, 'the device path /dev/rbd0\\r has a control character');
   t.same(codes(r), ['crlf']);
@@ -105,7 +105,7 @@ t.test('CRLF: the CR stays in the device path and in URIs', (t) => {
   t.ok(codes(userspace).includes('crlf'));
 });
 
-t.test('URI selection: first match wins, prefix case-insensitive, rest verbatim', (t) => {
+t.test('URI selection: first match wins, prefix case-insensitive, rest verbatim', async (t) => {
   const out = '/dev/rbd0\nKVM:first \nkvm:second\nxen-pvm:x\nLXC:y';
   const r = interpret(out, '2.16');
   t.same(r.select, { kvm: 'first ', 'xen-pvm': 'x', 'xen-hvm': null, lxc: 'y', chroot: null, fake: null });
@@ -114,7 +114,7 @@ t.test('URI selection: first match wins, prefix case-insensitive, rest verbatim'
   t.equal(interpret('/dev/rbd0\nkvm:', '3.1').select.kvm, '', 'an empty URI is still a match');
 });
 
-t.test('Unicode lowercasing only in 3.x: KELVIN SIGN', (t) => {
+t.test('Unicode lowercasing only in 3.x: KELVIN SIGN', async (t) => {
   const out = '/dev/rbd0\n\u212Avm:rbd:rbd/vol';
   t.equal(interpret(out, '3.1').select.kvm, 'rbd:rbd/vol', 'Python 3 lowercases U+212A to k');
   t.equal(interpret(out, '2.16').select.kvm, null, 'Python 2 lowercases bytes, ASCII only');
@@ -124,7 +124,7 @@ t.test('Unicode lowercasing only in 3.x: KELVIN SIGN', (t) => {
   t.equal(interpret(astral, '3.1').select.kvm, null, 'slicing counts code points, not UTF-16 units');
 });
 
-t.test('the device model without and with stat', (t) => {
+t.test('the device model without and with stat', async (t) => {
   t.equal(interpret('/no/such/device', '3.1').ok, true, 'the model: absolute, no control character');
   t.equal(interpret('/dev/\x01x', '3.1').ok, false);
   t.equal(interpret('/dev/\x7fx', '3.1').ok, false);
@@ -144,7 +144,7 @@ t.test('the device model without and with stat', (t) => {
   t.equal(interpret('\nkvm:rbd:a/b', '3.1', { stat: true }).ok, true, 'userspace-only needs no stat');
 });
 
-t.test('unsupported versions throw, naming the range', (t) => {
+t.test('unsupported versions throw, naming the range', async (t) => {
   t.throws(() => interpret('/dev/x', '2.6'), { message: /2\.7\.0 to 3\.1\.0/ });
   t.throws(() => interpret('/dev/x', '4.0'));
   t.throws(() => interpret('/dev/x', '2.14.3'));

@@ -54,7 +54,7 @@ const cases: {
   { output: '/dev/rbd0\n\u212Avm:rbd:a/b', ganeti: '3.1', code: 'prefix-not-ascii', severity: 'warning', line: 2 },
 ];
 
-t.test('every code fires where it should', (t) => {
+t.test('every code fires where it should', async (t) => {
   for (const c of cases) {
     const found = interpret(c.output, c.ganeti).problems.find((p) => p.code === c.code);
     t.match(
@@ -65,7 +65,7 @@ t.test('every code fires where it should', (t) => {
   }
 });
 
-t.test('device-missing and device-not-block with --stat', (t) => {
+t.test('device-missing and device-not-block with --stat', async (t) => {
   t.match(interpret('/nonexistent/dev', '3.1', { stat: true }).problems, [
     { code: 'device-missing', severity: 'error', line: 1 },
   ]);
@@ -74,7 +74,7 @@ t.test('device-missing and device-not-block with --stat', (t) => {
   ]);
 });
 
-t.test('outputs real providers print are clean', (t) => {
+t.test('outputs real providers print are clean', async (t) => {
   const clean: [string, string][] = [
     ['/dev/loop0', '2.7.0'],
     ['/dev/loop0', '2.12'],
@@ -97,7 +97,7 @@ t.test('outputs real providers print are clean', (t) => {
   }
 });
 
-t.test('CRLF is reported once, not again as control characters', (t) => {
+t.test('CRLF is reported once, not again as control characters', async (t) => {
   const codes = interpret('/dev/rbd0\r\nkvm:rbd:a/b\r\n', '2.16').problems.map((p) => p.code);
   t.same(codes, ['crlf']);
 });

@@ -39,7 +39,7 @@ function script(
 const canLoop =
   process.getuid?.() === 0 && existsSync('/dev/loop-control') && spawnSync('losetup', ['--version']).status === 0;
 
-t.test('every built provider is complete and valid', (t) => {
+t.test('every built provider is complete and valid', async (t) => {
   for (const provider of ['legacy', 'rbd', 'gluster']) {
     const dir = join(BUILT, provider);
     const files = readdirSync(dir).sort();
@@ -90,7 +90,7 @@ t.test('every built provider is complete and valid', (t) => {
   }
 });
 
-t.test('the runtime refuses bad input before doing anything: one line on stderr, nothing on stdout', (t) => {
+t.test('the runtime refuses bad input before doing anything: one line on stderr, nothing on stdout', async (t) => {
   const dir = tempDir(t);
   const ok = { EXTP_DIR: dir, VOL_NAME: 'vol1.ext.disk0' };
   const cases: [string, string, Record<string, string>, RegExp][] = [
@@ -141,7 +141,7 @@ t.test('the runtime refuses bad input before doing anything: one line on stderr,
   t.same(readdirSync(dir), [], 'nothing was created');
 });
 
-t.test("booleans in any spelling and case; Ganeti's own parameters always accepted", (t) => {
+t.test("booleans in any spelling and case; Ganeti's own parameters always accepted", async (t) => {
   for (const value of ['TRUE', 'Yes', 'on', '1']) {
     const r = script('gluster', 'attach', {
       VOL_NAME: 'v',
@@ -163,7 +163,7 @@ t.test("booleans in any spelling and case; Ganeti's own parameters always accept
   t.equal(v6.stdout, '\nkvm:gluster://[::1]:24008/gv0/ganeti/v.img\n', 'IPv6 in brackets');
 });
 
-t.test('usage: -h/--help on stderr with exit 0; unexpected arguments exit 2; stdout stays empty', (t) => {
+t.test('usage: -h/--help on stderr with exit 0; unexpected arguments exit 2; stdout stays empty', async (t) => {
   for (const provider of ['legacy', 'rbd', 'gluster']) {
     for (const action of [
       'create',
@@ -196,7 +196,7 @@ t.test('usage: -h/--help on stderr with exit 0; unexpected arguments exit 2; std
   }
 });
 
-t.test('a build copied alone to another directory still runs', (t) => {
+t.test('a build copied alone to another directory still runs', async (t) => {
   const dir = tempDir(t);
   const copy = join(dir, 'legacy');
   cpSync(join(BUILT, 'legacy'), copy, { recursive: true });
@@ -214,7 +214,7 @@ t.test('a build copied alone to another directory still runs', (t) => {
 t.test(
   'legacy: the whole lifecycle on real loop devices',
   { skip: canLoop ? false : 'needs root and loop devices (losetup): not run here' },
-  (t) => {
+  async (t) => {
     const images = tempDir(t);
     const env = { EXTP_DIR: images, VOL_NAME: 'real.ext.disk0' };
     const image = join(images, 'real.ext.disk0.img');

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { qemuUriProblem } from '../harness/attach/qemu-uri.js';
 
-t.test('forms QEMU opens', (t) => {
+t.test('forms QEMU opens', async (t) => {
   for (const uri of [
     'rbd:rbd/vol',
     'rbd:pool/ns/vol',
@@ -30,7 +30,7 @@ t.test('forms QEMU opens', (t) => {
   }
 });
 
-t.test('forms QEMU refuses', (t) => {
+t.test('forms QEMU refuses', async (t) => {
   for (const uri of [
     'rbd:vol',
     'rbd:',

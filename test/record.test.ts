@@ -71,7 +71,7 @@ function replayPasses(t: Test, file: string, provider = PROVIDER): void {
 // ---------------------------------------------------------------------------------------------
 // The pure pieces
 
-t.test('YAML scalars: plain only where YAML reads the same string back; anything round-trips', (t) => {
+t.test('YAML scalars: plain only where YAML reads the same string back; anything round-trips', async (t) => {
   t.equal(scalar('device'), 'device');
   t.equal(scalar('/dev/rbd0'), '/dev/rbd0');
   t.equal(scalar('--format'), '--format');
@@ -96,7 +96,7 @@ t.test('YAML scalars: plain only where YAML reads the same string back; anything
     '~',
   ]) {
     t.not(scalar(text), text, `${JSON.stringify(text)} is quoted`);
-    t.equal(parse(`v: ${scalar(text)}`).v, text, `${JSON.stringify(text)} round-trips`);
+    t.equal((parse(`v: ${scalar(text)}`) as { v: string }).v, text, `${JSON.stringify(text)} round-trips`);
   }
   const tricky = [
     '\0\x01\x07\b\t\n\v\f\r\x1b\x7f',
@@ -108,13 +108,13 @@ t.test('YAML scalars: plain only where YAML reads the same string back; anything
     '  lead and trail  ',
   ];
   for (const [i, text] of tricky.entries()) {
-    t.equal(parse(`v: ${doubleQuoted(text)}`).v, text, `tricky text ${i} round-trips double-quoted`);
+    t.equal((parse(`v: ${doubleQuoted(text)}`) as { v: string }).v, text, `tricky text ${i} round-trips double-quoted`);
     t.notMatch(doubleQuoted(text), /\n/, 'on one line');
-    t.equal(parse(`v: [${scalar(text)}]`).v[0], text, 'and in a flow list');
+    t.equal((parse(`v: [${scalar(text)}]`) as { v: string[] }).v[0], text, 'and in a flow list');
   }
   for (const source of ['^[\\s\\S]*?$', "it's", '^a\\nb$', 'tab\there']) {
     t.equal(
-      parse(`v: { regex: ${regexScalar(source)} }`).v.regex,
+      (parse(`v: { regex: ${regexScalar(source)} }`) as { v: { regex: string } }).v.regex,
       source,
       `regex ${JSON.stringify(source)} round-trips`,
     );
@@ -122,7 +122,7 @@ t.test('YAML scalars: plain only where YAML reads the same string back; anything
   t.equal(regexScalar('^a\\.b$'), "'^a\\.b$'", 'regexes are single-quoted where they can be: backslashes as written');
 });
 
-t.test('masking: every match becomes ***; the regex accepts the original and the masked text', (t) => {
+t.test('masking: every match becomes ***; the regex accepts the original and the masked text', async (t) => {
   const masks = compileMasks(['AQB[A-Za-z0-9+/=]+', 'x*']);
   const text = `--key=${SECRET} and again ${SECRET}.`;
   const masked = maskText(text, masks);
@@ -146,7 +146,7 @@ t.test('masking: every match becomes ***; the regex accepts the original and the
   t.throws(() => compileMasks(['(']), /--mask "\(": Unterminated group/);
 });
 
-t.test('valid UTF-8 runs: the text between bytes that are not UTF-8', (t) => {
+t.test('valid UTF-8 runs: the text between bytes that are not UTF-8', async (t) => {
   t.same(validUtf8Runs(Buffer.from('grown, caf\xe9\n', 'latin1')), ['grown, caf', '\n']);
   t.same(validUtf8Runs(Buffer.from([0xff, 0xfe])), []);
   t.same(validUtf8Runs(Buffer.from('é ok', 'utf8')), ['é ok']);
@@ -157,7 +157,7 @@ t.test('valid UTF-8 runs: the text between bytes that are not UTF-8', (t) => {
   );
 });
 
-t.test('what is spied by default: every executable but the basic utilities', (t) => {
+t.test('what is spied by default: every executable but the basic utilities', async (t) => {
   for (const name of [
     'rbd',
     'losetup',
@@ -327,7 +327,7 @@ t.test(
 // ---------------------------------------------------------------------------------------------
 // The CLI: the file written, and its replay
 
-t.test('record attach: the file loads, holds the calls and what attach printed, and its replay passes', (t) => {
+t.test('record attach: the file loads, holds the calls and what attach printed, and its replay passes', async (t) => {
   const dir = tempDir(t, 'esk-record-');
   const out = join(dir, 'scenarios', 'attach.yaml');
   mkdirSync(dirname(out));
@@ -416,7 +416,7 @@ t.test('record attach: the file loads, holds the calls and what attach printed, 
 });
 
 for (const action of ['create', 'detach', 'remove', 'grow', 'setinfo', 'verify'] as const) {
-  t.test(`record ${action}: the file loads and its replay passes`, (t) => {
+  t.test(`record ${action}: the file loads and its replay passes`, async (t) => {
     const out = join(tempDir(t, 'esk-record-'), `${action}.yaml`);
     const r = record([PROVIDER, '-a', action, '--volume', 'vol1', '-o', out]);
     t.equal(r.code, 0, r.stderr);
@@ -427,7 +427,7 @@ for (const action of ['create', 'detach', 'remove', 'grow', 'setinfo', 'verify']
   });
 }
 
-t.test('what the file cannot hold exactly is said in comments, and the replay still passes', (t) => {
+t.test('what the file cannot hold exactly is said in comments, and the replay still passes', async (t) => {
   const dir = tempDir(t, 'esk-record-');
   // grow prints a Latin-1 byte on stderr: checked with contains, its valid text.
   const grow = record([PROVIDER, '-a', 'grow', '--volume', 'vol1', '--new-size', '4096', '-o', join(dir, 'grow.yaml')]);
@@ -480,7 +480,7 @@ t.test('what the file cannot hold exactly is said in comments, and the replay st
   );
 });
 
-t.test('consecutive identical calls become one entry with times', (t) => {
+t.test('consecutive identical calls become one entry with times', async (t) => {
   const out = join(tempDir(t, 'esk-record-'), 'remove.yaml');
   t.equal(record([PROVIDER, '-a', 'remove', '--volume', 'vol1', '-o', out]).code, 0);
   const rbd = loaded(t, out).scenarios[0]!.stubs.rbd!;
@@ -492,7 +492,7 @@ t.test('consecutive identical calls become one entry with times', (t) => {
   replayPasses(t, out);
 });
 
-t.test('without --output the scenario goes to stdout and the summary to stderr', (t) => {
+t.test('without --output the scenario goes to stdout and the summary to stderr', async (t) => {
   const r = record([PROVIDER, '-a', 'attach', '--volume', 'vol1', '--param', 'pool=fast']);
   t.equal(r.code, 0, r.stderr);
   t.match(r.stdout, /^# JSON Schema for editors: .*scenario\.schema\.json\n/);
@@ -504,7 +504,7 @@ t.test('without --output the scenario goes to stdout and the summary to stderr',
   replayPasses(t, join(dir, 'attach.yaml'));
 });
 
-t.test('--volume, --uuid default to new random values, written so the replay uses the same', (t) => {
+t.test('--volume, --uuid default to new random values, written so the replay uses the same', async (t) => {
   const r = record([PROVIDER, '-a', 'create', '--size', '2048', '--env', 'DEBUG=1']);
   t.equal(r.code, 0, r.stderr);
   const scenario = (parseScenarioText(r.stdout, 'x.yaml') as { file: ScenarioFile }).file.scenarios[0]!;
@@ -521,7 +521,7 @@ t.test('--volume, --uuid default to new random values, written so the replay use
 // ---------------------------------------------------------------------------------------------
 // Masking
 
-t.test('--mask: a key read from a keyring is nowhere in the file, and the replay passes', (t) => {
+t.test('--mask: a key read from a keyring is nowhere in the file, and the replay passes', async (t) => {
   const out = join(tempDir(t, 'esk-record-'), 'attach.yaml');
   const r = record([
     PROVIDER,
@@ -561,7 +561,7 @@ t.test('--mask: a key read from a keyring is nowhere in the file, and the replay
   replayPasses(t, out);
 });
 
-t.test('--mask: a key given as a parameter is written and replayed as ***', (t) => {
+t.test('--mask: a key given as a parameter is written and replayed as ***', async (t) => {
   const out = join(tempDir(t, 'esk-record-'), 'attach.yaml');
   const r = record([
     PROVIDER,
@@ -590,7 +590,7 @@ t.test('--mask: a key given as a parameter is written and replayed as ***', (t) 
   t.equal(run.calls[1]!.argv[1], '***', 'on replay the script passes *** where the key was, and the stub accepts it');
 });
 
-t.test('--spy and --no-spy', (t) => {
+t.test('--spy and --no-spy', async (t) => {
   const dir = tempDir(t, 'esk-record-');
   // --spy cat: the keyring read is recorded and replayed too.
   const spied = record([
@@ -646,7 +646,7 @@ t.test('--spy and --no-spy', (t) => {
 // ---------------------------------------------------------------------------------------------
 // Exit statuses
 
-t.test('--help, and record in the command list', (t) => {
+t.test('--help, and record in the command list', async (t) => {
   const r = record(['--help']);
   t.equal(r.code, 0);
   t.match(r.stdout, /^Usage: extstorage-kit record <provider-dir> --action A/);
@@ -658,7 +658,7 @@ t.test('--help, and record in the command list', (t) => {
   t.match(spawnSync(command, argv, { encoding: 'utf8' }).stdout, /\n {2}record +run a provider once for real/);
 });
 
-t.test('usage errors exit 2 and run nothing', (t) => {
+t.test('usage errors exit 2 and run nothing', async (t) => {
   const dir = tempDir(t, 'esk-record-');
   const marker = join(dir, 'ran');
   // A provider whose every script leaves a mark: a usage error must be found before anything runs.
@@ -703,7 +703,7 @@ t.test('usage errors exit 2 and run nothing', (t) => {
   t.notOk(existsSync(marker), 'no script ran');
 });
 
-t.test('a provider that cannot be run exits 1 and writes nothing', (t) => {
+t.test('a provider that cannot be run exits 1 and writes nothing', async (t) => {
   const dir = tempDir(t, 'esk-record-');
   const out = join(dir, 'out.yaml');
   // Not a provider at all.
@@ -737,7 +737,7 @@ t.test('a provider that cannot be run exits 1 and writes nothing', (t) => {
   t.notOk(existsSync(out), 'no file was written');
 });
 
-t.test("paths in the run's temporary directory (HOME, TMPDIR) are matched as anything on replay", (t) => {
+t.test("paths in the run's temporary directory (HOME, TMPDIR) are matched as anything on replay", async (t) => {
   const dir = tempDir(t, 'esk-record-');
   const provider = makeProvider(dir, 'tmpdir-user');
   writeFileSync(

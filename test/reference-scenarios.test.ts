@@ -6,7 +6,7 @@ import t from 'tap';
 import { runCli } from './helpers/cli.js';
 import { tempDir } from './helpers/provider-dir.js';
 
-t.test('every reference scenario passes on dist/providers', (t) => {
+t.test('every reference scenario passes on dist/providers', async (t) => {
   const json = join(tempDir(t), 'report.json');
   const r = runCli([
     'run',

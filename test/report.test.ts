@@ -23,6 +23,7 @@ import {
 } from '../harness/report/index.js';
 import type { RunSummary, ScenarioResult } from '../harness/run/result.js';
 import { tempDir } from './helpers/provider-dir.js';
+import type { JsonReport } from './helpers/run-fixtures.js';
 import { captured, FakeStream, runSummary, scenarioResult, scriptRun, stepResult } from './helpers/run-results.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -257,7 +258,7 @@ t.test('human, not a terminal: a plain line per scenario, then the failures in s
   );
 });
 
-t.test('human: no failures, just the counts; no "not run" without --bail', (t) => {
+t.test('human: no failures, just the counts; no "not run" without --bail', async (t) => {
   const summary = runSummary([scenarioResult('a.yaml', 0, 'fine')], { durationMs: 80 });
   t.equal(renderHumanSummary(summary), '1 passed, 0 failed, 0 skipped in 80ms\n');
 });
@@ -321,6 +322,20 @@ t.test('human on a terminal: one status line rewritten in place, failures as the
 // ---------------------------------------------------------------------------------------------
 // TAP
 
+/** A failed test point's YAML diagnostics (harness/report/tap.ts), as far as the tests read them. */
+interface TapDiagnostics {
+  readonly message: string;
+  readonly fault?: string;
+  readonly stderr?: string;
+  readonly failures?: readonly {
+    readonly at: string;
+    readonly step?: string;
+    readonly message: string;
+    readonly expected?: string;
+    readonly actual?: string;
+  }[];
+}
+
 function parseTap(text: string): Promise<{ final: FinalResults; asserts: Result[] }> {
   return new Promise((resolve) => {
     const asserts: Result[] = [];
@@ -368,7 +383,7 @@ t.test('TAP 14: parsed by tap-parser, one point per scenario in stable order, YA
     'no TAP errors',
   );
 
-  const idem = asserts[1]!.diag;
+  const idem = asserts[1]!.diag as TapDiagnostics;
   t.match(idem, {
     message: 'attach printed another device',
     at: 'a.yaml:14:7',
@@ -380,8 +395,8 @@ t.test('TAP 14: parsed by tap-parser, one point per scenario in stable order, YA
     exit: 'exit 0 after 5ms',
     compatibility: { '2.12': false, '2.13.0': true, '2.16': true, '3.1': true },
   });
-  t.equal(idem.failures.length, 3);
-  t.same(idem.failures[1], {
+  t.equal(idem.failures!.length, 3);
+  t.same(idem.failures![1], {
     at: 'a.yaml:14:7',
     step: 'attach',
     message: 'run 3 printed other stdout than run 1: attach is not idempotent',
@@ -390,21 +405,25 @@ t.test('TAP 14: parsed by tap-parser, one point per scenario in stable order, YA
   });
   t.equal(idem.stderr, STDERR_15.split('\n').slice(5, 15).join('\n'), 'the last 10 lines of stderr');
 
-  const timeout = asserts[3]!.diag;
+  const timeout = asserts[3]!.diag as TapDiagnostics;
   t.match(timeout.fault, /^timeout: killed after 10s/);
   t.equal(
     timeout.stderr,
     'rbd: map failed\nfo\ufffd\ufffd\x00\x1b[31m\x0b\r',
     'control characters survive the YAML round trip',
   );
-  t.equal(asserts[4]!.diag.failures[1].at, 'b.yaml:23:5', 'a scenario-level failure at the scenario');
   t.equal(
-    asserts[5]!.diag.stderr,
+    (asserts[4]!.diag as TapDiagnostics).failures![1]!.at,
+    'b.yaml:23:5',
+    'a scenario-level failure at the scenario',
+  );
+  t.equal(
+    (asserts[5]!.diag as TapDiagnostics).stderr,
     'head line 1\nhead line 2\nhead line\n... 1000000 bytes not kept ...\n cut\ntail 1\ntail 2',
   );
 });
 
-t.test('TAP: strings YAML 1.2 and YAMLish read alike; descriptions escaped', (t) => {
+t.test('TAP: strings YAML 1.2 and YAMLish read alike; descriptions escaped', async (t) => {
   t.equal(yamlString('a"b\\c\nd\te\r\x00\x7f'), '"a\\"b\\\\c\\nd\\te\\r\\x00\\x7f"');
   t.equal(yamlString('é ✓ \u0085 \u2028 \ufeff'), '"é ✓ \\u0085 \\u2028 \\ufeff"');
   t.equal(yamlString('\ud800'), '"\ufffd"', 'a lone surrogate cannot be written');
@@ -425,7 +444,7 @@ const PROVE = proveVersion();
 t.test(
   'TAP: a real prove reads it',
   { skip: PROVE === null ? 'prove not found (Debian: perl): not checked with prove' : false },
-  (t) => {
+  async (t) => {
     const version = PROVE!;
     // Test::Harness < 3.48 knows TAP up to 13; the rest of the document is TAP 13 as well.
     const old = version[0] < 3 || (version[0] === 3 && version[1] < 48);
@@ -488,6 +507,27 @@ for s in root.getElementsByTagName('testsuite'):
 print(json.dumps(out))
 `;
 
+/** An element as PY_JUNIT prints it: its attributes and its text. */
+interface XmlElement {
+  readonly attrs: Readonly<Record<string, string>>;
+  readonly text: string;
+}
+/** A <testcase> as PY_JUNIT prints it: its attributes, plus its child elements by tag. */
+interface JunitCase {
+  readonly [attribute: string]: string | XmlElement | undefined;
+  readonly failure?: XmlElement;
+  readonly skipped?: XmlElement;
+  readonly 'system-err'?: XmlElement;
+}
+interface JunitDocument {
+  readonly root: string;
+  readonly attrs: Readonly<Record<string, string>>;
+  readonly suites: readonly {
+    readonly attrs: Readonly<Record<string, string>>;
+    readonly cases: readonly JunitCase[];
+  }[];
+}
+
 function python(): boolean {
   const r = spawnSync('python3', ['--version']);
   return !r.error && r.status === 0;
@@ -540,7 +580,7 @@ t.test(
     const file = join(dir, 'junit.xml');
     const r = spawnSync('python3', ['-c', PY_JUNIT, file], { encoding: 'utf8' });
     t.equal(r.status, 0, r.stderr);
-    const doc = JSON.parse(r.stdout);
+    const doc = JSON.parse(r.stdout) as JunitDocument;
     t.equal(doc.root, 'testsuites');
     t.match(doc.attrs, {
       name: 'extstorage-kit run: providers/demo',
@@ -551,12 +591,7 @@ t.test(
       time: '12.345',
     });
     t.same(
-      doc.suites.map((s: { attrs: Record<string, string> }) => [
-        s.attrs.name,
-        s.attrs.tests,
-        s.attrs.failures,
-        s.attrs.skipped,
-      ]),
+      doc.suites.map((s) => [s.attrs.name, s.attrs.tests, s.attrs.failures, s.attrs.skipped]),
       [
         ['a.yaml', '3', '1', '1'],
         ['b.yaml', '2', '2', '0'],
@@ -564,36 +599,36 @@ t.test(
       ],
     );
     const [a, b, c] = doc.suites;
-    t.same(a.cases[0], {
+    t.same(a!.cases[0], {
       classname: 'a.yaml',
       name: 'attach maps the image',
       time: '0.012',
       file: 'a.yaml',
       line: '3',
     });
-    t.equal(a.cases[1].failure.attrs.message, 'attach printed another device (and 2 more)');
-    t.equal(a.cases[1].failure.attrs.type, 'assertion');
+    t.equal(a!.cases[1]!.failure!.attrs.message, 'attach printed another device (and 2 more)');
+    t.equal(a!.cases[1]!.failure!.attrs.type, 'assertion');
     t.match(
-      a.cases[1].failure.text,
+      a!.cases[1]!.failure!.text,
       /a\.yaml:14:7: attach, run 3\n {2}✗ attach printed another device\n {6}expected: "\/dev\/rbd0"/,
     );
-    t.match(a.cases[1].failure.text, /Ganeti: 2\.12 ✗ {2}2\.13\.0 ✓/);
-    t.equal(a.cases[1]['system-err'].text, STDERR_15.split('\n').slice(5, 15).join('\n'));
-    t.notMatch(a.cases[1].failure.text, /err line/, 'stderr only in <system-err>');
-    t.same(a.cases[2].skipped, { attrs: { message: 'needs rbd' }, text: '' });
-    t.equal(b.cases[0].failure.attrs.type, 'timeout');
+    t.match(a!.cases[1]!.failure!.text, /Ganeti: 2\.12 ✗ {2}2\.13\.0 ✓/);
+    t.equal(a!.cases[1]!['system-err']!.text, STDERR_15.split('\n').slice(5, 15).join('\n'));
+    t.notMatch(a!.cases[1]!.failure!.text, /err line/, 'stderr only in <system-err>');
+    t.same(a!.cases[2]!.skipped, { attrs: { message: 'needs rbd' }, text: '' });
+    t.equal(b!.cases[0]!.failure!.attrs.type, 'timeout');
     t.equal(
-      b.cases[0]['system-err'].text,
+      b!.cases[0]!['system-err']!.text,
       'rbd: map failed\nfo\ufffd\ufffd\\x00\\x1b[31m\\x0b\r',
       'forbidden characters as escapes, CR kept',
     );
-    t.equal(b.cases[1].name, TRICKY_NAME);
-    t.equal(b.cases[1].failure.attrs.type, 'lingering');
-    t.match(c.cases[0]['system-err'].text, /head line\n\.\.\. 1000000 bytes not kept \.\.\.\n cut\n/);
+    t.equal(b!.cases[1]!.name, TRICKY_NAME);
+    t.equal(b!.cases[1]!.failure!.attrs.type, 'lingering');
+    t.match(c!.cases[0]!['system-err']!.text, /head line\n\.\.\. 1000000 bytes not kept \.\.\.\n cut\n/);
   },
 );
 
-t.test('JUnit: escaping text and attributes', (t) => {
+t.test('JUnit: escaping text and attributes', async (t) => {
   t.equal(xmlEscape('a<b>&"\'\n\t\r\x00\x1b\uffff'), 'a&lt;b&gt;&amp;"\'\n\t&#13;\\x00\\x1b\\uffff');
   t.equal(xmlEscape('a<b>&"\'\n\t', true), 'a&lt;b&gt;&amp;&quot;&apos;&#10;&#9;');
 });
@@ -617,23 +652,23 @@ t.test('JSON: the whole summary, bytes as lossy text plus exact base64', async (
     summary,
     finishOrder,
   );
-  const json = JSON.parse(readFileSync(join(dir, 'out', 'run.json'), 'utf8'));
+  const json = JSON.parse(readFileSync(join(dir, 'out', 'run.json'), 'utf8')) as JsonReport;
   t.equal(readFileSync(join(dir, 'out', 'run.json'), 'utf8'), jsonDocument(summary));
   t.match(json, { provider: 'providers/demo', passed: 1, failed: 4, skipped: 1, notRun: 2, durationMs: 12_345 });
   t.same(
-    json.results.map((r: { name: string }) => r.name),
+    json.results.map((r) => r.name),
     summary.results.map((r) => r.name),
     'stable order',
   );
-  const stream = json.results[3].steps[0].runs[0].stderr;
+  const stream = json.results[3]!.steps[0]!.runs[0]!.stderr;
   t.same(Object.keys(stream).sort(), ['droppedBytes', 'head', 'headBase64', 'tail', 'tailBase64', 'totalBytes']);
   t.equal(stream.head, new TextDecoder().decode(BAD_STDERR));
   t.same(new Uint8Array(Buffer.from(stream.headBase64, 'base64')), BAD_STDERR, 'the exact bytes');
-  t.same(json.results[3].steps[0].runs[0].fault, { kind: 'timeout', seconds: 10 });
-  t.equal(json.results[5].steps[0].runs[0].stderr.droppedBytes, 1_000_000);
-  t.equal(json.results[5].steps[0].runs[0].stdout.tail, 'y'.repeat(100));
-  t.equal(json.results[2].skipReason, 'needs rbd');
-  t.equal(json.results[0].sandbox, undefined, 'undefined fields left out');
+  t.same(json.results[3]!.steps[0]!.runs[0]!.fault, { kind: 'timeout', seconds: 10 });
+  t.equal(json.results[5]!.steps[0]!.runs[0]!.stderr.droppedBytes, 1_000_000);
+  t.equal(json.results[5]!.steps[0]!.runs[0]!.stdout.tail, 'y'.repeat(100));
+  t.equal(json.results[2]!.skipReason, 'needs rbd');
+  t.equal(json.results[0]!.sandbox, undefined, 'undefined fields left out');
 
   t.same(
     toJsonValue({
@@ -656,7 +691,7 @@ t.test('JSON: the whole summary, bytes as lossy text plus exact base64', async (
 // ---------------------------------------------------------------------------------------------
 // GitHub Actions
 
-t.test('GitHub annotations: escaping as the runner unescapes', (t) => {
+t.test('GitHub annotations: escaping as the runner unescapes', async (t) => {
   t.equal(escapeData('100% done\r\nnext: a, b'), '100%25 done%0D%0Anext: a, b');
   t.equal(escapeProperty('a:b,c%d\ne'), 'a%3Ab%2Cc%25d%0Ae');
 });

@@ -13,7 +13,7 @@ import {
   tapPoints,
 } from './helpers/run-fixtures.js';
 
-t.test('trailing newline: fine for 2.13 and later, rejected by 2.12', (t) => {
+t.test('trailing newline: fine for 2.13 and later, rejected by 2.12', async (t) => {
   const r = runWithJson([scenarioFile('bug-trailing-newline')]);
   t.equal(r.code, 1);
   const documented = r.byName.get('fine for 2.13 and later, rejected by 2.12');
@@ -37,7 +37,7 @@ t.test('trailing newline: fine for 2.13 and later, rejected by 2.12', (t) => {
   ]);
 });
 
-t.test('CRLF: the CR stays in the device path and the URI', (t) => {
+t.test('CRLF: the CR stays in the device path and the URI', async (t) => {
   const r = runWithJson([scenarioFile('bug-crlf')]);
   t.equal(r.code, 1);
   const documented = r.byName.get('what Ganeti makes of CRLF output');
@@ -59,7 +59,7 @@ t.test('CRLF: the CR stays in the device path and the URI', (t) => {
   ]);
 });
 
-t.test('grow to VOL_SIZE: caught by calls, by the stub plan, and by the size the backend reports', (t) => {
+t.test('grow to VOL_SIZE: caught by calls, by the stub plan, and by the size the backend reports', async (t) => {
   const r = runWithJson([scenarioFile('bug-grow-vol-size')]);
   t.equal(r.code, 1);
   const documented = r.byName.get('what grow really does');
@@ -97,7 +97,7 @@ t.test('grow to VOL_SIZE: caught by calls, by the stub plan, and by the size the
   t.match(size[0]!.actual, 'attach: vol1 is 1024 MiB');
 });
 
-t.test('attach not idempotent: repeat shows each run mapping a new device', (t) => {
+t.test('attach not idempotent: repeat shows each run mapping a new device', async (t) => {
   const r = runWithJson([scenarioFile('bug-attach-not-idempotent')]);
   t.equal(r.code, 1);
   t.equal(r.byName.get('one attach is fine')?.status, 'pass', explain(r.byName.get('one attach is fine')));
@@ -118,7 +118,7 @@ t.test('attach not idempotent: repeat shows each run mapping a new device', (t) 
   ]);
 });
 
-t.test('detach prints on stdout', (t) => {
+t.test('detach prints on stdout', async (t) => {
   const r = runWithJson([scenarioFile('bug-detach-prints')]);
   t.equal(r.code, 1);
   t.equal(r.byName.get('what detach prints')?.status, 'pass');
@@ -127,7 +127,7 @@ t.test('detach prints on stdout', (t) => {
   ]);
 });
 
-t.test('the human report names each bug; TAP carries the same messages', (t) => {
+t.test('the human report names each bug; TAP carries the same messages', async (t) => {
   const files = [
     'bug-trailing-newline',
     'bug-crlf',
@@ -155,7 +155,7 @@ t.test('the human report names each bug; TAP carries the same messages', (t) => 
   t.match(tap.stdout, /message: "run 2 printed other stdout than run 1: attach is not idempotent"/);
 });
 
-t.test('a clean run of the classic bugs finds nothing else', (t) => {
+t.test('a clean run of the classic bugs finds nothing else', async (t) => {
   // Every failing scenario fails only for its bug: no fault, no harness error.
   const files = [
     'bug-trailing-newline',

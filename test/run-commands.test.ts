@@ -35,7 +35,7 @@ const HEADER = `defaults:
 scenarios:
 `;
 
-t.test('a command step sees the sandbox, the volume, and what the last attach printed', (t) => {
+t.test('a command step sees the sandbox, the volume, and what the last attach printed', async (t) => {
   const dir = tempDir(t);
   const provider = fileProvider(dir);
   const file = scenarioFile(
@@ -73,7 +73,7 @@ t.test('a command step sees the sandbox, the volume, and what the last attach pr
   t.notOk('VOL_NAME' in steps[1]!.runs[0]!.env, 'a command gets no VOL_* variables: it is not a provider script');
 });
 
-t.test('a failing command fails its step and ends the scenario', (t) => {
+t.test('a failing command fails its step and ends the scenario', async (t) => {
   const dir = tempDir(t);
   const provider = fileProvider(dir);
   const file = scenarioFile(
@@ -91,7 +91,7 @@ t.test('a failing command fails its step and ends the scenario', (t) => {
   t.match(scenario.steps[0]!.failures[0]!.message, /exit/);
 });
 
-t.test('${DEVICE} before any attach, or ${URI:xen-pvm} the attach did not print, fail with the reason', (t) => {
+t.test('${DEVICE} before any attach, or ${URI:xen-pvm} the attach did not print, fail with the reason', async (t) => {
   const dir = tempDir(t);
   const provider = fileProvider(dir);
   const file = scenarioFile(
@@ -119,7 +119,7 @@ t.test('${DEVICE} before any attach, or ${URI:xen-pvm} the attach did not print,
   );
 });
 
-t.test('command steps are checked when the file loads, with positions', (t) => {
+t.test('command steps are checked when the file loads, with positions', async (t) => {
   const dir = tempDir(t);
   const provider = fileProvider(dir);
   const file = scenarioFile(

@@ -31,7 +31,7 @@ const callerEnv = {
   LC_ALL: 'de_DE.UTF-8',
 };
 
-t.test('the environment of every action, exactly', (t) => {
+t.test('the environment of every action, exactly', async (t) => {
   const r = runWithJson([scenarioFile('env-dump'), '--keep'], { env: callerEnv });
   t.equal(r.code, 0, r.report.results.map(explain).join('\n'));
   const scenario = r.byName.get('every action, with a full volume')!;
@@ -100,7 +100,7 @@ t.test('the environment of every action, exactly', (t) => {
   );
 });
 
-t.test('defaults: a random volume name and uuid, no VOL_CNAME, the default metadata; step inputs', (t) => {
+t.test('defaults: a random volume name and uuid, no VOL_CNAME, the default metadata; step inputs', async (t) => {
   const r = runWithJson([scenarioFile('env-dump')], { env: callerEnv });
   const scenario = r.byName.get('defaults, and inputs a step may override')!;
   t.equal(scenario.status, 'pass', explain(scenario));
@@ -130,7 +130,7 @@ t.test('defaults: a random volume name and uuid, no VOL_CNAME, the default metad
   t.not(other.env.HOME, attach.HOME);
 });
 
-t.test('a default grow starts from the current size', (t) => {
+t.test('a default grow starts from the current size', async (t) => {
   const r = runWithJson([scenarioFile('repro-grow-default-new-size')]);
   for (const scenario of r.report.results) t.equal(scenario.status, 'pass', explain(scenario));
   const afterGrow = dumps(r.byName.get('a default grow after a grow starts from the new size')!).get(

@@ -31,7 +31,7 @@ function processes(command: string): string[] {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-t.test('timeout: the script is killed with its whole process group, "killed after"', (t) => {
+t.test('timeout: the script is killed with its whole process group, "killed after"', async (t) => {
   const r = runWithJson([scenarioFile('fault-timeout')]);
   t.equal(r.code, 1);
   t.equal(r.byName.get('the other scripts finish')?.status, 'pass', explain(r.byName.get('the other scripts finish')));
@@ -53,7 +53,7 @@ t.test('timeout: the script is killed with its whole process group, "killed afte
   t.same(processes('sleep 86399'), [], "the script's sleep (a grandchild) was killed too");
 });
 
-t.test('lingering: a background process holding stdout, "Ganeti would wait for it forever"', (t) => {
+t.test('lingering: a background process holding stdout, "Ganeti would wait for it forever"', async (t) => {
   const r = runWithJson([scenarioFile('fault-lingering')]);
   t.equal(r.code, 1);
   const lingering = r.byName.get('attach leaves a process holding its output open');
@@ -73,7 +73,7 @@ t.test('lingering: a background process holding stdout, "Ganeti would wait for i
   t.same(processes('sleep 301'), [], 'the helper in its own session (setsid) was killed by the sandbox sweep');
 });
 
-t.test('lingering: the wrong-exit message does not contradict itself', (t) => {
+t.test('lingering: the wrong-exit message does not contradict itself', async (t) => {
   // With a lingering fault the fault alone says what is wrong; no "expected exit 0, actual exit 0".
   const r = runWithJson([scenarioFile('fault-lingering'), '--filter', 'holding its output open']);
   const failures = allFailures(r.report.results[0]);
@@ -81,7 +81,7 @@ t.test('lingering: the wrong-exit message does not contradict itself', (t) => {
   t.same(selfContradicting, [], 'no failure whose expected and actual are the same');
 });
 
-t.test('huge output: 50 MB on stdout is counted, a bounded head and tail kept, and judged', (t) => {
+t.test('huge output: 50 MB on stdout is counted, a bounded head and tail kept, and judged', async (t) => {
   const r = runWithJson([scenarioFile('fault-huge-output')]);
   t.equal(r.code, 1);
   const create = r.byName.get('create may log a lot on stderr');
@@ -105,7 +105,7 @@ t.test('huge output: 50 MB on stdout is counted, a bounded head and tail kept, a
   ]);
 });
 
-t.test('invalid UTF-8: accepted by 2.16, rejected by 3.1', (t) => {
+t.test('invalid UTF-8: accepted by 2.16, rejected by 3.1', async (t) => {
   const r = runWithJson([scenarioFile('fault-invalid-utf8')]);
   t.equal(r.code, 1);
   const row = r.byName.get('accepted by 2.x from 2.13 on, rejected by 3.x');
@@ -132,7 +132,7 @@ t.test('invalid UTF-8: accepted by 2.16, rejected by 3.1', (t) => {
   ]);
 });
 
-t.test('not executable: the check verdict, and no action runs', (t) => {
+t.test('not executable: the check verdict, and no action runs', async (t) => {
   t.equal(
     statSync(join(providerDir('fault-not-executable'), 'attach')).mode & 0o777,
     0o644,
@@ -155,7 +155,7 @@ t.test('not executable: the check verdict, and no action runs', (t) => {
   );
 });
 
-t.test('missing script: the check verdict', (t) => {
+t.test('missing script: the check verdict', async (t) => {
   const r = runWithJson([scenarioFile('fault-missing-script')]);
   t.equal(r.code, 1);
   t.same(failureMessages(r.report.results[0]), [
@@ -165,7 +165,7 @@ t.test('missing script: the check verdict', (t) => {
   t.match(check.stdout + check.stderr, 'required script verify is missing');
 });
 
-t.test('stdin: a script reading stdin gets end-of-file at once and passes', (t) => {
+t.test('stdin: a script reading stdin gets end-of-file at once and passes', async (t) => {
   const r = runWithJson([scenarioFile('fault-reads-stdin')]);
   t.equal(r.code, 0, explain(r.report.results[0]));
   const runs = r.report.results[0]!.steps[0]!.runs;
@@ -176,7 +176,7 @@ t.test('stdin: a script reading stdin gets end-of-file at once and passes', (t) 
   }
 });
 
-t.test('no process started by a scenario outlives the run', (t) => {
+t.test('no process started by a scenario outlives the run', async (t) => {
   t.same(processes('sleep 86399'), []);
   t.same(processes('sleep 300'), []);
   t.same(processes('sleep 301'), []);
@@ -208,7 +208,7 @@ t.test('an interrupted run kills the scripts it started and exits 130', async (t
   t.same(processes('sleep 86399'), [], 'and its process is gone');
 });
 
-t.test('every fixture script is executable, except the one that must not be', (t) => {
+t.test('every fixture script is executable, except the one that must not be', async (t) => {
   const root = join(FIXTURES, 'providers');
   const scripts = ['create', 'attach', 'detach', 'remove', 'grow', 'setinfo', 'verify', 'snapshot', 'open', 'close'];
   for (const provider of readdirSync(root)) {

@@ -27,7 +27,7 @@ function loopsUnder(dir: string): string[] {
 t.test(
   'the legacy provider scenarios pass on real loop devices; the simulator-only ones are skipped, saying why',
   { skip },
-  (t) => {
+  async (t) => {
     const r = runWithJson(['providers/legacy/scenarios', '--real', 'losetup']);
     t.equal(r.code, 0, r.stdout + r.stderr);
     t.match(r.stderr, /\(1 job\)/, '--real runs one scenario at a time');
@@ -50,7 +50,7 @@ t.test(
 t.test(
   'expect.simulated reads the real devices: a wrong count fails, and the device is still detached',
   { skip },
-  (t) => {
+  async (t) => {
     const dir = tempDir(t);
     const file = join(dir, 'real.yaml');
     writeFileSync(
@@ -94,7 +94,7 @@ scenarios:
   },
 );
 
-t.test('--real takes the simulated commands only', (t) => {
+t.test('--real takes the simulated commands only', async (t) => {
   const r = runRun(['providers/legacy/scenarios', '--real', 'lvm']);
   t.equal(r.code, 2);
   t.match(r.stderr, '--real takes rbd or losetup (the simulated commands), got "lvm"');

@@ -23,7 +23,7 @@ import {
 const SOUND = ['sound-bash', 'sound-sh', 'sound-python'] as const;
 
 for (const name of SOUND) {
-  t.test(`${name}: every scenario passes`, (t) => {
+  t.test(`${name}: every scenario passes`, async (t) => {
     const r = runWithJson([scenarioFile(name), '--reporter', 'tap']);
     t.equal(r.code, 0, `exit 0\n${r.stdout}`);
     t.ok(r.report.results.length >= 5, 'the file has real content');
@@ -41,7 +41,7 @@ for (const name of SOUND) {
   });
 }
 
-t.test('the sound fixtures are valid providers without a single warning', (t) => {
+t.test('the sound fixtures are valid providers without a single warning', async (t) => {
   for (const name of [...SOUND, 'env-dump']) {
     const r = runCli(['check', '--json', providerDir(name)]);
     t.equal(r.code, 0, name);
@@ -51,7 +51,7 @@ t.test('the sound fixtures are valid providers without a single warning', (t) =>
   }
 });
 
-t.test('sound-bash: attach is idempotent and maps once; the compatibility row is complete', (t) => {
+t.test('sound-bash: attach is idempotent and maps once; the compatibility row is complete', async (t) => {
   const r = runWithJson([scenarioFile('sound-bash'), '--filter', '^attach maps once']);
   t.equal(r.code, 0, r.stderr);
   t.equal(r.report.results.length, 1);
@@ -76,7 +76,7 @@ t.test('sound-bash: attach is idempotent and maps once; the compatibility row is
   });
 });
 
-t.test('the provider directory on the command line wins over provider: in the file', (t) => {
+t.test('the provider directory on the command line wins over provider: in the file', async (t) => {
   // sound-python's scenarios, run against the env-dump provider: scripts run, stubs go unused.
   const r = runWithJson([providerDir('env-dump'), scenarioFile('sound-python'), '--filter', 'create makes a VDI']);
   t.equal(r.code, 1);
@@ -84,10 +84,10 @@ t.test('the provider directory on the command line wins over provider: in the fi
   const scenario = r.report.results[0]!;
   t.match(scenario.steps[0]!.runs[0]!.env.PATH, /\/stubs:/);
   t.match(failureMessages(scenario).join('\n'), /calls to dog differ/);
-  t.match(JSON.parse(scenario.steps[0]!.runs[0]!.stderr.head).argv[0], /\/env-dump\/create$/);
+  t.match((JSON.parse(scenario.steps[0]!.runs[0]!.stderr.head) as { argv: string[] }).argv[0], /\/env-dump\/create$/);
 });
 
-t.test('stubs: an unexpected call shows what was called next to what was expected', (t) => {
+t.test('stubs: an unexpected call shows what was called next to what was expected', async (t) => {
   const r = runWithJson([scenarioFile('stubs')]);
   t.equal(r.code, 1);
   const scenario = r.byName.get('an unexpected call shows what was called next to what was expected');
@@ -109,7 +109,7 @@ t.test('stubs: an unexpected call shows what was called next to what was expecte
   );
 });
 
-t.test('stubs: unused plan entries are reported; times and any; argv and env recorded', (t) => {
+t.test('stubs: unused plan entries are reported; times and any; argv and env recorded', async (t) => {
   const r = runWithJson([scenarioFile('stubs')]);
   const unused = r.byName.get('a plan entry that is never called is reported');
   t.equal(unused?.status, 'fail');
@@ -132,7 +132,7 @@ t.test('stubs: unused plan entries are reported; times and any; argv and env rec
   t.equal(call.env.EXTSTORAGE_KIT_SANDBOX, undefined, "the harness's marker is not shown");
 });
 
-t.test('exit codes: 0 all pass, 1 a failure, 2 usage errors', (t) => {
+t.test('exit codes: 0 all pass, 1 a failure, 2 usage errors', async (t) => {
   t.equal(runRun([scenarioFile('sound-sh')]).code, 0);
   const failing = runRun([scenarioFile('bug-detach-prints')]);
   t.equal(failing.code, 1);
@@ -154,7 +154,7 @@ t.test('exit codes: 0 all pass, 1 a failure, 2 usage errors', (t) => {
   }
 });
 
-t.test('scenario-file errors: file:line:col, exit 2, nothing runs', (t) => {
+t.test('scenario-file errors: file:line:col, exit 2, nothing runs', async (t) => {
   const dir = tempDir(t);
   // A provider whose create leaves a mark, so the test can tell whether anything ran.
   const provider = makeProvider(dir, 'marker');
@@ -213,7 +213,7 @@ t.test('scenario-file errors: file:line:col, exit 2, nothing runs', (t) => {
   }
 });
 
-t.test('--filter selects by name or by "file: name"', (t) => {
+t.test('--filter selects by name or by "file: name"', async (t) => {
   const r = runRun([scenarioFile('sound-bash'), '--reporter', 'tap', '--filter', '^attach']);
   t.equal(r.code, 0, r.stdout);
   const names = tapPoints(r.stdout).map((p) => p.name);
@@ -233,7 +233,7 @@ t.test('--filter selects by name or by "file: name"', (t) => {
   );
 });
 
-t.test('--shard I/N splits the scenarios into disjoint parts that cover them all', (t) => {
+t.test('--shard I/N splits the scenarios into disjoint parts that cover them all', async (t) => {
   const files = [scenarioFile('sound-bash'), scenarioFile('sound-sh'), scenarioFile('sound-python')];
   const all = tapPoints(runRun([...files, '--reporter', 'tap']).stdout).map((p) => p.name);
   t.ok(all.length > 20);
@@ -249,7 +249,7 @@ t.test('--shard I/N splits the scenarios into disjoint parts that cover them all
   t.equal(new Set(parts.flat()).size, all.length, 'no scenario in two shards');
 });
 
-t.test('--bail starts no new scenario after a failure', (t) => {
+t.test('--bail starts no new scenario after a failure', async (t) => {
   // bug-grow-vol-size: scenario 1 passes, 2 to 4 fail; one job makes the order certain.
   const r = runWithJson([scenarioFile('bug-grow-vol-size'), '--bail', '-j', '1']);
   t.equal(r.code, 1);
@@ -271,7 +271,7 @@ t.test('--bail starts no new scenario after a failure', (t) => {
   );
 });
 
-t.test('--keep keeps each sandbox; without it nothing is left', (t) => {
+t.test('--keep keeps each sandbox; without it nothing is left', async (t) => {
   const kept = runWithJson([scenarioFile('sound-sh'), '--keep', '--filter', 'loop device once']);
   t.equal(kept.code, 0);
   const sandbox = kept.report.results[0]!.sandbox;
@@ -289,7 +289,7 @@ t.test('--keep keeps each sandbox; without it nothing is left', (t) => {
   t.notOk(existsSync(join(home, '..')), 'the sandbox was removed');
 });
 
-t.test('--jobs: the report order is the same whatever the parallelism', (t) => {
+t.test('--jobs: the report order is the same whatever the parallelism', async (t) => {
   const files = [
     scenarioFile('sound-python'),
     scenarioFile('bug-crlf'),
@@ -318,7 +318,7 @@ t.test('--jobs: the report order is the same whatever the parallelism', (t) => {
   );
 });
 
-t.test('a directory argument runs every scenario file below it', (t) => {
+t.test('a directory argument runs every scenario file below it', async (t) => {
   const dir = tempDir(t);
   writeFileSync(
     join(dir, 'a.yaml'),

@@ -54,7 +54,7 @@ function errors(t: Test, text: string): string[] {
 
 const MINIMAL = 'scenarios:\n  - name: a\n    steps: [{ action: attach }]\n';
 
-t.test('a full file loads into the exact model, defaults applied and merged', (t) => {
+t.test('a full file loads into the exact model, defaults applied and merged', async (t) => {
   const path = write(
     t,
     `# yaml-language-server: $schema=../spec/scenario.schema.json
@@ -275,7 +275,7 @@ scenarios:
   });
 });
 
-t.test('a minimal file gets every built-in default', (t) => {
+t.test('a minimal file gets every built-in default', async (t) => {
   const file = loaded(t, MINIMAL);
   t.equal(file.provider, undefined);
   t.notOk('provider' in file, 'no provider key at all');
@@ -298,7 +298,7 @@ t.test('a minimal file gets every built-in default', (t) => {
   t.notOk('name' in step!);
 });
 
-t.test('grow without new_size leaves it to the runner (the size at that point + 1024)', (t) => {
+t.test('grow without new_size leaves it to the runner (the size at that point + 1024)', async (t) => {
   const file = loaded(
     t,
     'defaults: { volume: { size: 300 } }\nscenarios:\n  - name: a\n    steps: [{ action: grow }, { action: grow, with: { size: 50, new_size: 70 } }]\n',
@@ -309,7 +309,7 @@ t.test('grow without new_size leaves it to the runner (the size at that point + 
   );
 });
 
-t.test('versions are kept as written, unquoted ones from their text', (t) => {
+t.test('versions are kept as written, unquoted ones from their text', async (t) => {
   const file = loaded(
     t,
     'defaults: { ganeti: [2.10, "2.15.0", 3.0, 2.7] }\nscenarios:\n  - name: a\n    steps: [{ action: attach, expect: { accepted_by: [2.10], rejected_by: ["2.7.0"] } }]\n',
@@ -320,7 +320,7 @@ t.test('versions are kept as written, unquoted ones from their text', (t) => {
   t.strictSame(step!.expect.rejectedBy, ['2.7.0']);
 });
 
-t.test('durations', (t) => {
+t.test('durations', async (t) => {
   t.equal(parseDuration(10), 10);
   t.equal(parseDuration(0.25), 0.25);
   t.equal(parseDuration('10s'), 10);
@@ -331,7 +331,7 @@ t.test('durations', (t) => {
     t.equal(parseDuration(bad), undefined, String(bad));
 });
 
-t.test('provider is resolved against the file directory, file kept as given', (t) => {
+t.test('provider is resolved against the file directory, file kept as given', async (t) => {
   const dir = tempDir(t);
   mkdirSync(join(dir, 'sc'));
   writeFileSync(join(dir, 'sc', 'a.yaml'), `provider: ../prov\n${MINIMAL}`);
@@ -349,7 +349,7 @@ t.test('provider is resolved against the file directory, file kept as given', (t
   t.equal((loadScenarioFile(absolute) as { file: ScenarioFile }).file.provider, '/opt/p');
 });
 
-t.test('anchors, aliases and merge keys', (t) => {
+t.test('anchors, aliases and merge keys', async (t) => {
   const file = loaded(
     t,
     `x-vol: &vol { size: 5, params: { pool: p } }
@@ -380,7 +380,7 @@ scenarios:
   );
 });
 
-t.test('YAML syntax errors', (t) => {
+t.test('YAML syntax errors', async (t) => {
   t.strictSame(errors(t, 'scenarios:\n\t- name: x\n'), ['2:1: YAML: Tabs are not allowed as indentation']);
   const unclosed = errors(t, 'scenarios: [\n  { name: a, steps: [{ action: attach }] }\n');
   t.equal(unclosed.length >= 1, true);
@@ -392,7 +392,7 @@ t.test('YAML syntax errors', (t) => {
   t.notMatch(errors(t, 'scenarios: [{ name: a, steps: [], bad: 1 }\nfoo: "\n').join('\n'), /unknown key/);
 });
 
-t.test('duplicate keys, and checking goes on after them', (t) => {
+t.test('duplicate keys, and checking goes on after them', async (t) => {
   t.strictSame(errors(t, 'scenarios:\n  - name: a\n    steps: [{ action: attach }]\n    name: b\n    skip: 1\n'), [
     '4:5: duplicate key "name" (first at line 2)',
     '5:11: "skip" must be a string, got 1 (quote it: "1")',
@@ -403,7 +403,7 @@ t.test('duplicate keys, and checking goes on after them', (t) => {
   );
 });
 
-t.test('an empty file, and a file that is not a map', (t) => {
+t.test('an empty file, and a file that is not a map', async (t) => {
   t.strictSame(errors(t, ''), ['1:1: the file is empty: expected a map with a "scenarios" key']);
   t.strictSame(errors(t, '# nothing\n'), ['1:1: the file is empty: expected a map with a "scenarios" key']);
   t.strictSame(errors(t, '- a\n'), ['1:1: the file must be a map with a "scenarios" key, got a list']);
@@ -414,7 +414,7 @@ t.test('an empty file, and a file that is not a map', (t) => {
   t.strictSame(errors(t, 'scenarios:\n'), ['1:1: "scenarios" must be a non-empty list of scenarios, got nothing']);
 });
 
-t.test('unknown keys are reported at the key, with the keys expected', (t) => {
+t.test('unknown keys are reported at the key, with the keys expected', async (t) => {
   t.strictSame(errors(t, 'scenarios:\n  - name: a\n    steps:\n      - action: attach\n        expct: { exit: 0 }\n'), [
     '5:9: unknown key "expct" in step (expected one of: action, command, name, with, repeat, timeout, ganeti, expect)',
   ]);
@@ -444,7 +444,7 @@ t.test('unknown keys are reported at the key, with the keys expected', (t) => {
   ]);
 });
 
-t.test('wrong types and values are reported at the value, one message each', (t) => {
+t.test('wrong types and values are reported at the value, one message each', async (t) => {
   t.strictSame(errors(t, 'scenarios:\n  - name: a\n    volume: { size: big }\n    steps: [{ action: attach }]\n'), [
     '3:21: "size" must be a positive integer, got "big"',
   ]);
@@ -527,7 +527,7 @@ t.test('wrong types and values are reported at the value, one message each', (t)
   ]);
 });
 
-t.test('oneOf alternatives: the errors inside the alternative the value looks like', (t) => {
+t.test('oneOf alternatives: the errors inside the alternative the value looks like', async (t) => {
   t.strictSame(
     errors(t, 'scenarios:\n  - name: a\n    steps: [{ action: attach, expect: { device: { regex: a, rx: b } } }]\n'),
     ['3:61: unknown key "rx" in "device" (expected one of: regex)'],
@@ -544,7 +544,7 @@ t.test('oneOf alternatives: the errors inside the alternative the value looks li
   );
 });
 
-t.test('missing required keys are reported at the map', (t) => {
+t.test('missing required keys are reported at the map', async (t) => {
   t.strictSame(errors(t, 'scenarios:\n  - steps: [{ action: attach }]\n  - name: b\n'), [
     '2:5: missing required key "name" in scenario',
     '3:5: missing required key "steps" in scenario',
@@ -554,7 +554,7 @@ t.test('missing required keys are reported at the map', (t) => {
   ]);
 });
 
-t.test('unsupported Ganeti versions name the supported range', (t) => {
+t.test('unsupported Ganeti versions name the supported range', async (t) => {
   const range = "expected a release from 2.7.0 to 3.1.0, written X.Y (that series' last release) or X.Y.Z";
   t.strictSame(
     errors(
@@ -577,7 +577,7 @@ t.test('unsupported Ganeti versions name the supported range', (t) => {
   ]);
 });
 
-t.test('regexes that do not compile give the JavaScript reason', (t) => {
+t.test('regexes that do not compile give the JavaScript reason', async (t) => {
   t.strictSame(
     errors(
       t,
@@ -603,7 +603,7 @@ t.test('regexes that do not compile give the JavaScript reason', (t) => {
   );
 });
 
-t.test('bad durations', (t) => {
+t.test('bad durations', async (t) => {
   const wanted = 'a duration: a number of seconds, or a string like "10s", "500ms", "1.5s", "2m"';
   t.strictSame(
     errors(
@@ -619,7 +619,7 @@ t.test('bad durations', (t) => {
   );
 });
 
-t.test("with keys an action does not use are accepted and change nothing (as in the issue's example)", (t) => {
+t.test("with keys an action does not use are accepted and change nothing (as in the issue's example)", async (t) => {
   const file = loaded(
     t,
     `scenarios:
@@ -635,7 +635,7 @@ t.test("with keys an action does not use are accepted and change nothing (as in 
   t.same(file.scenarios[0]!.steps[0]!.input.args, []);
 });
 
-t.test('attach-only expectations on other actions', (t) => {
+t.test('attach-only expectations on other actions', async (t) => {
   t.strictSame(
     errors(
       t,
@@ -658,7 +658,7 @@ t.test('attach-only expectations on other actions', (t) => {
   );
 });
 
-t.test('a version both accepted and rejected', (t) => {
+t.test('a version both accepted and rejected', async (t) => {
   t.strictSame(
     errors(
       t,
@@ -671,14 +671,14 @@ t.test('a version both accepted and rejected', (t) => {
   );
 });
 
-t.test('duplicate scenario names within a file', (t) => {
+t.test('duplicate scenario names within a file', async (t) => {
   t.strictSame(
     errors(t, `${MINIMAL}  - name: b\n    steps: [{ action: attach }]\n  - name: a\n    steps: [{ action: attach }]\n`),
     ['6:11: duplicate scenario name "a" (first at line 2)'],
   );
 });
 
-t.test('simulators: known names only, each once', (t) => {
+t.test('simulators: known names only, each once', async (t) => {
   t.strictSame(
     errors(t, 'scenarios:\n  - name: a\n    simulate: [rbd, ceph, rbd]\n    steps: [{ action: attach }]\n'),
     ['3:21: unknown simulator "ceph": expected one of rbd, losetup', '3:27: "rbd" is listed twice in "simulate"'],
@@ -690,7 +690,7 @@ t.test('simulators: known names only, each once', (t) => {
   );
 });
 
-t.test('every error of a file is reported, sorted by position', (t) => {
+t.test('every error of a file is reported, sorted by position', async (t) => {
   const found = errors(
     t,
     `defaults:
@@ -719,7 +719,7 @@ scenarios:
   ]);
 });
 
-t.test('paths: directories recursively and sorted, missing paths, files once', (t) => {
+t.test('paths: directories recursively and sorted, missing paths, files once', async (t) => {
   const dir = tempDir(t);
   const scenario = (name: string) => `scenarios:\n  - name: ${name}\n    steps: [{ action: attach }]\n`;
   mkdirSync(join(dir, 'b', 'deep'), { recursive: true });
@@ -756,10 +756,17 @@ t.test('paths: directories recursively and sorted, missing paths, files once', (
   });
 });
 
-t.test('the schema file', (t) => {
-  const onDisk = JSON.parse(readFileSync(join(REPO_ROOT, 'spec', 'scenario.schema.json'), 'utf8'));
+t.test('the schema file', async (t) => {
+  type Schema = Record<string, unknown>;
+  const onDisk = JSON.parse(readFileSync(join(REPO_ROOT, 'spec', 'scenario.schema.json'), 'utf8')) as Schema & {
+    definitions: Record<string, Schema>;
+  };
   t.equal(SCHEMA_PATH, join(REPO_ROOT, 'spec', 'scenario.schema.json'));
-  t.strictSame(onDisk.definitions.simulator.enum, [...KNOWN_SIMULATORS], 'the file lists KNOWN_SIMULATORS for editors');
+  t.strictSame(
+    onDisk.definitions.simulator!.enum,
+    [...KNOWN_SIMULATORS],
+    'the file lists KNOWN_SIMULATORS for editors',
+  );
   t.strictSame(scenarioSchema().definitions, onDisk.definitions);
 
   // Every key has a description (editors show it), and every map rejects unknown keys.
@@ -778,8 +785,7 @@ t.test('the schema file', (t) => {
     for (const sub of (schema.oneOf ?? []) as Record<string, unknown>[]) visit(sub, `${where}|`);
   };
   visit(onDisk, '');
-  for (const [name, schema] of Object.entries(onDisk.definitions as Record<string, Record<string, unknown>>))
-    visit(schema, name);
+  for (const [name, schema] of Object.entries(onDisk.definitions)) visit(schema, name);
   t.strictSame(missing, []);
 
   // The compiled module finds the schema from dist/ too.
@@ -796,7 +802,7 @@ t.test('the schema file', (t) => {
   t.equal(r.stdout.trim(), join(REPO_ROOT, 'spec', 'scenario.schema.json'));
 });
 
-t.test('the examples in spec/SCENARIOS.md load', (t) => {
+t.test('the examples in spec/SCENARIOS.md load', async (t) => {
   const doc = readFileSync(join(REPO_ROOT, 'spec', 'SCENARIOS.md'), 'utf8');
   const examples = [...doc.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!).filter((y) => /^scenarios:/m.test(y));
   t.ok(examples.length >= 2, 'the worked example and the anchors example');

@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
+import type { LoggedCall } from '../harness/run/stub-plan.js';
 import type { LosetupSimulation, SimulatedFailureKind } from '../harness/scenario/model.js';
 import {
   installSimulators,
@@ -70,8 +71,29 @@ function losetup(sb: Sandbox, ...args: string[]): Ran {
   return { code: r.status, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
 }
 
-function state(sb: Sandbox): Record<string, any> {
-  return simulatorViews(sb.sims).losetup!;
+/** A loop device in the losetup simulator's documented view (losetupView in harness/simulate/state.ts). */
+interface LoopDeviceView {
+  readonly file: string;
+  readonly size: number;
+  readonly bytes: number;
+  readonly offset: number;
+  readonly sizelimit: number;
+  readonly read_only: boolean;
+  readonly autoclear: boolean;
+  readonly partscan: boolean;
+  readonly direct_io: boolean;
+  readonly sector_size: number;
+}
+
+/** The losetup simulator's documented view (what expect.simulated compares with). */
+interface LosetupView {
+  readonly count: number;
+  readonly attached: number;
+  readonly devices: Readonly<Record<string, LoopDeviceView>>;
+}
+
+function state(sb: Sandbox): LosetupView {
+  return simulatorViews(sb.sims).losetup! as unknown as LosetupView;
 }
 
 /** "[65024]:2146353": the device and inode losetup -j shows for a file. */
@@ -87,7 +109,7 @@ const failure = (when: string[], error: SimulatedFailureKind, times: number | 'a
   position: AT,
 });
 
-t.test('--find --show, -j, -a, show one: as losetup 2.38 prints them', (t) => {
+t.test('--find --show, -j, -a, show one: as losetup 2.38 prints them', async (t) => {
   const sb = sandbox(t);
   const a = file(sb, 'a.img', 10 << 20);
   const b = file(sb, 'b.img', 1 << 20);
@@ -136,7 +158,7 @@ t.test('--find --show, -j, -a, show one: as losetup 2.38 prints them', (t) => {
   });
 });
 
-t.test('--list: table, --noheadings, --output, --raw, --json', (t) => {
+t.test('--list: table, --noheadings, --output, --raw, --json', async (t) => {
   const sb = sandbox(t);
   const a = file(sb, 'a.img', 1 << 20);
   const spaced = file(sb, 'sp ace.img', 1 << 20);
@@ -215,7 +237,7 @@ t.test('--list: table, --noheadings, --output, --raw, --json', (t) => {
   t.strictSame(losetup(sb, '-l', '-O', 'NAME,,RO'), { code: 1, stdout: '', stderr: '' });
 });
 
-t.test('detach, detach-all, set-capacity, a deleted backing file', (t) => {
+t.test('detach, detach-all, set-capacity, a deleted backing file', async (t) => {
   const sb = sandbox(t);
   const a = file(sb, 'a.img', 1 << 20);
   const gone = file(sb, 'gone.img', 1 << 20);
@@ -230,9 +252,9 @@ t.test('detach, detach-all, set-capacity, a deleted backing file', (t) => {
   t.strictSame(losetup(sb, '-l', '-n', '-O', 'BACK-FILE', '/dev/loop1').stdout, `${gone} (deleted)\n`);
 
   truncateSync(a, 4 << 20);
-  t.equal(state(sb).devices['/dev/loop0'].size, 1, 'the size read at setup');
+  t.equal(state(sb).devices['/dev/loop0']!.size, 1, 'the size read at setup');
   t.strictSame(losetup(sb, '--set-capacity', '/dev/loop0'), { code: 0, stdout: '', stderr: '' });
-  t.equal(state(sb).devices['/dev/loop0'].size, 4, 'refreshed');
+  t.equal(state(sb).devices['/dev/loop0']!.size, 4, 'refreshed');
   t.strictSame(losetup(sb, '-c', '/dev/loop3'), {
     code: 1,
     stdout: '',
@@ -269,7 +291,7 @@ t.test('detach, detach-all, set-capacity, a deleted backing file', (t) => {
   t.strictSame(state(sb).attached, 0);
 });
 
-t.test('setup errors and warnings', (t) => {
+t.test('setup errors and warnings', async (t) => {
   const sb = sandbox(t, { devices: 2 });
   const tiny = file(sb, 'tiny.img', 100);
   const odd = file(sb, 'odd.img', 1000);
@@ -328,7 +350,7 @@ t.test('setup errors and warnings', (t) => {
   );
 });
 
-t.test('option parsing as glibc getopt_long and util-linux', (t) => {
+t.test('option parsing as glibc getopt_long and util-linux', async (t) => {
   const sb = sandbox(t);
   const a = file(sb, 'a.img', 1 << 20);
   const help = losetup(sb, '-h');
@@ -395,7 +417,7 @@ t.test('option parsing as glibc getopt_long and util-linux', (t) => {
   );
 });
 
-t.test('devices are listed in /sys/block order (kernfs hashes of their names)', (t) => {
+t.test('devices are listed in /sys/block order (kernfs hashes of their names)', async (t) => {
   const sb = sandbox(t, { devices: 12 });
   const a = file(sb, 'a.img', 1 << 20);
   for (let i = 0; i < 12; i++) losetup(sb, '-f', a);
@@ -407,7 +429,7 @@ t.test('devices are listed in /sys/block order (kernfs hashes of their names)', 
   );
 });
 
-t.test('injected failures', (t) => {
+t.test('injected failures', async (t) => {
   const busy = sandbox(t, { fail: [failure(['-d'], 'busy', 1), failure(['-f'], 'busy', 1)] });
   const a = file(busy, 'a.img', 1 << 20);
   t.strictSame(losetup(busy, '-f', a), {
@@ -483,17 +505,17 @@ t.test('injected failures', (t) => {
   ]);
 });
 
-t.test('calls are logged as simulated', (t) => {
+t.test('calls are logged as simulated', async (t) => {
   const sb = sandbox(t);
   losetup(sb, '-a');
   const logged = readFileSync(sb.log, 'utf8')
     .trim()
     .split('\n')
-    .map((l) => JSON.parse(l));
+    .map((l) => JSON.parse(l) as LoggedCall);
   t.match(logged, [{ command: 'losetup', argv: ['-a'], entry: null, exit: 0, simulated: true }]);
 });
 
-t.test('scenarios with the losetup simulator pass through extstorage-kit run', (t) => {
+t.test('scenarios with the losetup simulator pass through extstorage-kit run', async (t) => {
   const json = join(tempDir(t), 'report.json');
   const r = spawnSync(
     process.execPath,

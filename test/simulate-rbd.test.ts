@@ -7,6 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
+import type { LoggedCall } from '../harness/run/stub-plan.js';
 import { parseScenarioText } from '../harness/scenario/load.js';
 import { formatFileError, type RbdSimulation, type Simulators } from '../harness/scenario/model.js';
 import {
@@ -62,24 +63,64 @@ function rbd(sb: Sandbox, ...args: string[]): Ran {
   };
 }
 
-function state(sb: Sandbox): Record<string, any> {
-  return simulatorViews(sb.sims).rbd!;
+// The rbd simulator's documented view (rbdView in harness/simulate/state.ts): what expect.simulated
+// compares with.
+interface RbdSnapshotView {
+  readonly id: number;
+  readonly size: number;
+  readonly bytes: number;
+  readonly protected: boolean;
+  readonly children: readonly string[];
+}
+interface RbdImageView {
+  readonly id: string;
+  readonly size: number;
+  readonly bytes: number;
+  readonly order: number;
+  readonly features: readonly string[];
+  readonly meta: Readonly<Record<string, string>>;
+  readonly snapshots: Readonly<Record<string, RbdSnapshotView>>;
+  readonly parent: {
+    readonly pool: string;
+    readonly namespace: string;
+    readonly image: string;
+    readonly snapshot: string;
+    readonly overlap: number;
+  } | null;
+  readonly mapped: boolean;
+  readonly devices: readonly string[];
+}
+interface RbdDeviceView {
+  readonly pool: string;
+  readonly namespace: string;
+  readonly image: string;
+  readonly snap: string;
+  readonly read_only: boolean;
+}
+interface RbdView {
+  readonly pools: readonly string[];
+  readonly kernel_module: boolean;
+  readonly images: Readonly<Record<string, RbdImageView>>;
+  readonly devices: Readonly<Record<string, RbdDeviceView>>;
+  readonly mapped: number;
 }
 
-function calls(
-  sb: Sandbox,
-): { argv: string[]; exit: number; simulated?: boolean; entry: number | null; command: string }[] {
+function state(sb: Sandbox): RbdView {
+  return simulatorViews(sb.sims).rbd! as unknown as RbdView;
+}
+
+function calls(sb: Sandbox): LoggedCall[] {
   return readFileSync(sb.log, 'utf8')
     .split('\n')
     .filter(Boolean)
-    .map((line) => JSON.parse(line));
+    .map((line) => JSON.parse(line) as LoggedCall);
 }
 
 /** A Ceph log line prefix: "2024-01-01T00:00:00.000+0000 7f3c9d7fa380 -1 ". */
 const LOG = '\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}[+-]\\d{4} 7f[0-9a-f]{10} ';
 const CTIME = '[A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9]\\d \\d\\d:\\d\\d:\\d\\d \\d{4}';
 
-t.test('create, ls, info: formats as Ceph 16 prints them', (t) => {
+t.test('create, ls, info: formats as Ceph 16 prints them', async (t) => {
   const sb = sandbox(t, { pools: ['rbd', 'fast'] });
   t.strictSame(rbd(sb, 'create', '--size', '1024', 'rbd/vol1'), {
     code: 0,
@@ -116,7 +157,7 @@ t.test('create, ls, info: formats as Ceph 16 prints them', (t) => {
     'NAME  SIZE     PARENT  FMT  PROT  LOCK\nvol3  1.5 GiB            2            \n',
   );
 
-  const v = state(sb).images['rbd/vol1'];
+  const v = state(sb).images['rbd/vol1']!;
   const info = rbd(sb, 'info', 'rbd/vol1');
   t.equal(info.code, 0);
   t.match(
@@ -132,7 +173,10 @@ t.test('create, ls, info: formats as Ceph 16 prints them', (t) => {
     json.stdout,
     /^\{"name":"vol4","id":"[0-9a-f]+","size":268435456,"objects":64,"order":22,"object_size":4194304,"snapshot_count":0,"block_name_prefix":"rbd_data\.[0-9a-f]+","format":2,"features":\["layering","exclusive-lock"\],"op_features":\[\],"flags":\[\],"create_timestamp":"[^"]+","access_timestamp":"[^"]+","modify_timestamp":"[^"]+"\}\n$/,
   );
-  const pretty = JSON.parse(rbd(sb, 'info', 'fast/vol3', '--format', 'json', '--pretty-format').stdout);
+  const pretty = JSON.parse(rbd(sb, 'info', 'fast/vol3', '--format', 'json', '--pretty-format').stdout) as {
+    size: number;
+    objects: number;
+  };
   t.equal(pretty.size, 1610612736);
   t.equal(pretty.objects, 384);
   t.match(
@@ -144,16 +188,16 @@ t.test('create, ls, info: formats as Ceph 16 prints them', (t) => {
     /^<image><name>vol1<\/name><id>[0-9a-f]+<\/id><size>1073741824<\/size>.*<features><feature>layering<\/feature>.*<\/image>\n$/,
   );
 
-  t.strictSame(state(sb).images['rbd/vol2'].size, 1024);
-  t.strictSame(state(sb).images['fast/vol3'].bytes, 1610612736);
-  t.strictSame(state(sb).images['rbd/vol4'].features, ['layering', 'exclusive-lock']);
+  t.strictSame(state(sb).images['rbd/vol2']!.size, 1024);
+  t.strictSame(state(sb).images['fast/vol3']!.bytes, 1610612736);
+  t.strictSame(state(sb).images['rbd/vol4']!.features, ['layering', 'exclusive-lock']);
 });
 
-t.test('resize: progress on stderr, shrinking needs --allow-shrink', (t) => {
+t.test('resize: progress on stderr, shrinking needs --allow-shrink', async (t) => {
   const sb = sandbox(t);
   rbd(sb, 'create', '--size', '1024', 'vol1');
   t.strictSame(rbd(sb, 'resize', '--size', '2048', 'vol1').stderr, '\rResizing image: 100% complete...done.\n');
-  t.strictSame(state(sb).images['rbd/vol1'].size, 2048);
+  t.strictSame(state(sb).images['rbd/vol1']!.size, 2048);
   const same = rbd(sb, 'resize', '--size', '2G', 'rbd/vol1');
   t.strictSame([same.code, same.stderr], [22, 'rbd: new size is equal to original size \n']);
   const shrink = rbd(sb, 'resize', '--size', '512', 'vol1');
@@ -162,14 +206,14 @@ t.test('resize: progress on stderr, shrinking needs --allow-shrink', (t) => {
     [22, 'rbd: shrinking an image is only allowed with the --allow-shrink flag\n'],
   );
   t.strictSame(rbd(sb, 'resize', '--size', '512', '--allow-shrink', '--no-progress', 'vol1').stderr, '');
-  t.strictSame(state(sb).images['rbd/vol1'].size, 512);
+  t.strictSame(state(sb).images['rbd/vol1']!.size, 512);
   const missing = rbd(sb, 'resize', '--size', '512', 'nope');
   t.strictSame([missing.code, missing.stderr], [2, 'rbd: error opening image nope: (2) No such file or directory\n']);
   const nosize = rbd(sb, 'resize', 'vol1');
   t.strictSame([nosize.code, nosize.stderr], [22, 'rbd: must specify --size <M/G/T>\n']);
 });
 
-t.test('rm: progress, a missing image, snapshots, watchers', (t) => {
+t.test('rm: progress, a missing image, snapshots, watchers', async (t) => {
   const sb = sandbox(t, {
     images: [
       {
@@ -212,7 +256,7 @@ t.test('rm: progress, a missing image, snapshots, watchers', (t) => {
   t.strictSame(Object.keys(state(sb).images), ['rbd/mapped', 'rbd/snapped']);
 });
 
-t.test('image-meta set, get, list, remove', (t) => {
+t.test('image-meta set, get, list, remove', async (t) => {
   const sb = sandbox(t);
   rbd(sb, 'create', '--size', '1', 'vol1');
   t.strictSame(rbd(sb, 'image-meta', 'list', 'vol1').stdout, 'There are 0 metadata on this image.\n');
@@ -250,7 +294,7 @@ t.test('image-meta set, get, list, remove', (t) => {
     ],
   );
   t.equal(rbd(sb, 'image-meta', 'remove', 'vol1', 'a').code, 0);
-  t.strictSame(state(sb).images['rbd/vol1'].meta, { originstname: 'web1' });
+  t.strictSame(state(sb).images['rbd/vol1']!.meta, { originstname: 'web1' });
   t.strictSame(rbd(sb, 'image-meta', 'set', 'vol1', 'k').stderr, 'rbd: metadata value was not specified\n');
   t.strictSame(rbd(sb, 'image-meta', 'get', 'vol1').stderr, 'rbd: metadata key was not specified\n');
   t.strictSame(rbd(sb, 'image-meta', 'get').stderr, 'rbd: image name was not specified\n');
@@ -260,7 +304,7 @@ t.test('image-meta set, get, list, remove', (t) => {
   );
 });
 
-t.test('snapshots, clones (v1), copies, flatten', (t) => {
+t.test('snapshots, clones (v1), copies, flatten', async (t) => {
   const sb = sandbox(t);
   rbd(sb, 'create', '--size', '1024', 'base');
   t.strictSame(rbd(sb, 'snap', 'create', 'base@s1').stderr, '\rCreating snap: 100% complete...done.\n');
@@ -292,14 +336,14 @@ t.test('snapshots, clones (v1), copies, flatten', (t) => {
   t.equal(rbd(sb, 'snap', 'protect', 'base@s1').code, 0);
   t.strictSame(rbd(sb, 'snap', 'protect', 'base@s1').stderr, 'rbd: snap is already protected\n');
   t.equal(rbd(sb, 'clone', 'base@s1', 'rbd/child').code, 0);
-  t.strictSame(state(sb).images['rbd/child'].parent, {
+  t.strictSame(state(sb).images['rbd/child']!.parent, {
     pool: 'rbd',
     namespace: '',
     image: 'base',
     snapshot: 's1',
     overlap: 1073741824,
   });
-  t.strictSame(state(sb).images['rbd/base'].snapshots.s1.children, ['rbd/child']);
+  t.strictSame(state(sb).images['rbd/base']!.snapshots.s1!.children, ['rbd/child']);
   t.match(rbd(sb, 'info', 'child').stdout, /\tparent: rbd\/base@s1\n\toverlap: 1 GiB\n$/);
   t.match(
     rbd(sb, 'info', 'child', '--format', 'json').stdout,
@@ -321,7 +365,7 @@ t.test('snapshots, clones (v1), copies, flatten', (t) => {
   );
 
   t.strictSame(rbd(sb, 'flatten', 'child').stderr, '\rImage flatten: 100% complete...done.\n');
-  t.strictSame(state(sb).images['rbd/child'].parent, null);
+  t.strictSame(state(sb).images['rbd/child']!.parent, null);
   const notClone = rbd(sb, 'flatten', 'child');
   t.equal(notClone.code, 22);
   t.match(
@@ -338,11 +382,11 @@ t.test('snapshots, clones (v1), copies, flatten', (t) => {
 
   rbd(sb, 'image-meta', 'set', 'base', 'k', 'v');
   t.strictSame(rbd(sb, 'cp', 'base', 'copy').stderr, '\rImage copy: 100% complete...done.\n');
-  t.strictSame(state(sb).images['rbd/copy'].meta, { k: 'v' });
+  t.strictSame(state(sb).images['rbd/copy']!.meta, { k: 'v' });
   t.equal(rbd(sb, 'copy', 'base', 'copy').code, 17);
 });
 
-t.test('device map, list, unmap', (t) => {
+t.test('device map, list, unmap', async (t) => {
   const sb = sandbox(t, {
     images: [
       {
@@ -431,7 +475,7 @@ t.test('device map, list, unmap', (t) => {
   );
 });
 
-t.test('no rbd kernel module: map fails as on such a host', (t) => {
+t.test('no rbd kernel module: map fails as on such a host', async (t) => {
   const sb = sandbox(t, {
     kernelModule: false,
     images: [{ pool: 'rbd', namespace: '', name: 'vol1', size: 1, meta: {}, mapped: false, snapshots: [] }],
@@ -446,7 +490,7 @@ t.test('no rbd kernel module: map fails as on such a host', (t) => {
   t.strictSame(state(sb).mapped, 0);
 });
 
-t.test('pools and namespaces', (t) => {
+t.test('pools and namespaces', async (t) => {
   const sb = sandbox(t, { pools: ['rbd', 'fast', 'fast/ns1'] });
   t.strictSame(
     rbd(sb, 'ls', 'nopool').stderr,
@@ -462,7 +506,7 @@ t.test('pools and namespaces', (t) => {
     rbd(sb, 'device', 'list').stdout,
     'id  pool  namespace  image  snap  device   \n0   fast  ns1        vol1   -     /dev/rbd0\n',
   );
-  t.ok(state(sb).images['fast/ns1/vol1'].mapped);
+  t.ok(state(sb).images['fast/ns1/vol1']!.mapped);
 
   const none = sandbox(t, { pools: [] });
   const r = rbd(none, 'create', '--size', '1', 'vol1');
@@ -475,7 +519,7 @@ t.test('pools and namespaces', (t) => {
   );
 });
 
-t.test('argument parsing as rbd: usage errors exit 1, names exit 22', (t) => {
+t.test('argument parsing as rbd: usage errors exit 1, names exit 22', async (t) => {
   const sb = sandbox(t);
   const unknown = rbd(sb, 'frobnicate', 'vol1');
   t.equal(unknown.code, 1);
@@ -535,7 +579,7 @@ t.test('argument parsing as rbd: usage errors exit 1, names exit 22', (t) => {
   t.ok(state(sb).images['rbd/vol1']);
 });
 
-t.test('injected failures: kinds, matching after global options, counts', (t) => {
+t.test('injected failures: kinds, matching after global options, counts', async (t) => {
   const fail = (
     when: string[],
     error: 'unreachable' | 'busy' | 'not-found' | 'permission' | 'timeout' | 'garbage',
@@ -588,7 +632,7 @@ t.test('injected failures: kinds, matching after global options, counts', (t) =>
     rbd(notFound, 'image-meta', 'set', 'vol1', 'k', 'v').stderr,
     'rbd: error opening image vol1: (2) No such file or directory\n',
   );
-  t.strictSame(state(notFound).images['rbd/vol1'].meta, {}, 'a failure changes nothing');
+  t.strictSame(state(notFound).images['rbd/vol1']!.meta, {}, 'a failure changes nothing');
 
   const permission = sandbox(t, { images, fail: [fail(['/^(info|rm)$/'], 'permission')] });
   const p = rbd(permission, 'rm', 'vol1');
@@ -618,7 +662,7 @@ t.test('injected failures: kinds, matching after global options, counts', (t) =>
   t.equal(unusedInjectedFailures(usage.sims).length, 1, 'and does not use the failure up');
 });
 
-t.test('an injected timeout hangs until killed, and is logged', (t) => {
+t.test('an injected timeout hangs until killed, and is logged', async (t) => {
   const sb = sandbox(t, { fail: [{ when: [{ equals: 'ls' }], error: 'timeout', times: 'any', position: AT }] });
   const started = Date.now();
   const r = spawnSync(join(sb.stubs, 'rbd'), ['ls'], { env: env(sb), timeout: 1500 });
@@ -672,7 +716,7 @@ function errors(t: { fail(message: string): boolean }, text: string): string[] {
   return result.errors.map(formatFileError);
 }
 
-t.test('the loader: simulate as a list or a map, every default', (t) => {
+t.test('the loader: simulate as a list or a map, every default', async (t) => {
   const result = parseScenarioText(
     `scenarios:
   - name: list
@@ -753,7 +797,7 @@ t.test('the loader: simulate as a list or a map, every default', (t) => {
   });
 });
 
-t.test('the loader: errors in simulate and expect.simulated, as file:line:col', (t) => {
+t.test('the loader: errors in simulate and expect.simulated, as file:line:col', async (t) => {
   t.strictSame(
     errors(
       t,
@@ -820,7 +864,7 @@ interface JsonResult {
   readonly failures: readonly { message: string }[];
   readonly steps: readonly {
     failures: readonly { message: string; expected?: string; actual?: string }[];
-    runs: readonly { simulated?: Record<string, any> }[];
+    runs: readonly { simulated?: Record<string, unknown> }[];
   }[];
 }
 
@@ -843,7 +887,7 @@ function runScenarios(
   return { code: r.status, results: new Map(report.results.map((x) => [x.name, x])), output: r.stdout + r.stderr };
 }
 
-t.test('scenarios with the rbd simulator pass through extstorage-kit run', (t) => {
+t.test('scenarios with the rbd simulator pass through extstorage-kit run', async (t) => {
   const { code, results, output } = runScenarios(t, 'rbd.yaml');
   t.equal(code, 0, output);
   t.equal(results.size, 7);
@@ -856,7 +900,7 @@ t.test('scenarios with the rbd simulator pass through extstorage-kit run', (t) =
   );
 });
 
-t.test('what the rbd simulator makes a scenario fail on', (t) => {
+t.test('what the rbd simulator makes a scenario fail on', async (t) => {
   const { code, results } = runScenarios(t, 'rbd-failing.yaml');
   t.equal(code, 1);
   const failures = (name: string) => {

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { ALL_RELEASES, UnsupportedVersionError, parseGanetiVersion } from '../harness/ganeti/versions.js';
 
-t.test('a bare series means its last release', (t) => {
+t.test('a bare series means its last release', async (t) => {
   t.equal(parseGanetiVersion('2.15').release, '2.15.2');
   t.equal(parseGanetiVersion('2.14').release, '2.14.2');
   t.equal(parseGanetiVersion('2.12').release, '2.12.6');
@@ -9,7 +9,7 @@ t.test('a bare series means its last release', (t) => {
   t.equal(parseGanetiVersion('2.15').asked, '2.15');
 });
 
-t.test('behaviour boundaries are exact', (t) => {
+t.test('behaviour boundaries are exact', async (t) => {
   const cases: [string, string][] = [
     ['2.7.0', 'A'],
     ['2.12.6', 'A'],
@@ -33,7 +33,7 @@ t.test('behaviour boundaries are exact', (t) => {
   for (const [version, behaviour] of cases) t.equal(parseGanetiVersion(version).behaviour, behaviour, version);
 });
 
-t.test('every release from 2.7.0 to 3.1.0 is accepted', (t) => {
+t.test('every release from 2.7.0 to 3.1.0 is accepted', async (t) => {
   t.equal(ALL_RELEASES[0], '2.7.0');
   t.equal(ALL_RELEASES[ALL_RELEASES.length - 1], '3.1.0');
   t.ok(ALL_RELEASES.includes('2.9.7') && ALL_RELEASES.includes('2.10.8') && ALL_RELEASES.includes('3.0.2'));
@@ -41,7 +41,7 @@ t.test('every release from 2.7.0 to 3.1.0 is accepted', (t) => {
   t.equal(ALL_RELEASES.length, 3 + 5 + 8 + 9 + 9 + 7 + 4 + 3 + 3 + 3 + 3 + 1);
 });
 
-t.test('anything else throws an error naming the range', (t) => {
+t.test('anything else throws an error naming the range', async (t) => {
   for (const bad of [
     '2.6',
     '2.6.2',

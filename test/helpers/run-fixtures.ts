@@ -133,6 +133,7 @@ export function runWithJson(
     } catch (error) {
       throw new Error(
         `no JSON report (exit ${result.code}): ${(error as Error).message}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`,
+        { cause: error },
       );
     }
     return { ...result, report, byName: new Map(report.results.map((r) => [r.name, r])) };
