@@ -705,6 +705,190 @@ t.test('calls are logged for expect.calls, and parallel calls are answered one a
 });
 
 // ---------------------------------------------------------------------------------------------
+// ceph_release: what differs from Ceph 16 in the other releases played
+
+const VOL1 = { pool: 'rbd', namespace: '', name: 'vol1', size: 1024, meta: {}, mapped: false, snapshots: [] };
+
+t.test('ceph_release: rbd --version of each release', async (t) => {
+  const versions = {
+    12: 'ceph version 12.2.13 (584a20eb0237c657dc0567da126be145106aa47e) luminous (stable)\n',
+    14: 'ceph version 14.2.22 (ca74598065096e6fcbd8433c8779a2be0c889351) nautilus (stable)\n',
+    16: 'ceph version 16.2.15 (618f440892089921c3e944a991122ddc44e60516) pacific (stable)\n',
+    17: 'ceph version 17.2.7 (b12291d110049b2f35e32e0de30d70e9a4c060d2) quincy (stable)\n',
+    18: 'ceph version 18.2.4 (e7ad5345525c7aa95470c26863873b581076945d) reef (stable)\n',
+  } as const;
+  for (const [release, text] of Object.entries(versions)) {
+    const sb = sandbox(t, { cephRelease: Number(release) as 12 | 14 | 16 | 17 | 18 });
+    t.strictSame(rbd(sb, '--version'), { code: 0, signal: null, stdout: text, stderr: '', bytes: Buffer.from(text) });
+  }
+  t.equal(rbd(sandbox(t), '-v').stdout, versions[16], 'no ceph_release: Ceph 16');
+});
+
+t.test('ceph_release 12: no `rbd device`; map, showmapped and unmap as Luminous prints them', async (t) => {
+  const sb = sandbox(t, { cephRelease: 12, images: [VOL1] });
+  for (const words of [
+    ['device', 'map', 'vol1'],
+    ['device', 'list', '--format', 'json'],
+    ['device', 'unmap', 'vol1'],
+  ]) {
+    const r = rbd(sb, ...words);
+    t.equal(r.code, 1, words.join(' '));
+    t.equal(
+      r.stderr,
+      `error: unknown option '${words.filter((w) => !w.startsWith('-') && w !== 'json').join(' ')}'\n\n`,
+    );
+    t.match(r.stdout, /^usage: rbd <command> \.\.\.\n/);
+    t.notMatch(r.stdout, /device (map|list|unmap)/, 'its help has no device commands');
+    t.match(r.stdout, /\n {4}map {31}Map image to a block device using the\n {38}kernel\.\n {4}merge-diff /);
+    t.match(r.stdout, /\n {4}showmapped {24}Show the rbd images mapped by the kernel\.\n/);
+  }
+  t.strictSame(rbd(sb, 'help', 'map').stdout, 'usage: rbd map\n');
+  t.strictSame(rbd(sb, 'nbd', 'map', 'vol1').code, 95, "Luminous' rbd nbd map is real, not simulated");
+  t.strictSame(calls(sb).length, 5, 'every call is logged');
+
+  t.strictSame(rbd(sb, 'showmapped', '--format', 'json').stdout, '{}\n', 'nothing mapped: an empty object');
+  t.strictSame(rbd(sb, 'showmapped').stdout, '', 'nothing mapped: no table');
+  t.strictSame(rbd(sb, 'map', 'vol1').stdout, '/dev/rbd0\n');
+  t.strictSame(rbd(sb, 'map', 'vol1').stdout, '/dev/rbd1\n');
+  t.strictSame(
+    rbd(sb, 'showmapped', '--format', 'json').stdout,
+    '{"0":{"pool":"rbd","name":"vol1","snap":"-","device":"/dev/rbd0"},' +
+      '"1":{"pool":"rbd","name":"vol1","snap":"-","device":"/dev/rbd1"}}\n',
+    'an object keyed by device id, no id or namespace keys',
+  );
+  t.strictSame(JSON.parse(rbd(sb, 'showmapped', '--format', 'json', '--pretty-format').stdout), {
+    '0': { pool: 'rbd', name: 'vol1', snap: '-', device: '/dev/rbd0' },
+    '1': { pool: 'rbd', name: 'vol1', snap: '-', device: '/dev/rbd1' },
+  });
+  t.strictSame(
+    rbd(sb, 'showmapped').stdout,
+    'id pool image snap device    \n0  rbd  vol1  -    /dev/rbd0 \n1  rbd  vol1  -    /dev/rbd1 \n',
+    'no namespace column; one space after every cell (TextTable of 12)',
+  );
+  t.strictSame(
+    rbd(sb, 'unmap', 'vol1').stderr,
+    'rbd: rbd/vol1@-: mapped more than once, unmapping /dev/rbd0 only\n',
+    'krbd names the mapping pool/image@snap, "-" for none',
+  );
+  const notMapped = rbd(sb, 'unmap', 'rbd/other');
+  t.strictSame(
+    [notMapped.code, notMapped.stderr],
+    [22, 'rbd: rbd/other@-: not a mapped image or snapshot\nrbd: unmap failed: (22) Invalid argument\n'],
+  );
+  t.strictSame(rbd(sb, 'unmap', '/dev/rbd1').code, 0);
+  t.strictSame(state(sb).mapped, 0);
+
+  const typed = rbd(sb, 'map', '-t', 'krbd', 'vol1');
+  t.strictSame([typed.code, typed.stderr], [1, "rbd: unrecognised option '-t'\n"], 'no --device-type before 13');
+  t.strictSame(rbd(sb, 'map', '--quiesce', 'vol1').stderr, "rbd: unrecognised option '--quiesce'\n");
+  t.strictSame(
+    rbd(sb, 'create', '--size', '1', '--namespace', 'ns', 'vol2').stderr,
+    "rbd: unrecognised option '--namespace'\n",
+    'no namespaces before 14',
+  );
+});
+
+t.test('ceph_release 12: info and ls -l as Luminous prints them', async (t) => {
+  const sb = sandbox(t, {
+    cephRelease: 12,
+    images: [{ ...VOL1, snapshots: [{ name: 's', protected: true }] }],
+  });
+  t.equal(rbd(sb, 'clone', 'vol1@s', 'child').code, 0);
+  const id = state(sb).images['rbd/vol1']!.id;
+  const childId = state(sb).images['rbd/child']!.id;
+  t.match(
+    rbd(sb, 'info', '--format', 'json', 'vol1').stdout,
+    new RegExp(
+      `^\\{"name":"vol1","size":1073741824,"objects":256,"order":22,"object_size":4194304,"block_name_prefix":"rbd_data\\.${id}","format":2,` +
+        `"features":\\["layering","exclusive-lock","object-map","fast-diff","deep-flatten"\\],"flags":\\[\\],"create_timestamp":"${CTIME}"\\}\n$`,
+    ),
+    'no id, snapshot_count, op_features, access_timestamp, modify_timestamp',
+  );
+  t.match(rbd(sb, 'info', '--format', 'json', 'vol1@s').stdout, /"create_timestamp":"[^"]+","protected":"true"\}\n$/);
+  t.match(
+    rbd(sb, 'info', '--format', 'json', 'child').stdout,
+    /"create_timestamp":"[^"]+","parent":\{"pool":"rbd","image":"vol1","snapshot":"s","overlap":1073741824\}\}\n$/,
+    'a parent without pool_namespace, id and trash',
+  );
+  t.match(
+    rbd(sb, 'info', 'child').stdout,
+    new RegExp(
+      `^rbd image 'child':\n\tsize 1024 MB in 256 objects\n\torder 22 \\(4096 kB objects\\)\n\tblock_name_prefix: rbd_data\\.${childId}\n\tformat: 2\n` +
+        `\tfeatures: layering, exclusive-lock, object-map, fast-diff, deep-flatten\n\tflags: \n\tcreate_timestamp: ${CTIME}\n` +
+        `\tparent: rbd/vol1@s\n\toverlap: 1024 MB\n$`,
+    ),
+    'prettybyte_t sizes, no snapshot_count, id, op_features or access/modify lines',
+  );
+  t.match(rbd(sb, 'info', 'vol1@s').stdout, /\tcreate_timestamp: [^\n]+\n\tprotected: True\n$/);
+
+  t.equal(rbd(sb, 'create', '--size', '50', 'small').code, 0);
+  t.strictSame(
+    rbd(sb, 'ls', '-l').stdout,
+    'NAME     SIZE PARENT     FMT PROT LOCK \n' +
+      'child   1024M rbd/vol1@s   2           \n' +
+      'small  51200k              2           \n' +
+      'vol1    1024M              2           \n' +
+      'vol1@s  1024M              2 yes       \n',
+    'si_t sizes, right-aligned SIZE and FMT headings, a space after every cell',
+  );
+  t.strictSame(
+    rbd(sb, 'ls', '-l', '--format', 'json').stdout,
+    '[{"image":"child","size":1073741824,"parent":{"pool":"rbd","image":"vol1","snapshot":"s"},"format":2},' +
+      '{"image":"small","size":52428800,"format":2},{"image":"vol1","size":1073741824,"format":2},' +
+      '{"image":"vol1","snapshot":"s","size":1073741824,"format":2,"protected":"true"}]\n',
+    'no image id, snapshot_id or pool_namespace',
+  );
+  t.strictSame(
+    rbd(sb, 'ls', 'nopool').stderr,
+    "rbd: error opening pool 'nopool': (2) No such file or directory\nrbd: list: (2) No such file or directory\n",
+  );
+});
+
+t.test('ceph_release 14: Ceph 16 formats, without the quiesce options', async (t) => {
+  const sb = sandbox(t, { cephRelease: 14, images: [VOL1] });
+  t.strictSame(rbd(sb, 'device', 'map', '-t', 'krbd', 'vol1').stdout, '/dev/rbd0\n');
+  t.strictSame(
+    rbd(sb, 'device', 'list', '--format', 'json').stdout,
+    '[{"id":"0","pool":"rbd","namespace":"","name":"vol1","snap":"-","device":"/dev/rbd0"}]\n',
+  );
+  t.strictSame(
+    rbd(sb, 'showmapped').stdout,
+    'id  pool  namespace  image  snap  device   \n0   rbd              vol1   -     /dev/rbd0\n',
+  );
+  const r = rbd(sb, 'device', 'map', '--quiesce', 'vol1');
+  t.strictSame([r.code, r.stderr], [1, "rbd: unrecognised option '--quiesce'\n"], 'quiesce hooks are new in 16');
+  t.match(rbd(sb, 'info', '--format', 'json', 'vol1').stdout, /"op_features":\[\],"flags":\[\],"create_timestamp"/);
+  t.equal(rbd(sb, 'device', 'attach', 'vol1').code, 1, 'device attach is unknown before 17');
+});
+
+t.test('ceph_release 17 and 18: device attach and detach are real commands', async (t) => {
+  for (const release of [17, 18] as const) {
+    const sb = sandbox(t, { cephRelease: release, images: [VOL1] });
+    const help = rbd(sb, 'help').stdout;
+    t.match(
+      help,
+      /\n {4}device attach {21}Attach image to device\.\n {4}device detach {21}Detach image from device\.\n {4}device list \(showmapped\)/,
+    );
+    const attach = rbd(sb, 'device', 'attach', 'vol1');
+    t.strictSame(
+      [attach.code, attach.stderr],
+      [
+        95,
+        "rbd (extstorage-kit simulator): 'rbd device attach' is a real rbd command that the simulator does not implement\n",
+      ],
+    );
+    t.strictSame(rbd(sb, 'device', 'map', '--quiesce', 'vol1').stdout, '/dev/rbd0\n');
+    t.strictSame(
+      rbd(sb, 'device', 'list', '--format', 'json').stdout,
+      '[{"id":"0","pool":"rbd","namespace":"","name":"vol1","snap":"-","device":"/dev/rbd0"}]\n',
+    );
+  }
+  const sixteen = rbd(sandbox(t), 'device', 'attach', 'vol1');
+  t.strictSame([sixteen.code, sixteen.stderr], [1, "error: unknown option 'device attach vol1'\n\n"]);
+  t.notMatch(rbd(sandbox(t), 'help').stdout, /device attach/);
+});
+
+// ---------------------------------------------------------------------------------------------
 // The loader
 
 function errors(t: { fail(message: string): boolean }, text: string): string[] {
@@ -715,6 +899,33 @@ function errors(t: { fail(message: string): boolean }, text: string): string[] {
   }
   return result.errors.map(formatFileError);
 }
+
+t.test('the loader: ceph_release', async (t) => {
+  const result = parseScenarioText(
+    `scenarios:
+  - name: luminous
+    simulate: { rbd: { ceph_release: 12 } }
+    steps: [{ action: attach }]
+  - name: default
+    simulate: { rbd: { kernel_module: true } }
+    steps: [{ action: attach }]
+`,
+    's.yaml',
+  );
+  if ('errors' in result) {
+    t.fail(result.errors.map(formatFileError).join('\n'));
+    return;
+  }
+  const [luminous, unnamed] = result.file.scenarios;
+  t.equal(luminous!.simulators.rbd!.cephRelease, 12);
+  t.notOk('cephRelease' in unnamed!.simulators.rbd!, 'absent: Ceph 16, and nothing stored');
+  t.strictSame(luminous!.simulators.rbd!.given, ['ceph_release']);
+  const bad = errors(
+    t,
+    'scenarios:\n  - name: a\n    simulate: { rbd: { ceph_release: 13 } }\n    steps: [{ action: attach }]\n',
+  );
+  t.strictSame(bad, ['s.yaml:3:38: "ceph_release" must be one of 12, 14, 16, 17, 18, got 13']);
+});
 
 t.test('the loader: simulate as a list or a map, every default', async (t) => {
   const result = parseScenarioText(
@@ -841,7 +1052,7 @@ t.test('the loader: errors in simulate and expect.simulated, as file:line:col', 
       's.yaml:12:56: "size" must be a positive integer, got 0',
       's.yaml:13:21: image "rbd/vol1" is listed twice in "images" (first as item 2)',
       's.yaml:14:21: "spec" must be an image spec: [<pool>/[<namespace>/]]<image> (no "@", no spaces), got "a@b"',
-      's.yaml:15:9: unknown key "kernel_mod" in "rbd" (expected one of: pools, images, kernel_module, fail)',
+      's.yaml:15:9: unknown key "kernel_mod" in "rbd" (expected one of: pools, images, kernel_module, ceph_release, fail)',
       's.yaml:16:34: invalid regular expression "(": Unterminated group',
       's.yaml:16:49: "error" must be one of "unreachable", "busy", "not-found", "permission", "timeout", "garbage", got "flood"',
       's.yaml:17:27: "devices" must be an integer from 0 to 4096, got -1',

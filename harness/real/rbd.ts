@@ -47,6 +47,13 @@ async function poolsOnCluster(context: RealContext): Promise<string[]> {
   return JSON.parse(await mustRun(['ceph', 'osd', 'pool', 'ls', '--format', 'json'], context.env)) as string[];
 }
 
+/** The major release of the host's rbd (`ceph version 16.2.15 (...)` gives 16), or null. */
+async function hostCephRelease(context: RealContext): Promise<number | null> {
+  const out = await runCommand(['rbd', '--version'], context.env);
+  const match = /ceph version (\d+)\./.exec(out.stdout);
+  return match ? Number(match[1]) : null;
+}
+
 async function namespacesOf(context: RealContext, pool: string): Promise<string[]> {
   const out = await runCommand(['rbd', 'namespace', 'ls', '--format', 'json', pool], context.env);
   if (out.code !== 0) return []; // not an rbd pool
@@ -84,6 +91,13 @@ export const realRbd: RealBackend<RbdSimulation> = {
     const module = hostHasRbdModule();
     if ((options.given ?? []).includes('kernel_module') && options.kernelModule !== module) {
       return `it simulates a host ${options.kernelModule ? 'with' : 'without'} the rbd kernel module, and this host ${module ? 'has it' : 'has none'}`;
+    }
+    if ((options.given ?? []).includes('ceph_release')) {
+      // Output formats differ between releases: a scenario written for another one cannot pass here.
+      const host = await hostCephRelease(context);
+      const wanted = options.cephRelease ?? 16;
+      if (host !== wanted)
+        return `it simulates Ceph ${wanted}, and this host's rbd is ${host === null ? 'of an unknown release' : `Ceph ${host}`}`;
     }
     if (!module && options.images.some((image) => image.mapped))
       return 'it starts with a mapped image, and this host has no rbd kernel module';

@@ -196,10 +196,19 @@ export function createFormatter(format: 'json' | 'xml', pretty: boolean): CephFo
 
 export type Align = 'left' | 'right';
 
-/** common/TextTable: columns as wide as their widest cell or heading, "  " between them. */
+/**
+ * common/TextTable: columns as wide as their widest cell or heading, "  " between them.
+ *
+ * `spaceAfterEach` is the older layout (Ceph 12 "Luminous", common/TextTable.cc before
+ * column_separation was added in 13): every cell, the last one too, is followed by one space, so
+ * each line ends with a space. Seen in Luminous' src/test/cli-integration/rbd/unmap.t
+ * ("id pool image snap device    ").
+ */
 export class TextTable {
   private readonly columns: { heading: string; width: number; headAlign: Align; cellAlign: Align }[] = [];
   private readonly rows: string[][] = [];
+
+  constructor(private readonly spaceAfterEach = false) {}
 
   define(heading: string, headAlign: Align, cellAlign: Align): void {
     this.columns.push({ heading, width: heading.length, headAlign, cellAlign });
@@ -225,7 +234,8 @@ export class TextTable {
         .map((cell, i) =>
           TextTable.pad(cell, this.columns[i]!.width, header ? this.columns[i]!.headAlign : this.columns[i]!.cellAlign),
         )
-        .join('  ');
+        .map((cell) => (this.spaceAfterEach ? `${cell} ` : cell))
+        .join(this.spaceAfterEach ? '' : '  ');
     let out = `${line(
       this.columns.map((c) => c.heading),
       true,
@@ -255,6 +265,27 @@ export function byteU(bytes: number): string {
     if (text.length <= 7 || digits === 0) return text;
   }
   return `${n}${unit}`;
+}
+
+/**
+ * Ceph 12's include/types.h prettybyte_t (replaced by byte_u_t in 13): the largest unit the value
+ * exceeds 100 of, truncated: "1024 MB", "4096 kB", "512 bytes" (rbd info in Luminous).
+ */
+export function prettyByte(bytes: number): string {
+  return bump(bytes, [' bytes', ' kB', ' MB', ' GB', ' TB', ' PB', ' EB']);
+}
+
+/** Ceph 12's include/types.h si_t (rbd ls -l sizes in Luminous): "1024M", "4096k", "512". */
+export function siSize(bytes: number): string {
+  return bump(bytes, ['', 'k', 'M', 'G', 'T', 'P', 'E']);
+}
+
+/** The shared rule of prettybyte_t and si_t: `if (v > 100 << (10 * i)) return v >> (10 * i)`, largest i first. */
+function bump(bytes: number, units: readonly string[]): string {
+  for (let index = units.length - 1; index > 0; index--) {
+    if (bytes > 100 * 2 ** (10 * index)) return `${Math.floor(bytes / 2 ** (10 * index))}${units[index]}`;
+  }
+  return `${bytes}${units[0]}`;
 }
 
 /** printf("%.*f"): like toFixed, but exact ties round to even, as glibc does. */

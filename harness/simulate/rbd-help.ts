@@ -1,10 +1,13 @@
 // `rbd help` as Ceph 16 prints it (Shell::print_help), which rbd also prints on stdout after
-// "error: unknown option '...'" for a command it does not know.
+// "error: unknown option '...'" for a command it does not know; and the same list as the other
+// releases the simulator plays (`ceph_release`) differ in it, as far as the simulator cares.
 //
 // Assumption: reconstructed from the output of a Ceph 17.2 rbd with the two commands Quincy added
 // ("device attach", "device detach") taken out; the other lines are the same in 16.2.
 
-export const RBD_HELP = `usage: rbd <command> ...
+import type { CephRelease } from './state.js';
+
+const RBD_HELP_16 = `usage: rbd <command> ...
 
 Command-line interface for managing Ceph RBD images.
 
@@ -176,21 +179,81 @@ See 'rbd help <command>' for help on a specific command.
 `;
 
 /**
- * Every command of Ceph 16's rbd and its alias (see RBD_HELP), in registration order as far as
- * Shell::find_action cares: a call is matched against these to tell a real command the simulator
- * does not implement from a command rbd does not know.
+ * `rbd help` of each release the simulator plays. Only the kernel-device commands differ from
+ * Ceph 16's list; every other line is Ceph 16's in every release (not reproduced per release:
+ * spec/SCENARIOS.md, "Known differences").
+ *   - 12 (Luminous): no `device` group (src/tools/rbd/action/Device.cc is new in 13 "Mimic"); the
+ *     kernel commands are `map`, `showmapped` and `unmap` (Luminous' action/Kernel.cc, with its
+ *     descriptions), in the help's alphabetical order.
+ *   - 17 (Quincy), 18 (Reef): Quincy's action/Device.cc adds `device attach` and `device detach`
+ *     (kept as they are in Reef, as far as known).
  */
-export const RBD_COMMANDS: readonly (readonly [string[], string[]])[] = RBD_HELP.split('\n')
-  .filter((line) => /^ {4}[a-z]/.test(line))
-  .map((line) => {
-    // Names of up to 33 characters are followed by their description at column 38.
-    const text = line.length > 38 && line[37] === ' ' ? line.slice(4, 37).trimEnd() : line.slice(4).trimEnd();
-    const match = /^(.*?)(?: \((.*)\))?$/.exec(text)!;
-    const spec = match[1]!.split(' ');
-    let alias: string[] = [];
-    if (match[2] !== undefined) {
-      const words = match[2].split(' ');
-      alias = words[0] === '...' ? [...spec.slice(0, spec.length - 1), ...words.slice(1)] : words;
-    }
-    return [spec, alias] as const;
-  });
+export function rbdHelp(release: CephRelease): string {
+  if (release === 12) {
+    return RBD_HELP_16.replace(
+      / {4}device list \(showmapped\)[^\n]*\n {4}device map \(map\)[^\n]*\n {4}device unmap \(unmap\)[^\n]*\n/,
+      '',
+    )
+      .replace(
+        /( {4}merge-diff )/,
+        '    map                               Map image to a block device using the\n                                      kernel.\n$1',
+      )
+      .replace(
+        /( {4}snap create )/,
+        '    showmapped                        Show the rbd images mapped by the kernel.\n$1',
+      )
+      .replace(
+        /( {4}watch )/,
+        '    unmap                             Unmap a rbd device that was used by the\n                                      kernel.\n$1',
+      );
+  }
+  if (release >= 17) {
+    return RBD_HELP_16.replace(
+      /( {4}device list \(showmapped\))/,
+      '    device attach                     Attach image to device.\n    device detach                     Detach image from device.\n$1',
+    );
+  }
+  return RBD_HELP_16;
+}
+
+/**
+ * Real rbd commands of Ceph 12 that its help lists but Ceph 16's list (above) has not: rbd-nbd's
+ * `nbd list (nbd ls)`, `nbd map`, `nbd unmap` (Luminous' action/Nbd.cc; in 13 they became
+ * `device ... -t nbd`). Named so that they fail as "not simulated" rather than "unknown".
+ */
+const LUMINOUS_ONLY: readonly (readonly [string[], string[]])[] = [
+  [
+    ['nbd', 'list'],
+    ['nbd', 'ls'],
+  ],
+  [['nbd', 'map'], []],
+  [['nbd', 'unmap'], []],
+];
+
+/**
+ * Every command of the release's rbd and its alias (see rbdHelp), in registration order as far
+ * as Shell::find_action cares: a call is matched against these to tell a real command the
+ * simulator does not implement from a command rbd does not know.
+ */
+export function rbdCommands(release: CephRelease): readonly (readonly [string[], string[]])[] {
+  const listed = commandsOf(rbdHelp(release));
+  return release === 12 ? [...listed, ...LUMINOUS_ONLY] : listed;
+}
+
+function commandsOf(help: string): (readonly [string[], string[]])[] {
+  return help
+    .split('\n')
+    .filter((line) => /^ {4}[a-z]/.test(line))
+    .map((line) => {
+      // Names of up to 33 characters are followed by their description at column 38.
+      const text = line.length > 38 && line[37] === ' ' ? line.slice(4, 37).trimEnd() : line.slice(4).trimEnd();
+      const match = /^(.*?)(?: \((.*)\))?$/.exec(text)!;
+      const spec = match[1]!.split(' ');
+      let alias: string[] = [];
+      if (match[2] !== undefined) {
+        const words = match[2].split(' ');
+        alias = words[0] === '...' ? [...spec.slice(0, spec.length - 1), ...words.slice(1)] : words;
+      }
+      return [spec, alias] as const;
+    });
+}

@@ -1,5 +1,9 @@
 // A stateful fake of Ceph 16's `rbd` command (src/tools/rbd in Ceph 16.2, "Pacific"): images,
 // image-meta, snapshots, clones (v1), copies and kernel mappings, kept in the scenario's sandbox.
+// With `ceph_release` it plays another release (12 Luminous, 14 Nautilus, 17 Quincy, 18 Reef): the
+// differences are marked "Ceph NN:" below, each with the release and source file it comes from;
+// everything not marked is Ceph 16's in every release (none of the others was checked against a
+// real binary: Debian 12 ships only Ceph 16).
 // It reads its arguments as rbd does (Shell.cc: the command found from the words that are not
 // options, then boost::program_options with the command's own options), checks them in the order
 // each action does, and prints what rbd prints, on the same stream, with the same exit status:
@@ -15,9 +19,19 @@
 
 import { statSync } from 'node:fs';
 import { release } from 'node:os';
-import { byteU, createFormatter, ctime, fakePointer, logPrefix, TextTable, type CephFormatter } from './ceph-format.js';
+import {
+  byteU,
+  createFormatter,
+  ctime,
+  fakePointer,
+  logPrefix,
+  prettyByte,
+  siSize,
+  TextTable,
+  type CephFormatter,
+} from './ceph-format.js';
 import { cppStrerror, ERRNO } from './errno.js';
-import { RBD_COMMANDS, RBD_HELP } from './rbd-help.js';
+import { rbdCommands, rbdHelp } from './rbd-help.js';
 import {
   Exit,
   GARBAGE,
@@ -27,7 +41,15 @@ import {
   type Output,
   type SimulatorConfig,
 } from './runtime.js';
-import { imageKey, newImageId, nowSeconds, RBD_DEFAULT_FEATURES, type RbdImage, type RbdState } from './state.js';
+import {
+  imageKey,
+  newImageId,
+  nowSeconds,
+  RBD_DEFAULT_FEATURES,
+  type CephRelease,
+  type RbdImage,
+  type RbdState,
+} from './state.js';
 
 export function main(config: SimulatorConfig, argv: string[]): void {
   runSimulator<RbdState>(config, argv, (state, args, output) => new Rbd(state, output).run(args));
@@ -44,6 +66,8 @@ interface OptionDef {
   readonly kind: OptionKind;
   /** Store-time validation (boost validators): false gives "the argument for option ... is invalid". */
   readonly valid?: (value: string) => boolean;
+  /** The first release (of those simulated) whose rbd has the option; absent: every one. */
+  readonly since?: CephRelease;
 }
 
 /** Feature names, in ImageFeatures::FEATURE_MAPPING order (by feature bit). */
@@ -80,7 +104,8 @@ function sizeBytes(text: string): number | undefined {
 const isUint = (v: string) => /^[0-9]+$/.test(v);
 
 const POOL: OptionDef = { long: 'pool', short: 'p', kind: 'value' };
-const NAMESPACE: OptionDef = { long: 'namespace', kind: 'value' };
+// Ceph 14: RBD namespaces, and --namespace, are new in Nautilus (ArgumentTypes.cc add_namespace_option).
+const NAMESPACE: OptionDef = { long: 'namespace', kind: 'value', since: 14 };
 const IMAGE: OptionDef = { long: 'image', kind: 'value' };
 const SNAP: OptionDef = { long: 'snap', kind: 'value' };
 const IMAGE_ID: OptionDef = { long: 'image-id', kind: 'value' };
@@ -262,6 +287,16 @@ export class Rbd {
     private readonly out: Output,
   ) {}
 
+  /** The Ceph release played. */
+  private get release(): CephRelease {
+    return this.state.cephRelease;
+  }
+
+  /** common/TextTable as the release lays it out (Ceph 12: a space after every cell). */
+  private table(): TextTable {
+    return new TextTable(this.release === 12);
+  }
+
   // --- output helpers ---
 
   private stderr(line: string): void {
@@ -293,27 +328,29 @@ export class Rbd {
 
   run(argv: readonly string[]): void {
     // global_init (ceph_argparse) answers --version before rbd's own parsing.
-    // Debian 12's Ceph, as its current point release prints it.
     if (argv.some((a) => a === '--version' || a === '-v')) {
-      this.stdout('ceph version 16.2.15 (618f440892089921c3e944a991122ddc44e60516) pacific (stable)\n');
+      this.stdout(`${VERSIONS[this.release]}\n`);
       return;
     }
     const spec = this.commandSpec(argv);
     if (spec.length === 0 || (spec.length === 1 && spec[0] === 'help')) {
-      this.stdout(RBD_HELP);
+      this.stdout(rbdHelp(this.release));
       return;
     }
     if (spec[0] === 'help') {
       const wanted = spec.slice(1);
-      if (findAction(wanted) === null && findReal(wanted) === null) this.unknown(wanted);
+      const action = findAction(wanted, this.release);
+      const real = findReal(wanted, this.release);
+      if (action === null && real === null) this.unknown(wanted);
       // Assumption-free choice: rbd's per-command help text is not reproduced.
-      this.stdout(`usage: rbd ${(findAction(wanted)?.action.spec ?? findReal(wanted)!).join(' ')}\n`);
+      const words = action === null ? real! : this.release === 12 ? action.words : action.action.spec;
+      this.stdout(`usage: rbd ${words.join(' ')}\n`);
       this.stderr('rbd (extstorage-kit simulator): per-command help is not reproduced');
       return;
     }
-    const found = findAction(spec);
+    const found = findAction(spec, this.release);
     if (found === null) {
-      const real = findReal(spec);
+      const real = findReal(spec, this.release);
       if (real !== null) {
         this.fail(
           ERRNO.EOPNOTSUPP,
@@ -350,9 +387,10 @@ export class Rbd {
     this.failure = failure.error;
   }
 
+  /** Shell::print_unknown_action (the same from Ceph 12 to 18), then the release's help. */
   private unknown(spec: readonly string[]): never {
     this.out.err(`error: unknown option '${spec.join(' ')}'\n\n`);
-    this.stdout(RBD_HELP);
+    this.stdout(rbdHelp(this.release));
     this.exit(1);
   }
 
@@ -385,7 +423,9 @@ export class Rbd {
 
   /** boost::program_options as Shell::execute sets it up: the command's options and the global ones. */
   private parse(argv: readonly string[], action: ActionDef, words: readonly string[]): Parsed {
-    const options = [...action.options, ...GLOBAL_OPTIONS];
+    const options = [...action.options, ...GLOBAL_OPTIONS].filter(
+      (o) => o.since === undefined || this.release >= o.since,
+    );
     const byLong = new Map(options.map((o) => [o.long, o]));
     const byShort = new Map(options.filter((o) => o.short !== undefined).map((o) => [o.short!, o]));
     const known = (token: string): boolean => {
@@ -784,6 +824,19 @@ export class Rbd {
     const objects = Math.ceil(bytes / objectSize);
     const stamp = ctime(image.created);
     const protectedSnap = snapshot?.protected ?? false;
+    if (this.release === 12) {
+      this.infoLuminous(
+        f,
+        names.image,
+        image,
+        bytes,
+        objects,
+        objectSize,
+        stamp,
+        snapshot === undefined ? null : protectedSnap,
+      );
+      return;
+    }
     if (f) {
       f.openObject('image');
       f.dumpString('name', names.image);
@@ -843,6 +896,67 @@ export class Rbd {
     this.stdout(text);
   }
 
+  /**
+   * Ceph 12: `rbd info` as Luminous prints it (src/tools/rbd/action/Info.cc of 12.2): no `id`,
+   * `snapshot_count` or `op_features` (all new in 13), no `access_timestamp`/`modify_timestamp`
+   * (new in 14); sizes as prettybyte_t ("1024 MB", "4096 kB objects"); `create_timestamp` after the
+   * flags; a parent without `pool_namespace`, `id` and `trash` (librbd parent_info of 12).
+   */
+  private infoLuminous(
+    f: CephFormatter | null,
+    name: string,
+    image: RbdImage,
+    bytes: number,
+    objects: number,
+    objectSize: number,
+    stamp: string,
+    protectedSnap: boolean | null,
+  ): void {
+    const p = image.parent;
+    if (f) {
+      f.openObject('image');
+      f.dumpString('name', name);
+      f.dumpNumber('size', bytes);
+      f.dumpNumber('objects', objects);
+      f.dumpNumber('order', image.order);
+      f.dumpNumber('object_size', objectSize);
+      f.dumpString('block_name_prefix', `rbd_data.${image.id}`);
+      f.dumpNumber('format', 2);
+      f.openArray('features');
+      for (const feature of image.features) f.dumpString('feature', feature);
+      f.close();
+      f.openArray('flags');
+      f.close();
+      f.dumpString('create_timestamp', stamp);
+      if (protectedSnap !== null) f.dumpString('protected', protectedSnap ? 'true' : 'false');
+      if (p !== null) {
+        f.openObject('parent');
+        f.dumpString('pool', p.pool);
+        f.dumpString('image', p.image);
+        f.dumpString('snapshot', p.snapshot);
+        f.dumpNumber('overlap', p.overlap);
+        f.close();
+      }
+      f.close();
+      this.stdout(f.flush());
+      return;
+    }
+    let text = `rbd image '${name}':\n`;
+    text += `\tsize ${prettyByte(bytes)} in ${objects} objects\n`;
+    text += `\torder ${image.order} (${prettyByte(objectSize)} objects)\n`;
+    text += `\tblock_name_prefix: rbd_data.${image.id}\n`;
+    text += '\tformat: 2\n';
+    text += `\tfeatures: ${image.features.join(', ')}\n`;
+    text += '\tflags: \n';
+    text += `\tcreate_timestamp: ${stamp}\n`;
+    if (protectedSnap !== null) text += `\tprotected: ${protectedSnap ? 'True' : 'False'}\n`;
+    if (p !== null) {
+      text += `\tparent: ${p.pool}/${p.image}@${p.snapshot}\n`;
+      text += `\toverlap: ${prettyByte(p.overlap)}\n`;
+    }
+    this.stdout(text);
+  }
+
   doList(vm: Parsed): void {
     let pool = vm.get('pool') ?? '';
     let namespace = vm.get('namespace') ?? '';
@@ -857,7 +971,9 @@ export class Rbd {
     if (namespace.includes('/') || namespace.includes('@'))
       this.fail(ERRNO.EINVAL, `rbd: invalid namespace '${namespace}'`);
     const f = this.formatter(vm);
-    const failed = (errno: number) => this.stderr(`rbd: listing images failed: ${cppStrerror(errno)}`);
+    // Ceph 12: Luminous' action/List.cc execute() says "rbd: list: ..." instead.
+    const failed = (errno: number) =>
+      this.stderr(`rbd: ${this.release === 12 ? 'list' : 'listing images failed'}: ${cppStrerror(errno)}`);
     const name = this.init(pool, namespace, failed, true);
     const errno = this.operationErrno();
     if (errno !== 0) {
@@ -880,13 +996,17 @@ export class Rbd {
       }
       return;
     }
-    const table = new TextTable();
+    // Ceph 12: Luminous' action/List.cc right-aligns the SIZE and FMT headings, prints sizes as
+    // si_t ("1024M"), and gives no image `id` and no parent `pool_namespace` in JSON.
+    const luminous = this.release === 12;
+    const size = luminous ? siSize : byteU;
+    const table = this.table();
     if (f) f.openArray('images');
     else {
       table.define('NAME', 'left', 'left');
-      table.define('SIZE', 'left', 'right');
+      table.define('SIZE', luminous ? 'right' : 'left', 'right');
       table.define('PARENT', 'left', 'left');
-      table.define('FMT', 'left', 'right');
+      table.define('FMT', luminous ? 'right' : 'left', 'right');
       table.define('PROT', 'left', 'left');
       table.define('LOCK', 'left', 'left');
     }
@@ -900,7 +1020,7 @@ export class Rbd {
         const p = image.parent!;
         f!.openObject('parent');
         f!.dumpString('pool', p.pool);
-        f!.dumpString('pool_namespace', p.namespace);
+        if (!luminous) f!.dumpString('pool_namespace', p.namespace);
         f!.dumpString('image', p.image);
         f!.dumpString('snapshot', p.snapshot);
         f!.close();
@@ -908,28 +1028,28 @@ export class Rbd {
       if (f) {
         f.openObject('image');
         f.dumpString('image', imageName);
-        f.dumpString('id', image.id);
+        if (!luminous) f.dumpString('id', image.id);
         f.dumpNumber('size', image.bytes);
         if (image.parent !== null) dumpParent();
         f.dumpNumber('format', 2);
         f.close();
       } else {
-        table.row(imageName, byteU(image.bytes), parent, '2', '', '');
+        table.row(imageName, size(image.bytes), parent, '2', '', '');
       }
       for (const s of image.snapshots) {
         if (f) {
           f.openObject('snapshot');
           f.dumpString('image', imageName);
-          f.dumpString('id', image.id);
+          if (!luminous) f.dumpString('id', image.id);
           f.dumpString('snapshot', s.name);
-          f.dumpNumber('snapshot_id', s.id);
+          if (!luminous) f.dumpNumber('snapshot_id', s.id);
           f.dumpNumber('size', s.bytes);
           if (image.parent !== null) dumpParent();
           f.dumpNumber('format', 2);
           f.dumpString('protected', s.protected ? 'true' : 'false');
           f.close();
         } else {
-          table.row(`${imageName}@${s.name}`, byteU(s.bytes), parent, '2', s.protected ? 'yes' : '', '');
+          table.row(`${imageName}@${s.name}`, size(s.bytes), parent, '2', s.protected ? 'yes' : '', '');
         }
       }
     }
@@ -974,7 +1094,7 @@ export class Rbd {
       f.close();
       this.stdout(f.flush());
     } else {
-      const table = new TextTable();
+      const table = this.table();
       table.define('Key', 'left', 'left');
       table.define('Value', 'left', 'left');
       for (const key of keys) table.row(key, image.meta[key]!);
@@ -1071,7 +1191,7 @@ export class Rbd {
     if (errno !== 0)
       this.fail(errno, 'rbd: unable to list snapshots', `rbd: failed to list snapshots: ${cppStrerror(errno)}`);
     const all = vm.flag('all');
-    const table = new TextTable();
+    const table = this.table();
     if (f) f.openArray('snapshots');
     else {
       table.define('SNAPID', 'left', 'right');
@@ -1411,7 +1531,12 @@ export class Rbd {
     return { readOnly };
   }
 
+  /** How krbd names a mapping in its messages (operator<< of krbd_spec, new in 14). */
   private krbdSpec(pool: string, namespace: string, image: string, snap: string): string {
+    // Ceph 12: Luminous' src/krbd.cc unmap_image() prints pool << "/" << image << "@" << snap,
+    // "-" for no snapshot ("rbd: rbd/foobar@-: not a mapped image or snapshot", as in its
+    // src/test/cli-integration/rbd/unmap.t).
+    if (this.release === 12) return `${pool}/${image}@${snap === '' ? '-' : snap}`;
     return `${pool}/${namespace === '' ? '' : `${namespace}/`}${image}${snap === '-' || snap === '' ? '' : `@${snap}`}`;
   }
 
@@ -1554,6 +1679,10 @@ export class Rbd {
     const errno = this.operationErrno();
     if (errno !== 0) this.fail(errno, `rbd: device list failed: ${cppStrerror(errno)}`);
     const devices = this.devicesInOrder();
+    if (this.release === 12) {
+      this.showmappedLuminous(f, devices);
+      return;
+    }
     if (f) {
       f.openArray('devices');
       for (const d of devices) {
@@ -1571,21 +1700,66 @@ export class Rbd {
       return;
     }
     if (devices.length === 0) return;
-    const table = new TextTable();
+    const table = this.table();
     for (const heading of ['id', 'pool', 'namespace', 'image', 'snap', 'device']) table.define(heading, 'left', 'left');
     for (const d of devices) table.row(d.id, d.pool, d.namespace, d.image, d.snap, `/dev/rbd${d.id}`);
+    this.stdout(table.render());
+  }
+
+  /**
+   * Ceph 12: `rbd showmapped` as Luminous' src/krbd.cc dump_images() prints it: JSON/XML an object
+   * keyed by device id, each without `id` and `namespace` ({"0":{"pool":"rbd","name":"vol1",
+   * "snap":"-","device":"/dev/rbd0"}}; `{}` when nothing is mapped); plain, the table without the
+   * namespace column (an array with "id", and "namespace", came with 13 and 14: os-brick's rbd
+   * connector parses both, "new-style output (ceph 13.2.0+)").
+   */
+  private showmappedLuminous(f: CephFormatter | null, devices: RbdState['devices']): void {
+    if (f) {
+      f.openObject('devices');
+      for (const d of devices) {
+        f.openObject(String(d.id));
+        f.dumpString('pool', d.pool);
+        f.dumpString('name', d.image);
+        f.dumpString('snap', d.snap);
+        f.dumpString('device', `/dev/rbd${d.id}`);
+        f.close();
+      }
+      f.close();
+      this.stdout(f.flush());
+      return;
+    }
+    if (devices.length === 0) return;
+    const table = this.table();
+    for (const heading of ['id', 'pool', 'image', 'snap', 'device']) table.define(heading, 'left', 'left');
+    for (const d of devices) table.row(d.id, d.pool, d.image, d.snap, `/dev/rbd${d.id}`);
     this.stdout(table.render());
   }
 }
 
 // ---------------------------------------------------------------------------------------------
-// The simulated actions, with the options Ceph 16 gives each
+// `rbd --version` (common/version.cc pretty_version_to_str): one point release of each series, as
+// its packages print it: 12.2.13 and 14.2.22 (the last of theirs), 16.2.15 (Debian 12's), 17.2.7
+// and 18.2.4 (widely deployed; later point releases print their own number and commit).
 
+const VERSIONS: Readonly<Record<CephRelease, string>> = {
+  12: 'ceph version 12.2.13 (584a20eb0237c657dc0567da126be145106aa47e) luminous (stable)',
+  14: 'ceph version 14.2.22 (ca74598065096e6fcbd8433c8779a2be0c889351) nautilus (stable)',
+  16: 'ceph version 16.2.15 (618f440892089921c3e944a991122ddc44e60516) pacific (stable)',
+  17: 'ceph version 17.2.7 (b12291d110049b2f35e32e0de30d70e9a4c060d2) quincy (stable)',
+  18: 'ceph version 18.2.4 (e7ad5345525c7aa95470c26863873b581076945d) reef (stable)',
+};
+
+// ---------------------------------------------------------------------------------------------
+// The simulated actions, with the options Ceph 16 gives each (`since`: options older releases lack)
+
+// Ceph 14: -t/--device-type came with the `device` commands (action/Device.cc, new in 13); Luminous'
+// map/showmapped/unmap (action/Kernel.cc) are krbd's alone and do not take it.
 const DEVICE_TYPE: OptionDef = {
   long: 'device-type',
   short: 't',
   kind: 'value',
   valid: (v) => ['ggate', 'krbd', 'nbd'].includes(v),
+  since: 14,
 };
 
 const ACTIONS: readonly ActionDef[] = [
@@ -1731,8 +1905,9 @@ const ACTIONS: readonly ActionDef[] = [
       { long: 'options', short: 'o', kind: 'multi' },
       { long: 'read-only', kind: 'switch' },
       { long: 'exclusive', kind: 'switch' },
-      { long: 'quiesce', kind: 'switch' },
-      { long: 'quiesce-hook', kind: 'value' },
+      // Ceph 16: quiesce hooks (for rbd-nbd) are new in Pacific (action/Device.cc of 16).
+      { long: 'quiesce', kind: 'switch', since: 16 },
+      { long: 'quiesce-hook', kind: 'value', since: 16 },
     ],
     positionals: 1,
     run: (r, vm) => r.doMap(vm),
@@ -1750,19 +1925,28 @@ function startsWith(words: readonly string[], prefix: readonly string[]): boolea
   return prefix.length > 0 && prefix.length <= words.length && prefix.every((w, i) => words[i] === w);
 }
 
-/** Shell::find_action over the simulated actions: the command's words, or its alias. */
-function findAction(spec: readonly string[]): { action: ActionDef; words: readonly string[] } | null {
+/**
+ * Shell::find_action over the simulated actions: the command's words, or its alias.
+ * Ceph 12: Luminous has no `device` group (action/Device.cc is new in 13); its kernel commands
+ * are `map`, `showmapped` and `unmap` alone (action/Kernel.cc), so `rbd device map` is unknown.
+ */
+function findAction(
+  spec: readonly string[],
+  release: CephRelease,
+): { action: ActionDef; words: readonly string[] } | null {
+  const known = (words: readonly string[]) => !(release === 12 && words[0] === 'device');
   for (const action of ACTIONS) {
-    if (startsWith(spec, action.spec)) return { action, words: action.spec };
-    if (action.alias !== undefined && startsWith(spec, action.alias)) return { action, words: action.alias };
+    if (known(action.spec) && startsWith(spec, action.spec)) return { action, words: action.spec };
+    if (action.alias !== undefined && known(action.alias) && startsWith(spec, action.alias))
+      return { action, words: action.alias };
   }
   return null;
 }
 
 /** The real rbd command these words name, when the simulator does not implement it. */
-function findReal(spec: readonly string[]): string[] | null {
+function findReal(spec: readonly string[], release: CephRelease): string[] | null {
   let best: string[] | null = null;
-  for (const [command, alias] of RBD_COMMANDS) {
+  for (const [command, alias] of rbdCommands(release)) {
     for (const words of [command, alias]) {
       if (startsWith(spec, words) && (best === null || words.length > best.length)) best = command;
     }

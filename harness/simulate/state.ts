@@ -62,10 +62,18 @@ export interface RbdDevice {
   readonly readOnly: boolean;
 }
 
+/** The Ceph releases whose rbd the simulator can play (spec/SCENARIOS.md, `ceph_release`). */
+export type CephRelease = NonNullable<RbdSimulation['cephRelease']>;
+
+/** The release played when a scenario names none: Ceph 16, the one compared with a real rbd. */
+export const DEFAULT_CEPH_RELEASE: CephRelease = 16;
+
 export interface RbdState {
   /** Pools that exist: "pool", and "pool/namespace" for namespaces. */
   readonly pools: string[];
   readonly kernelModule: boolean;
+  /** Whose rbd to play: output formats, messages and commands of that Ceph release. */
+  readonly cephRelease: CephRelease;
   /** By key "pool/image" or "pool/namespace/image". */
   images: Record<string, RbdImage>;
   devices: RbdDevice[];
@@ -132,6 +140,7 @@ export function initialRbdState(options: RbdSimulation, at: (p: SourcePosition) 
   const state: RbdState = {
     pools: [...options.pools],
     kernelModule: options.kernelModule,
+    cephRelease: options.cephRelease ?? DEFAULT_CEPH_RELEASE,
     images: {},
     devices: [],
     nextSnapId: 4,

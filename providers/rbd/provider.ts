@@ -70,13 +70,17 @@ function requireExists(v: Volume) {
   return info;
 }
 
+function mustSucceed(result: ReturnType<Rbd['kernel']>, what: string): void {
+  if (result.status !== 0) throw new ProviderError(`${what} failed: ${render(result.argv)}: ${lastWords(result)}`);
+}
+
 function unmapAll(v: Volume): void {
   for (const device of v.rbd.devicesOf(v.pool, v.image))
-    v.rbd.must(['device', 'unmap', device], `unmapping ${device} (${v.spec})`);
+    mustSucceed(v.rbd.kernel('unmap', [device]), `unmapping ${device} (${v.spec})`);
 }
 
 function map(v: Volume): string {
-  const result = v.rbd.call(['device', 'map', v.spec]);
+  const result = v.rbd.kernel('map', [v.spec]);
   const device = result.stdout.trim().split('\n').pop() ?? '';
   if (result.status === 0 && /^\/dev\/rbd\d+$/.test(device)) return device;
   const said = lastWords(result);

@@ -1,5 +1,7 @@
 // The rbd command line, as the RBD provider uses it: every call carries --id and -c when they
-// are set, so nothing depends on the node's default Ceph configuration.
+// are set, so nothing depends on the node's default Ceph configuration. Works with the rbd of
+// Ceph 12 (Luminous) to 18 (Reef): kernel mappings go through `rbd device ...` (Ceph 13 and later)
+// and fall back to Luminous' `rbd map`/`showmapped`/`unmap` when that rbd does not know `device`.
 
 import { lastWords, render, tryRun, type CommandResult } from '../lib/command.js';
 import { ProviderError } from '../lib/errors.js';
@@ -9,7 +11,10 @@ export interface CephAccess {
   readonly conf?: string;
 }
 
-/** One entry of `rbd device list --format json`; releases before namespaces (Ceph 14) lack that key. */
+/**
+ * One mapping, as `rbd device list --format json` (Ceph 13+) or `rbd showmapped --format json`
+ * (Ceph 12) describe it; releases before namespaces (Ceph 14) lack that key, Ceph 12 lacks `id`.
+ */
 export interface MappedDevice {
   readonly pool: string;
   readonly namespace?: string;
@@ -25,8 +30,32 @@ export interface ImageInfo {
 
 export const ENOENT = 2;
 
+/** The kernel-mapping commands: Ceph 13+'s `device` words, then Ceph 12's (Luminous) own command. */
+const KERNEL = {
+  list: { current: ['device', 'list'], luminous: ['showmapped'] },
+  map: { current: ['device', 'map'], luminous: ['map'] },
+  unmap: { current: ['device', 'unmap'], luminous: ['unmap'] },
+} as const;
+
 export class Rbd {
+  /** Whether this rbd is Ceph 12's (no `device` commands); null until a call has told. */
+  private luminous: boolean | null = null;
+
   constructor(private readonly access: CephAccess) {}
+
+  /**
+   * Runs a kernel-mapping command (`list`, `map`, `unmap`) with `args` after its words: as
+   * `rbd device <cmd>` unless this rbd turned out not to know it, in which case (Ceph 12 prints
+   * "error: unknown option 'device ...'" and exits 1) it is run again in Ceph 12's form.
+   */
+  kernel(command: keyof typeof KERNEL, args: readonly string[]): CommandResult & { argv: string[] } {
+    if (this.luminous !== true) {
+      const result = this.call([...KERNEL[command].current, ...args]);
+      this.luminous = result.status === 1 && result.stderr.startsWith("error: unknown option 'device ");
+      if (!this.luminous) return result;
+    }
+    return this.call([...KERNEL[command].luminous, ...args]);
+  }
 
   private argv(args: readonly string[]): string[] {
     return [
@@ -48,18 +77,6 @@ export class Rbd {
     const result = this.call(args);
     if (result.status !== 0) throw new ProviderError(`${what} failed: ${render(result.argv)}: ${lastWords(result)}`);
     return result;
-  }
-
-  /** The parsed JSON of a `--format json` call: unknown until the caller has checked its shape. */
-  json(args: readonly string[], what: string): unknown {
-    const result = this.must([...args, '--format', 'json'], what);
-    try {
-      return JSON.parse(result.stdout);
-    } catch {
-      throw new ProviderError(
-        `${what}: rbd printed something that is not JSON: ${JSON.stringify(result.stdout.slice(0, 200))}`,
-      );
-    }
   }
 
   /** Image info, or null when the image does not exist. */
@@ -89,9 +106,23 @@ export class Rbd {
     return { size: parsed.size, ...(parent ? { parent } : {}) };
   }
 
+  /** Every kernel mapping on this node (of any image). */
   mapped(): MappedDevice[] {
-    const list = this.json(['device', 'list'], 'listing mapped rbd devices');
-    if (!Array.isArray(list)) throw new ProviderError('rbd device list printed JSON that is not a list');
+    const what = 'listing mapped rbd devices';
+    const result = this.kernel('list', ['--format', 'json']);
+    if (result.status !== 0) throw new ProviderError(`${what} failed: ${render(result.argv)}: ${lastWords(result)}`);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(result.stdout);
+    } catch {
+      throw new ProviderError(
+        `${what}: rbd printed something that is not JSON: ${JSON.stringify(result.stdout.slice(0, 200))}`,
+      );
+    }
+    // Ceph 13+: a list of devices. Ceph 12: an object keyed by device id ({"0": {...}}).
+    if (typeof parsed !== 'object' || parsed === null)
+      throw new ProviderError(`${what}: rbd printed JSON that is neither a list nor an object`);
+    const list: unknown[] = Array.isArray(parsed) ? parsed : Object.values(parsed);
     return list.filter(
       (d): d is MappedDevice =>
         typeof d === 'object' &&
