@@ -116,6 +116,26 @@ export function renderHumanSummary(summary: RunSummary, p: Painter = noPaint): s
     .replace(/^(\d+) passed/, (m, n: string) => (n === '0' ? m : p(STYLE.green, m)))
     .replace(/(\d+) failed/, (m, n: string) => (n === '0' ? m : p(STYLE.red, m)))
     .replace(/(\d+) skipped/, (m, n: string) => (n === '0' ? m : p(STYLE.yellow, m)));
-  const total = `${counts} in ${formatDuration(summary.durationMs)}`;
+  const total = `${counts} in ${formatDuration(summary.durationMs)}${isolationText(summary)}`;
   return `${blocks.map((b) => `${b}\n\n`).join('')}${total}\n`;
+}
+
+/**
+ * "; isolation: bwrap" on the counts line, then one line for each thing not contained and the host
+ * commands the provider runs by absolute path (once each); nothing when no result says (hand-made
+ * summaries).
+ */
+function isolationText(summary: RunSummary): string {
+  const reports = summary.results.flatMap((r) => (r.isolation ? [r.isolation] : []));
+  if (reports.length === 0) return '';
+  const levels = [...new Set(reports.map((r) => r.level))].join(', ');
+  const notes = [...new Set(reports.flatMap((r) => r.notContained))];
+  const commands = [...new Set(reports.flatMap((r) => r.hostCommands))];
+  const lines = [
+    ...notes.map((note) => `  not contained: ${visible(note)}`),
+    ...(commands.length > 0
+      ? [`  host commands this provider runs by absolute path: ${commands.map((c) => visible(c)).join(', ')}`]
+      : []),
+  ];
+  return `; isolation: ${levels}${lines.map((line) => `\n${line}`).join('')}`;
 }

@@ -5,6 +5,8 @@
 //   "results": [                                   // stable order: file, then index in the file
 //     { "file", "name", "index", "position": { "file", "line", "col" },
 //       "status": "pass" | "fail" | "skip", "skipReason"?, "durationMs", "sandbox"?,
+//       "isolation"?: { "level": "bwrap" | "unshare" | "none", "notContained": [string],
+//                       "hostCommands": [string], "killed": [ { "pid", "command", "after" } ] },
 //       "failures": [ { "message", "expected"?, "actual"? } ],          // outside any step
 //       "steps": [
 //         { "index", "action", "label", "position", "status": "pass" | "fail",

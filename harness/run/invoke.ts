@@ -8,7 +8,11 @@
 // 500 attach scenarios took 2.76 s; without, 2.12 s (bench/harness, bench/README.md).
 
 import { spawn } from 'node:child_process';
+import { accessSync, constants, statSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { execFailureCause } from '../provider/check.js';
 import { BoundedCapture } from './capture.js';
+import { WaiterReader } from './isolation/waiter.js';
 import type { Fault, ScriptRun } from './result.js';
 
 export interface InvokeOptions {
@@ -19,9 +23,21 @@ export interface InvokeOptions {
   readonly timeoutSeconds: number;
   /** How long stdout/stderr may stay open after the script exited. */
   readonly lingerGraceMs?: number;
+  /**
+   * The sandbox's argv around the script (isolation/sandbox.ts): the program spawned is then the
+   * sandbox, the script runs under the waiter (isolation/waiter.ts) in its PID namespace.
+   */
+  readonly wrap?: { readonly file: string; readonly args: readonly string[] } | null;
+  /** The script as the host sees it, checked before a sandboxed run (inside, it may be at its install path). */
+  readonly hostScript?: string;
 }
 
-export type InvokeResult = Omit<ScriptRun, 'calls' | 'env'>;
+export type InvokeResult = Omit<ScriptRun, 'calls' | 'env'> & {
+  /** Sandboxed runs: processes left in the namespace when the script's run ended; the kernel killed them. */
+  readonly killed?: readonly { readonly pid: number; readonly command: string }[];
+  /** Sandboxed runs: mounts the sandbox could not make. */
+  readonly unmounted?: readonly string[];
+};
 
 export const DEFAULT_LINGER_GRACE_MS = 1000;
 
@@ -43,17 +59,69 @@ function killGroup(pid: number | undefined): void {
   }
 }
 
+/** Why `script` cannot be executed, as spawn() would say it (ENOENT, EACCES), or null. */
+function notRunnable(script: string, cwd: string, path: string | undefined): string | null {
+  const runnable = (file: string): string | null => {
+    try {
+      if (!statSync(file).isFile()) return 'EACCES';
+      accessSync(file, constants.X_OK);
+      return execFailureCause(file);
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code ?? 'ENOENT';
+    }
+  };
+  if (script.includes('/')) return runnable(isAbsolute(script) ? script : resolve(cwd, script));
+  for (const dir of (path ?? '').split(':').filter((d) => d !== ''))
+    if (runnable(join(dir, script)) === null) return null;
+  return 'ENOENT';
+}
+
 export async function invokeScript(options: InvokeOptions): Promise<InvokeResult> {
   const started = performance.now();
   const stdout = new BoundedCapture();
   const stderr = new BoundedCapture();
-  const subprocess = spawn(options.script, [...options.args], {
-    cwd: options.cwd,
+  const wrap = options.wrap ?? null;
+  if (wrap !== null) {
+    // Inside the sandbox a missing script is the shell's "not found" (exit 127): say it as spawn() would.
+    const problem = notRunnable(options.hostScript ?? options.script, options.cwd, options.env.PATH);
+    if (problem !== null) {
+      const empty = new BoundedCapture().result();
+      return {
+        exitCode: null,
+        signal: null,
+        durationMs: performance.now() - started,
+        stdout: empty,
+        stderr: empty,
+        fault: { kind: 'spawn', message: `cannot run ${options.script}: ${problem}` },
+      };
+    }
+  }
+  // Called on each line of the waiter (sandboxed runs), where TypeScript's flow analysis does not look.
+  let waiterChanged = (): void => undefined;
+  const waiter = new WaiterReader(() => {
+    waiterChanged();
+  });
+  const subprocess = spawn(wrap?.file ?? options.script, wrap ? [...wrap.args] : [...options.args], {
+    cwd: wrap ? '/' : options.cwd,
     env: { ...options.env },
-    stdio: ['pipe', 'pipe', 'pipe'],
+    stdio: wrap ? ['pipe', 'pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe'],
     detached: true, // its own process group, so a timeout can kill grandchildren too
     windowsHide: true,
   });
+  const status = wrap ? (subprocess.stdio[3] as NodeJS.ReadableStream | null) : null;
+  status?.on('data', (chunk: Buffer) => {
+    waiter.write(chunk);
+  });
+  status?.on('error', () => undefined);
+  const waiterSays = (ready: () => boolean) =>
+    new Promise<void>((resolve) => {
+      const previous = waiterChanged;
+      waiterChanged = () => {
+        previous();
+        if (ready()) resolve();
+      };
+      if (ready()) resolve();
+    });
   let spawnError: NodeJS.ErrnoException | undefined;
   subprocess.on('error', (error) => (spawnError = error));
   if (subprocess.pid !== undefined) {
@@ -84,10 +152,21 @@ export async function invokeScript(options: InvokeOptions): Promise<InvokeResult
   const stdoutDone = streamEnded(subprocess.stdout, stdout).then(() => void (stdoutOpen = false));
   const stderrDone = streamEnded(subprocess.stderr, stderr).then(() => void (stderrOpen = false));
 
-  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => {
+  const processExited = new Promise<{ code: number | null; signal: string | null }>((resolve) => {
     subprocess.once('exit', (code, signal) => resolve({ code, signal }));
     subprocess.once('error', () => resolve({ code: null, signal: null }));
   });
+  // Sandboxed, the script's end is the waiter's "exit N" line: the sandbox lives on until the
+  // streams are released, so that a process holding them can still be caught.
+  const exited = wrap
+    ? Promise.race([
+        waiterSays(() => waiter.report.exit !== undefined).then(() => ({
+          code: waiter.report.exit ?? null,
+          signal: null,
+        })),
+        processExited,
+      ])
+    : processExited;
 
   let fault: Fault | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -100,16 +179,27 @@ export async function invokeScript(options: InvokeOptions): Promise<InvokeResult
   if (first === 'timeout') {
     fault = { kind: 'timeout', seconds: options.timeoutSeconds };
     killGroup(subprocess.pid);
-    exit = await exited;
+    exit = await processExited;
   } else {
     exit = first;
     const grace = options.lingerGraceMs ?? DEFAULT_LINGER_GRACE_MS;
-    const streamsDone = Promise.all([stdoutDone, stderrDone]).then(() => 'closed' as const);
+    const released = wrap
+      ? waiterSays(() => waiter.report.closed || waiter.report.exit === undefined).then(() =>
+          Promise.all([stdoutDone, stderrDone]),
+        )
+      : Promise.all([stdoutDone, stderrDone]);
+    const streamsDone = released.then(() => 'closed' as const);
     const graceOver = new Promise<'lingering'>((resolve) => setTimeout(() => resolve('lingering'), grace).unref());
     // Ganeti waits for EOF on both pipes; so do we, for a while, within the same timeout.
     const outcome = await Promise.race([streamsDone, graceOver, timedOut]);
     if (outcome !== 'closed') {
-      const stream = stdoutOpen && stderrOpen ? 'stdout and stderr' : stdoutOpen ? 'stdout' : 'stderr';
+      const stream = wrap
+        ? (waiter.report.held ?? 'stdout and stderr')
+        : stdoutOpen && stderrOpen
+          ? 'stdout and stderr'
+          : stdoutOpen
+            ? 'stdout'
+            : 'stderr';
       fault = { kind: 'lingering', stream };
       killGroup(subprocess.pid);
     }
@@ -120,10 +210,24 @@ export async function invokeScript(options: InvokeOptions): Promise<InvokeResult
   subprocess.stdout.destroy();
   subprocess.stderr.destroy();
   await Promise.all([stdoutDone, stderrDone]);
+  if (wrap) {
+    await processExited;
+    (status as { destroy?: () => void } | null)?.destroy?.();
+  }
+  if (wrap && spawnError === undefined && fault === undefined && waiter.report.exit === undefined) {
+    const said = Buffer.from(stderr.result().head).toString().trim().split('\n').pop() ?? '';
+    fault = { kind: 'spawn', message: `the sandbox (${wrap.file}) did not start ${options.script}: ${said}` };
+  }
   if (spawnError !== undefined && exit.code === null) {
-    fault = { kind: 'spawn', message: `cannot run ${options.script}: ${spawnError.code ?? spawnError.message}` };
+    // ENOENT for a script that exists is its #! interpreter missing: say so, as `check` does.
+    const cause = execFailureCause(options.script);
+    fault = {
+      kind: 'spawn',
+      message: `cannot run ${options.script}: ${cause ?? spawnError.code ?? spawnError.message}`,
+    };
   }
   return {
+    ...(wrap ? { killed: waiter.report.left, unmounted: waiter.report.unmounted } : {}),
     exitCode: exit.code,
     signal: exit.signal,
     durationMs: performance.now() - started,

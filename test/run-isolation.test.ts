@@ -1,0 +1,205 @@
+// The sandbox provider scripts run in (harness/run/isolation/, spec/SCENARIOS.md §14), under every
+// level this machine can do (EXTSTORAGE_KIT_ISOLATION caps it; none always works): writes into the
+// provider folder and out of it, daemons that leave their session and environment, a provider
+// sourcing files from its install path, absolute-path stubs, /var/log/ganeti, fake devices, and
+// host commands run by absolute path. Real processes, a real provider in bash.
+
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { probeIsolation, type IsolationLevel } from '../harness/run/isolation/probe.js';
+import { explain, failureMessages, runRun, runWithJson, type JsonScenario } from './helpers/run-fixtures.js';
+
+interface IsolatedScenario extends JsonScenario {
+  readonly isolation?: {
+    readonly level: IsolationLevel;
+    readonly notContained: readonly string[];
+    readonly hostCommands: readonly string[];
+    readonly killed: readonly { pid: number; command: string; after: string }[];
+  };
+}
+
+const NAME = 'esk-iso-test';
+const INSTALL = `/usr/share/ganeti/extstorage/${NAME}`;
+
+const levels: IsolationLevel[] = (['bwrap', 'unshare', 'none'] as const).filter(
+  (level) => probeIsolation({ EXTSTORAGE_KIT_ISOLATION: level }).level === level,
+);
+
+/** The provider: attach does what the step's MODE says. Not under /tmp, which the sandbox hides. */
+function makeProvider(parent: string): string {
+  const dir = join(parent, 'ext', NAME);
+  mkdirSync(dir, { recursive: true });
+  const attach = `#!/bin/bash
+case "$MODE" in
+  symlink) ln -s /dev/null "$PWD/$VOL_NAME" || exit 1 ;;
+  escape) ln -s /dev/null "./$VOL_NAME" || exit 1 ;;
+  daemons)
+    setsid env -i sleep "$SLEEP_A" </dev/null >/dev/null 2>&1 &
+    ( sleep "$SLEEP_B" </dev/null >/dev/null 2>&1 & ) ;;
+  source) . ${INSTALL}/common.sh; say_device; exit 0 ;;
+  log) echo attached >> /var/log/ganeti/${NAME}.log || exit 1 ;;
+  device) [ -e /dev/zvol/pool/vol ] || exit 1; echo /dev/zvol/pool/vol; exit 0 ;;
+  rescan) /sbin/rescan-scsi-bus --quiet || exit 1; [ "$(/bin/hostname)" = stubbed-host ] || exit 1 ;;
+esac
+echo /dev/loop0
+`;
+  for (const script of ['create', 'detach', 'remove', 'grow', 'setinfo', 'verify']) {
+    writeFileSync(join(dir, script), '#!/bin/sh\nexit 0\n');
+    chmodSync(join(dir, script), 0o755);
+  }
+  writeFileSync(join(dir, 'attach'), attach);
+  chmodSync(join(dir, 'attach'), 0o755);
+  writeFileSync(join(dir, 'common.sh'), 'say_device() { echo /dev/sourced0; }\n');
+  writeFileSync(join(dir, 'parameters.list'), '');
+  return dir;
+}
+
+function scenarios(level: string): string {
+  const sleepA = { bwrap: 9991, unshare: 9992, none: 9993 }[level];
+  const sleepB = { bwrap: 9981, unshare: 9982, none: 9983 }[level];
+  return `provider: ext/${NAME}
+scenarios:
+  - name: symlink
+    volume: { name: vol1 }
+    env: { MODE: symlink }
+    steps: [{ action: attach }]
+  - name: escape
+    volume: { name: ../../etc/passwd }
+    env: { MODE: escape }
+    steps: [{ action: attach }]
+  - name: daemons
+    env: { MODE: daemons, SLEEP_A: "${sleepA}", SLEEP_B: "${sleepB}" }
+    steps: [{ action: attach }]
+  - name: source
+    install_path: ${INSTALL}
+    env: { MODE: source }
+    steps: [{ action: attach, expect: { device: /dev/sourced0 } }]
+  - name: log
+    env: { MODE: log }
+    steps: [{ action: attach }]
+  - name: device
+    devices: [/dev/zvol/pool/vol]
+    env: { MODE: device }
+    steps: [{ action: attach, expect: { device: /dev/zvol/pool/vol } }]
+  - name: rescan
+    env: { MODE: rescan }
+    stubs:
+      /sbin/rescan-scsi-bus: [{ args: [--quiet] }]
+      /bin/hostname: [{ stdout: "stubbed-host\\n" }]
+    steps: [{ action: attach, expect: { device: /dev/loop0 } }]
+`;
+}
+
+const pgrep = (command: string) =>
+  spawnSync('pgrep', ['-f', '-x', command], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+
+for (const level of levels) {
+  t.test(`isolation ${level}`, async (t) => {
+    const parent = mkdtempSync('/var/tmp/esk-isolation-');
+    t.teardown(() => rmSync(parent, { recursive: true, force: true }));
+    const provider = makeProvider(parent);
+    mkdirSync(join(parent, 'etc')); // where the malformed VOL_NAME's link lands on a writable host
+    const file = join(parent, 'scenarios.yaml');
+    writeFileSync(file, scenarios(level));
+    const r = runWithJson([file, '--jobs', '2'], { env: { EXTSTORAGE_KIT_ISOLATION: level } });
+    const get = (name: string): IsolatedScenario | undefined => r.byName.get(name);
+    for (const result of r.report.results)
+      t.equal((result as IsolatedScenario).isolation?.level, level, `${result.name}: the level is reported`);
+    t.match(r.stdout, new RegExp(`; isolation: ${level}\\n`), 'the summary line names the level');
+
+    // A write into the provider folder is a failure naming the folder, whatever the level.
+    const symlink = get('symlink');
+    t.equal(symlink?.status, 'fail', explain(symlink));
+    t.match(
+      failureMessages(symlink).join('\n'),
+      /attach (wrote into|tried to write into) the provider folder .*Ganeti does not forbid it, but a provider that writes into its install path breaks where \/usr is read-only/,
+    );
+    if (level === 'none') {
+      t.match(failureMessages(symlink).join('\n'), /vol1: was nothing, now a symlink to \/dev\/null/);
+      rmSync(join(provider, 'vol1'), { force: true });
+    } else t.notOk(existsSync(join(provider, 'vol1')), 'nothing was written into the folder');
+
+    // A VOL_NAME climbing out of the folder: the host is read-only only under bwrap.
+    const escape = get('escape');
+    if (level === 'bwrap') {
+      t.equal(escape?.status, 'fail', explain(escape));
+      t.match(failureMessages(escape).join('\n'), /attach tried to write .*read-only \(EROFS\)/);
+      t.notOk(existsSync(join(parent, 'etc', 'passwd')), 'no link outside the folder');
+    } else {
+      t.match(
+        escape?.isolation?.notContained.join('\n') ?? '',
+        level === 'none' ? /other writes are not seen/ : /outside the provider folder is writable/,
+        'the report says the host was writable',
+      );
+    }
+
+    // Nothing a script starts outlives its scenario: a new session with a cleared environment, a double fork.
+    const daemons = get('daemons');
+    t.equal(daemons?.status, 'pass', explain(daemons));
+    const sleepA = { bwrap: 9991, unshare: 9992, none: 9993 }[level];
+    const sleepB = { bwrap: 9981, unshare: 9982, none: 9983 }[level];
+    t.same(pgrep(`sleep ${sleepA}`), [], 'setsid env -i sleep did not outlive the scenario');
+    t.same(pgrep(`sleep ${sleepB}`), [], 'the double fork did not outlive the scenario');
+    const killed = daemons?.isolation?.killed.map((k) => k.command) ?? [];
+    // Killed may find it before or after `env -i` has exec'd sleep: its command line is either.
+    t.ok(
+      killed.some((c) => c === `sleep ${sleepA}` || c === `env -i sleep ${sleepA}`),
+      `what was killed is reported: ${killed.join(', ')}`,
+    );
+
+    // The install path, /var/log/ganeti, fake devices, absolute-path stubs.
+    const source = get('source');
+    const log = get('log');
+    const device = get('device');
+    const rescan = get('rescan');
+    if (level === 'none') {
+      t.equal(source?.status, 'fail', 'without namespaces the install path is not there');
+      t.match(source?.isolation?.notContained.join('\n') ?? '', /install_path .* is not mapped \(isolation none\)/);
+      t.match(device?.isolation?.notContained.join('\n') ?? '', /fake devices are not made \(isolation none\)/);
+      t.equal(rescan?.status, 'skip');
+      t.match(
+        rescan?.skipReason ?? '',
+        /isolation none cannot put the stubs over \/sbin\/rescan-scsi-bus, \/bin\/hostname/,
+      );
+    } else {
+      t.equal(source?.status, 'pass', explain(source));
+      t.equal(log?.status, 'pass', explain(log));
+      t.notOk(existsSync(`/var/log/ganeti/${NAME}.log`), 'the log went to a tmpfs, not to the host');
+      t.equal(device?.status, 'pass', explain(device));
+      t.equal(rescan?.status, 'pass', explain(rescan));
+    }
+    t.match(
+      rescan?.isolation?.hostCommands.join('\n') ?? '',
+      /\/bin\/hostname \(attach\)[^]*\/sbin\/rescan-scsi-bus \(attach\)/,
+      'host commands run by absolute path are listed',
+    );
+    t.match(r.stdout, /host commands this provider runs by absolute path: .*\/sbin\/rescan-scsi-bus \(attach\)/);
+  });
+}
+
+t.test('scenario file errors for the isolation keys', async (t) => {
+  const parent = mkdtempSync('/var/tmp/esk-isolation-');
+  t.teardown(() => rmSync(parent, { recursive: true, force: true }));
+  makeProvider(parent);
+  const file = join(parent, 'bad.yaml');
+  writeFileSync(
+    file,
+    `provider: ext/${NAME}
+scenarios:
+  - name: bad
+    install_path: /usr/share/../etc
+    devices: [/etc/passwd]
+    stubs:
+      /proc/x: [{}]
+    steps: [{ action: attach }]
+`,
+  );
+  const r = runRun([file]);
+  const stderr = r.stderr;
+  t.equal(r.code, 2, stderr);
+  t.match(stderr, /bad\.yaml:4:19: install_path "\/usr\/share\/\.\.\/etc": not a normalised path/);
+  t.match(stderr, /bad\.yaml:5:15: .*devices/);
+  t.match(stderr, /bad\.yaml:7:7: stub "\/proc\/x": an absolute-path stub cannot be under \/proc, \/sys or \/dev/);
+});
