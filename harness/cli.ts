@@ -50,6 +50,12 @@ async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
     const topic = name === 'help' ? COMMANDS.find((c) => c.name === rest[0]) : undefined;
+    if (name === 'help' && rest[0] !== undefined && topic === undefined) {
+      process.stderr.write(
+        `extstorage-kit help: no command ${JSON.stringify(rest[0])}; the commands are ${COMMANDS.map((c) => c.name).join(', ')}\n`,
+      );
+      return EXIT.usage;
+    }
     process.stdout.write(topic ? topic.help : mainHelp());
     return name === undefined ? EXIT.usage : EXIT.ok;
   }

@@ -99,3 +99,30 @@ t.test("the package entry: import { interpretAttachOutput } from 'extstorage-kit
   t.equal(r.status, 0, r.stderr);
   t.equal(r.stdout.trim(), '"rbd:rbd/vol"');
 });
+
+t.test('usage errors name the mistake, before anything runs', async (t) => {
+  t.match(runCli(['help', 'nope']), {
+    code: 2,
+    stdout: '',
+    stderr: /no command "nope"; the commands are parse, check, run/,
+  });
+  t.match(runCli(['run', 'providers/rbd/scenarios', '--jobs', '-1']), {
+    code: 2,
+    stderr: /--jobs takes a value that does not start with "-"/,
+  });
+  t.match(runCli(['run', 'providers/rbd/scenarios', '--jobs=-1']), {
+    code: 2,
+    stderr: /--jobs takes a whole number from 1 to 256, got "-1"/,
+  });
+  t.match(runCli(['run', 'providers/rbd/scenarios', '--jobs', '1000000000']), {
+    code: 2,
+    stderr: /--jobs takes a whole number from 1 to 256, got "1000000000"/,
+  });
+  t.match(runCli(['run', 'providers/legacy/scenarios', '--real', 'losetup', '--jobs', '4']), {
+    code: 2,
+    stderr: /--real runs one scenario at a time .* drop --jobs 4/,
+  });
+  const missing = runCli(['test', '/nonexistent-provider', '--backend', 'providers/rbd/backend.yaml']);
+  t.match(missing, { code: 2, stderr: /\/nonexistent-provider: no such provider directory/ });
+  t.notMatch(missing.stdout, /running \d+ scenarios/, 'no check ran');
+});

@@ -139,7 +139,7 @@ t.test('exit codes: 0 all pass, 1 a failure, 2 usage errors', async (t) => {
   t.match(failing.stdout + failing.stderr, /stdout should be empty/);
   const usage: [string[], RegExp][] = [
     [['run'], /no scenario file or directory given/],
-    [['run', scenarioFile('sound-sh'), '--jobs', '0'], /--jobs takes a whole number of at least 1/],
+    [['run', scenarioFile('sound-sh'), '--jobs', '0'], /--jobs takes a whole number from 1 to 256, got "0"/],
     [['run', scenarioFile('sound-sh'), '--shard', '3/2'], /--shard takes I\/N/],
     [['run', scenarioFile('sound-sh'), '--filter', '('], /--filter/],
     [['run', scenarioFile('sound-sh'), '--reporter', 'xml'], /--reporter takes .*got "xml"/],

@@ -28,6 +28,15 @@ export function usageErrors<T>(parse: () => T): T {
   try {
     return parse();
   } catch (error) {
-    throw new UsageError((error as Error).message.replace(/\. To specify a positional argument.*$/s, ''));
+    const message = (error as Error).message;
+    // parseArgs reads "--jobs -1" as an option missing its value: name the value instead.
+    const dashed =
+      /^Option '(-\w, )?(--[\w-]+) <value>' argument is ambiguous/.exec(message) ??
+      /^Option '(-\w, )?(--[\w-]+)' argument is ambiguous/.exec(message);
+    if (dashed)
+      throw new UsageError(
+        `${dashed[2]} takes a value that does not start with "-" (write ${dashed[2]}=VALUE if it must)`,
+      );
+    throw new UsageError(message.replace(/\. To specify a positional argument.*$/s, ''));
   }
 }

@@ -19,11 +19,15 @@ export const RUNNER_OPTIONS = {
   json: { type: 'string' },
 } as const;
 
-export function positiveInteger(option: string, text: string): number {
-  if (!/^\d+$/.test(text) || Number(text) < 1)
-    throw new UsageError(`${option} takes a whole number of at least 1, got ${JSON.stringify(text)}`);
+/** A whole number from 1 to `max` (a bound keeps a typo like --jobs 1000000000 from forking a storm). */
+export function positiveInteger(option: string, text: string, max = 100_000): number {
+  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > max)
+    throw new UsageError(`${option} takes a whole number from 1 to ${max}, got ${JSON.stringify(text)}`);
   return Number(text);
 }
+
+/** Scenarios at once: more than a few per core only adds contention. */
+export const MAX_JOBS = 256;
 
 export function shardOption(text: string): Shard {
   const match = /^(\d+)\/(\d+)$/.exec(text);

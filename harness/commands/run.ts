@@ -12,6 +12,7 @@ import {
   RUNNER_OPTIONS,
   filterOption,
   interruptible,
+  MAX_JOBS,
   positiveInteger,
   reporterOption,
   shardOption,
@@ -111,7 +112,9 @@ export const runCommand: Command = {
         ? real.length > 0
           ? 1
           : availableParallelism()
-        : positiveInteger('--jobs', values.jobs);
+        : positiveInteger('--jobs', values.jobs, MAX_JOBS);
+    if (real.length > 0 && jobs > 1)
+      throw new UsageError(`--real runs one scenario at a time (the real backend is shared); drop --jobs ${jobs}`);
     const filter = values.filter === undefined ? undefined : filterOption(values.filter);
     const shard = values.shard === undefined ? undefined : shardOption(values.shard);
 
