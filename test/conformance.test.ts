@@ -5,15 +5,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
+import type { Verdict } from '../harness/conformance/verdict.js';
 import { CLI, REPO_ROOT, runCli } from './helpers/cli.js';
 import { tempDir } from './helpers/provider-dir.js';
-
-interface Verdict {
-  checks: { id: string; level: string; status: string; reasons: string[] }[];
-  compatibility: { behaviour: string; ok: boolean | null }[];
-  mustFailures: string[];
-  passed: boolean;
-}
 
 function conformance(
   t: Parameters<typeof tempDir>[0],
@@ -57,14 +51,22 @@ for (const provider of ['legacy', 'rbd', 'gluster']) {
     ]) {
       t.equal(byId[id]?.status, 'pass', id);
     }
-    // rbd tells the backend the size; file providers truncate the file themselves.
-    t.equal(byId['GROW-NEW-SIZE']?.status, provider === 'rbd' ? 'pass' : 'skip', 'GROW-NEW-SIZE');
+    // rbd tells the backend the size; file providers truncate the file, which the sandbox shows.
+    t.equal(byId['GROW-NEW-SIZE']?.status, 'pass', 'GROW-NEW-SIZE');
+    t.same(r.verdict.unverified, [], 'every check was exercised');
+    t.match(byId.LIFECYCLE?.exercised, [/^create: /, /^attach: \d+ simulated/, /^remove: /]);
+    t.match(byId['BACKEND-FAILURE'], { status: 'pass' });
     const compat = Object.fromEntries(r.verdict.compatibility.map((c) => [c.behaviour, c.ok]));
     t.same(
       compat,
       provider === 'legacy' ? { A: true, B: true, C: true, D: true } : { A: false, B: true, C: true, D: true },
     );
-    t.match(r.stdout, /Verdict: compatible with Ganeti/);
+    t.match(
+      r.stdout,
+      provider === 'legacy'
+        ? /Verdict: compatible with every Ganeti release \(2\.7\.0 to 3\.1\.0\)\.\n/
+        : /Verdict: compatible with Ganeti 2\.13\.0 to 3\.1\.0\.\n/,
+    );
   });
 }
 
@@ -130,8 +132,17 @@ t.test(
   { skip: canLoop ? false : 'needs root and loop devices: not run here' },
   async (t) => {
     const images = tempDir(t);
-    const r = conformance(t, ['providers/legacy', '--live', '-p', `dir=${images}`]);
+    const live = ['providers/legacy', '--live', '-p', `dir=${images}`];
+    // A live run neither sees nor fails the real commands: these two stay not verified.
+    const refused = conformance(t, live);
+    t.equal(refused.code, 1, refused.stdout);
+    t.same(refused.verdict.unverified, ['BACKEND-FAILURE', 'GROW-NEW-SIZE']);
+    t.same(refused.verdict.mustFailures, []);
+    t.match(refused.stdout, /Verdict: not verified: BACKEND-FAILURE \(a live run can neither see nor fail/);
+    const r = conformance(t, [...live, '--allow-unverified', 'BACKEND-FAILURE', '--allow-unverified', 'GROW-NEW-SIZE']);
     t.equal(r.code, 0, r.stdout);
+    t.same(r.verdict.allowedUnverified, ['BACKEND-FAILURE', 'GROW-NEW-SIZE']);
+    t.match(r.stdout, /not verified, accepted with --allow-unverified: BACKEND-FAILURE, GROW-NEW-SIZE\.\n/);
     t.same(readdirSync(images), [], 'no image left');
     const loops = spawnSync('losetup', ['--list', '--noheadings', '--output', 'BACK-FILE'], {
       encoding: 'utf8',

@@ -422,7 +422,7 @@ t.test('unknown keys are reported at the key, with the keys expected', async (t)
     '1:1: unknown key "provder" at the top level (expected one of: provider, defaults, scenarios, or x-<anything> for YAML anchors)',
   ]);
   t.strictSame(errors(t, 'scenarios:\n  - name: a\n    volum: {}\n    steps: [{ action: attach }]\n'), [
-    '3:5: unknown key "volum" in scenario (expected one of: name, check, requires, skip, volume, env, stubs, simulate, ganeti, timeout, steps)',
+    '3:5: unknown key "volum" in scenario (expected one of: name, check, requires, skip, volume, env, stubs, simulate, install_path, devices, scratch, ganeti, timeout, steps)',
   ]);
   t.strictSame(
     errors(t, 'defaults: { volume: { sise: 1 } }\nscenarios:\n  - name: a\n    steps: [{ action: attach }]\n'),
@@ -437,7 +437,7 @@ t.test('unknown keys are reported at the key, with the keys expected', async (t)
     ['3:51: unknown key "contain" in "stdout" (expected one of: equals, contains, regex, lines, empty)'],
   );
   t.strictSame(errors(t, 'scenarios:\n  - name: a\n    steps: [{ action: attach, with: { new_sise: 1 } }]\n'), [
-    '3:39: unknown key "new_sise" in "with" (expected one of: new_size, size, metadata, exclusive, snapshot_name, snapshot_size, args, unset, env)',
+    '3:39: unknown key "new_sise" in "with" (expected one of: new_size, size, metadata, exclusive, snapshot_name, snapshot_size, args, unset, env, fail_backend)',
   ]);
   t.strictSame(errors(t, 'scenarios:\n  - name: a\n    steps: [{ action: attach, expect: { uris: { kvmm: a } } }]\n'), [
     '3:49: unknown hypervisor "kvmm" in "uris" (expected one of: kvm, xen-pvm, xen-hvm, lxc, chroot, fake)',
@@ -489,7 +489,7 @@ t.test('wrong types and values are reported at the value, one message each', asy
     ],
   );
   t.strictSame(errors(t, 'scenarios:\n  - name: a\n    stubs: { "bin/rbd": [] }\n    steps: [{ action: attach }]\n'), [
-    '3:14: "bin/rbd" in "stubs" is not a command name (letters, digits and _ . + -)',
+    '3:14: "bin/rbd" in "stubs" is not a command name (letters, digits and _ . + -) or an absolute path',
   ]);
   t.strictSame(errors(t, 'scenarios:\n  - name: a\n    steps: [{ action: attach, with: 5 }]\n'), [
     '3:37: "with" must be a map, got 5',

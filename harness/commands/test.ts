@@ -1,6 +1,6 @@
 // `extstorage-kit test`: the zero-config conformance suite (spec/conformance/) against any provider.
 
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -10,6 +10,7 @@ import {
   RUNNER_OPTIONS,
   filterOption,
   interruptible,
+  MAX_JOBS,
   positiveInteger,
   reporterOption,
   shardOption,
@@ -54,6 +55,12 @@ Options:
                        (default: 3.1)
       --only ID        run only this check (repeatable)
       --skip ID        do not run this check (repeatable)
+      --allow-unverified ID
+                       accept that this check could not be exercised with this
+                       backend (repeatable; recorded in the report). Without
+                       it, a MUST or SHOULD check that is "not verified" (e.g.
+                       grow called no backend command, or remove was answered
+                       by a stateless stub) makes the exit status 1
       --idempotent-count N   attach runs in ATTACH-IDEMPOTENT (default: 5)
       --timeout S      seconds each script may take (default: 30)
   -j, --jobs N         checks run at once (default: ${availableParallelism()}; 1 with --live)
@@ -65,8 +72,9 @@ Options:
 <provider-dir> may also be a provider project (provider.ts, e.g. providers/rbd
 or one made by "new"): its build is tested.
 
-Exit status: 0 every MUST and SHOULD check passed (ADVICE does not count),
-1 one failed, 2 usage error or a bad backend file, 130 interrupted.
+Exit status: 0 every MUST and SHOULD check passed or was accepted with
+--allow-unverified (ADVICE does not count), 1 one failed or is not verified,
+2 usage error or a bad backend file, 130 interrupted.
 
 Examples:
   extstorage-kit test ./my-provider --backend my-backend.yaml
@@ -78,6 +86,8 @@ Examples:
 /** A provider project (provider.ts) is tested through its build. */
 function providerDirOf(arg: string): string {
   const dir = resolve(arg);
+  // Before anything runs: a typo must not cost a whole suite of "cannot run" failures.
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`${arg}: no such provider directory`);
   if (existsSync(join(dir, 'provider.ts')) && !existsSync(join(dir, 'attach'))) {
     const name = basename(dir);
     const built =
@@ -109,6 +119,7 @@ export const testCommand: Command = {
           param: { type: 'string', short: 'p', multiple: true },
           ganeti: { type: 'string', short: 'g', multiple: true },
           only: { type: 'string', multiple: true },
+          'allow-unverified': { type: 'string', multiple: true },
           skip: { type: 'string', multiple: true },
           'idempotent-count': { type: 'string' },
           timeout: { type: 'string' },
@@ -139,7 +150,11 @@ export const testCommand: Command = {
       values['idempotent-count'] === undefined ? 5 : positiveInteger('--idempotent-count', values['idempotent-count']);
     const timeoutSeconds = values.timeout === undefined ? 30 : positiveInteger('--timeout', values.timeout);
     const jobs =
-      values.jobs === undefined ? (values.live ? 1 : availableParallelism()) : positiveInteger('--jobs', values.jobs);
+      values.jobs === undefined
+        ? values.live
+          ? 1
+          : availableParallelism()
+        : positiveInteger('--jobs', values.jobs, MAX_JOBS);
     const filter = values.filter === undefined ? undefined : filterOption(values.filter);
     const shard = values.shard === undefined ? undefined : shardOption(values.shard);
 
@@ -155,7 +170,7 @@ export const testCommand: Command = {
       'PROCESS-TIMEOUT',
       ...checkIds(suite.scenarios),
     ]);
-    for (const id of [...(values.only ?? []), ...(values.skip ?? [])]) {
+    for (const id of [...(values.only ?? []), ...(values.skip ?? []), ...(values['allow-unverified'] ?? [])]) {
       if (!known.has(id))
         throw new UsageError(`unknown check ${JSON.stringify(id)}: the checks are ${[...known].join(', ')}`);
     }
@@ -236,6 +251,7 @@ export const testCommand: Command = {
           ...(shard ? { shard } : {}),
           reporter,
           providerLabel: providerDir,
+          realDevices: values.live,
           signal,
         });
       } finally {
@@ -252,7 +268,10 @@ export const testCommand: Command = {
     if (interrupted) return 130;
     const ran = new Set(summary.results.map((r) => r.check?.id));
     for (const id of checkIds(suite.scenarios)) if (!ran.has(id) && selected(id)) skippedIds.add(id);
-    const verdict = buildVerdict(layout, suite.scenarios, summary, skippedIds);
+    const verdict = buildVerdict(layout, suite.scenarios, summary, skippedIds, {
+      live: values.live,
+      allowUnverified: values['allow-unverified'] ?? [],
+    });
     process.stdout.write(renderVerdict(verdict, reporterName !== 'human'));
     if (values.json !== undefined) {
       const path = resolve(values.json);

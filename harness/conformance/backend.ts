@@ -8,16 +8,22 @@ import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
 import { parseScenarioText } from '../scenario/load.js';
 import type { Scenario, ScenarioFileError, Simulators, StubPlan } from '../scenario/model.js';
 
-export const BACKEND_KEYS = ['volume', 'env', 'stubs', 'simulate'] as const;
+export const BACKEND_KEYS = ['volume', 'env', 'stubs', 'simulate', 'install_path', 'devices'] as const;
 
 export interface Backend {
   readonly file: string;
   readonly params: Readonly<Record<string, string>>;
   readonly size?: number;
+  /** VOL_CNAME for every volume (providers that name images after the instance's disk name). */
+  readonly cname?: string;
   readonly env: Readonly<Record<string, string>>;
   readonly stubs: StubPlan;
   readonly simulate: Scenario['simulate'];
   readonly simulators: Simulators;
+  /** Where the provider is installed on a node: mounted there inside the sandbox (SCENARIOS.md §14). */
+  readonly installPath?: string;
+  /** Fake entries under /dev inside the sandbox. */
+  readonly devices?: Scenario['devices'];
 }
 
 /** Lines and columns the wrapper below adds before the backend's own text. */
@@ -66,11 +72,11 @@ export function loadBackend(file: string): { backend: Backend } | { errors: Scen
       if (key === 'volume' && isMap(pair.value)) {
         for (const inner of pair.value.items) {
           const name = isScalar(inner.key) ? String(inner.key.value) : '';
-          if (name === 'params' || name === 'size') continue;
+          if (name === 'params' || name === 'size' || name === 'cname') continue;
           const at = lines.linePos(isScalar(inner.key) ? inner.key.range[0] : 0);
           errors.push({
             position: { file, line: at.line, col: at.col },
-            message: `"volume.${name}" cannot be set in a backend file: each check names its own volume (expected params or size)`,
+            message: `"volume.${name}" cannot be set in a backend file: each check names its own volume (expected params, size or cname)`,
           });
         }
       }
@@ -104,10 +110,13 @@ export function loadBackend(file: string): { backend: Backend } | { errors: Scen
       file,
       params: scenario.volume.params,
       ...(hasSize ? { size: scenario.volume.size } : {}),
+      ...(scenario.volume.cname !== undefined ? { cname: scenario.volume.cname } : {}),
       env: scenario.env,
       stubs: scenario.stubs,
       simulate: scenario.simulate,
       simulators: scenario.simulators,
+      ...(scenario.installPath !== undefined ? { installPath: scenario.installPath } : {}),
+      ...(scenario.devices !== undefined ? { devices: scenario.devices } : {}),
     },
   };
 }

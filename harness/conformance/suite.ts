@@ -39,12 +39,15 @@ export function prepareScenario(scenario: Scenario, serial: number, options: Sui
     volume: {
       ...scenario.volume,
       ...(name !== undefined ? { name } : {}),
+      ...(backend?.cname !== undefined ? { cname: backend.cname } : {}),
       // GROW-NEW-SIZE looks for its own sizes (1024 -> 3072 MiB) in the backend calls.
       ...(backend?.size !== undefined && scenario.check?.id !== 'GROW-NEW-SIZE' ? { size: backend.size } : {}),
       params: { ...(backend?.params ?? {}), ...scenario.volume.params },
     },
     env: { ...(backend?.env ?? {}), ...scenario.env },
     stubs: backend?.stubs ?? {},
+    ...(backend?.installPath !== undefined ? { installPath: backend.installPath } : {}),
+    ...(backend?.devices !== undefined ? { devices: backend.devices } : {}),
     stubMode: 'lookup',
     simulate: backend?.simulate ?? [],
     simulators: backend?.simulators ?? {},

@@ -9,19 +9,32 @@ import {
   type AttachBehaviour,
 } from '../ganeti/versions.js';
 import type { ProviderCheck } from '../provider/check.js';
-import type { RunSummary, ScenarioResult } from '../run/result.js';
+import type { RunSummary, ScenarioResult, ScriptRun } from '../run/result.js';
 import { renderCall } from '../run/stub-plan.js';
-import type { CheckLevel, Scenario } from '../scenario/model.js';
+import type { CheckLevel, CheckNeeds, Scenario } from '../scenario/model.js';
 
-export type CheckStatus = 'pass' | 'fail' | 'skip';
+/**
+ * `unverified`: the check ran, but the backend could not show what it needs to judge (a grow that
+ * called nothing, a remove answered by a stateless stub): never a pass, and never a silent skip.
+ */
+export type CheckStatus = 'pass' | 'fail' | 'skip' | 'unverified';
 
 export interface CheckOutcome {
   readonly id: string;
   readonly level: CheckLevel;
   readonly spec: string;
   readonly status: CheckStatus;
-  /** Why it failed or was skipped, one line each. */
+  /** Why it failed, was skipped or is not verified, one line each. */
   readonly reasons: string[];
+  /** What the run exercised for the check's needs (check.needs), one line per action. */
+  readonly exercised?: string[];
+}
+
+export interface VerdictOptions {
+  /** The suite ran against the real storage (`--live`): state is real, backend calls are unseen. */
+  readonly live: boolean;
+  /** Not-verified checks the author accepts (`--allow-unverified ID`). */
+  readonly allowUnverified: readonly string[];
 }
 
 export interface Verdict {
@@ -34,7 +47,11 @@ export interface Verdict {
     readonly ok: boolean | null;
   }[];
   readonly mustFailures: string[];
-  /** MUST and SHOULD checks all passed (ADVICE does not count). */
+  /** MUST and SHOULD checks not verified, the accepted ones included. */
+  readonly unverified: string[];
+  /** The subset of `unverified` accepted with --allow-unverified, recorded for the report. */
+  readonly allowedUnverified: string[];
+  /** No MUST or SHOULD check failed, and each one not verified was accepted (ADVICE does not count). */
   readonly passed: boolean;
 }
 
@@ -49,10 +66,22 @@ function sizePattern(mib: number): RegExp {
   return new RegExp(`(?<![0-9A-Za-z.])(${mib}(?:[mM](?:i?[bB])?)?|${gib}(?:[gG](?:i?[bB])?)|${bytes})(?![0-9A-Za-z])`);
 }
 
-/** Did grow hand the backend VOL_NEW_SIZE? Read from the arguments of the commands it ran. */
-function growOutcome(result: ScenarioResult): { status: CheckStatus; reason?: string } {
+/**
+ * Did grow hand the backend VOL_NEW_SIZE? Read from the arguments of the commands it ran, or, for
+ * a provider whose volumes are files, from the size grow left the file at.
+ */
+function growOutcome(result: ScenarioResult, live: boolean): { status: CheckStatus; reason?: string } {
   const grow = result.steps.find((s) => s.action === 'grow');
   if (!grow) return { status: 'skip', reason: 'grow did not run (an earlier step failed)' };
+  const resized = grow.runs.flatMap((r) => r.files ?? []).filter((f) => f.after?.kind === 'file' && f.before !== null);
+  if (resized.some((f) => f.after!.size === GROW_TO_MIB * 1024 * 1024)) return { status: 'pass' };
+  if (resized.length > 0) {
+    const f = resized[0]!;
+    return {
+      status: 'fail',
+      reason: `grow resized ${f.path} to ${f.after!.size} bytes, not VOL_NEW_SIZE (${GROW_TO_MIB} MiB = ${GROW_TO_MIB * 1024 * 1024} bytes)`,
+    };
+  }
   const calls = grow.runs.flatMap((r) => r.calls);
   const rendered = calls.map((c) => renderCall(c.command, c.argv));
   const newSize = sizePattern(GROW_TO_MIB);
@@ -66,12 +95,81 @@ function growOutcome(result: ScenarioResult): { status: CheckStatus; reason?: st
     };
   }
   return {
-    status: 'skip',
+    status: 'unverified',
     reason:
-      rendered.length === 0
-        ? 'grow called no backend command, so the backend cannot tell the size'
-        : `no size in grow's backend calls (${rendered.join('; ')})`,
+      rendered.length > 0
+        ? `no size in grow's backend calls (${rendered.join('; ')})`
+        : live
+          ? "a live run does not see grow's backend commands, and grow resized no file in the sandbox"
+          : 'grow called no backend command and resized no file, so nothing shows the size it asked for',
   };
+}
+
+/** One line on what an action's runs did that the kit could see; the volume's name reads ${VOLUME}. */
+function describeRuns(action: string, runs: readonly ScriptRun[]): string {
+  const calls = runs.flatMap((r) => r.calls);
+  const volume = runs[0]?.env.VOL_NAME;
+  const files = [
+    ...new Set(
+      runs.flatMap((r) => r.files ?? []).map((f) => (volume ? f.path.replaceAll(volume, '${VOLUME}') : f.path)),
+    ),
+  ];
+  const parts: string[] = [];
+  const simulated = calls.filter((c) => c.simulated);
+  const stubbed = calls.filter((c) => !c.simulated);
+  if (simulated.length > 0)
+    parts.push(`${simulated.length} simulated (${[...new Set(simulated.map((c) => c.command))].join(', ')})`);
+  if (stubbed.length > 0)
+    parts.push(`${stubbed.length} stubbed (${[...new Set(stubbed.map((c) => c.command))].join(', ')})`);
+  if (files.length > 0) parts.push(`changed ${files.join(', ')}`);
+  return `${action}: ${parts.length > 0 ? parts.join('; ') : 'no backend command, no file changed'}`;
+}
+
+/**
+ * What the check's needs (check.needs) got from one scenario's run: the lines of what was
+ * exercised, and why not, where something needed could not be seen.
+ */
+function needsOutcome(
+  needs: CheckNeeds,
+  result: ScenarioResult,
+  live: boolean,
+): { exercised: string[]; missing: string[]; unmet: Set<string> } {
+  const exercised: string[] = [];
+  const missing: string[] = [];
+  const unmet = new Set<string>();
+  const actions = [...new Set([...(needs.calls ?? []), ...(needs.state ?? [])])];
+  for (const action of actions) {
+    const steps = result.steps.filter((s) => s.action === action && s.runs.length > 0);
+    if (steps.length === 0) continue; // it never ran: the scenario failed before, and says why
+    const runs = steps.flatMap((s) => s.runs);
+    const calls = runs.flatMap((r) => r.calls);
+    exercised.push(live ? `${action}: the live backend` : describeRuns(action, runs));
+    const before = missing.length;
+    if (live) {
+      // Real storage keeps real state, but its commands are neither seen nor made to fail.
+      if (needs.calls?.includes(action))
+        missing.push(`a live run can neither see nor fail ${action}'s backend commands`);
+    } else if (needs.calls?.includes(action) && calls.length === 0)
+      missing.push(`${action} called no backend command the kit could see`);
+    else if (needs.state?.includes(action) && calls.length > 0 && !calls.some((c) => c.simulated)) {
+      // Only stateless stubs answered: they say the same whatever came before, so nothing here can
+      // tell a volume that exists from one that does not. (No call at all is the provider deciding
+      // from its own files, which the sandbox holds for real; a file it writes beside a stub's
+      // answer is a side effect, not the source of that answer.)
+      missing.push(
+        `${action}'s backend commands (${[...new Set(calls.map((c) => c.command))].join(', ')}) were answered by stateless stubs, which answer the same whatever happened before: simulate them or use --live`,
+      );
+    }
+    if (missing.length > before) unmet.add(action);
+  }
+  return { exercised, missing, unmet };
+}
+
+/** A failed scenario counts against the provider unless every failure is in an action whose needs were unmet. */
+function failureCounts(result: ScenarioResult, unmet: ReadonlySet<string>): boolean {
+  if (result.status !== 'fail') return false;
+  if (result.failures.length > 0) return true;
+  return result.steps.some((s) => s.status === 'fail' && !unmet.has(s.action));
 }
 
 function failureLines(result: ScenarioResult): string[] {
@@ -92,6 +190,7 @@ export function buildVerdict(
   suite: readonly Scenario[],
   summary: RunSummary,
   skippedIds: ReadonlySet<string>,
+  options: VerdictOptions,
 ): Verdict {
   const checks: CheckOutcome[] = [];
   const notSelected = ['not run: not selected (--only/--skip/--filter/--shard), or stopped by --bail or Ctrl-C'];
@@ -121,33 +220,73 @@ export function buildVerdict(
   for (const r of summary.results) if (r.check) byId.set(r.check.id, [...(byId.get(r.check.id) ?? []), r]);
   const seen = new Set<string>();
   for (const scenario of suite) {
-    const info = scenario.check;
-    if (!info || seen.has(info.id)) continue;
-    seen.add(info.id);
-    const results = byId.get(info.id) ?? [];
-    if (skippedIds.has(info.id) || results.length === 0) {
-      checks.push({ ...info, status: 'skip', reasons: skippedIds.has(info.id) ? notSelected : ['not run'] });
+    const check = scenario.check;
+    if (!check || seen.has(check.id)) continue;
+    seen.add(check.id);
+    const info = { id: check.id, level: check.level, spec: check.spec };
+    const results = byId.get(check.id) ?? [];
+    if (skippedIds.has(check.id) || results.length === 0) {
+      checks.push({ ...info, status: 'skip', reasons: skippedIds.has(check.id) ? notSelected : ['not run'] });
       continue;
     }
-    const failed = results.filter((r) => r.status === 'fail');
+    const ran = results.filter((r) => r.status !== 'skip');
+    // What each scenario of the check could show: a failure seen where the needs were not met is
+    // no failure of the provider (a stateless stub says yes to attaching a volume never created).
+    // Each scenario of a check may need other actions (BACKEND-FAILURE has one per action).
+    const judged = ran.map((r) => {
+      const needs = r.check?.needs;
+      return {
+        result: r,
+        ...(needs ? needsOutcome(needs, r, options.live) : { exercised: [], missing: [], unmet: new Set<string>() }),
+      };
+    });
+    const exercised = [...new Set(judged.flatMap((j) => j.exercised))];
+    const shown = exercised.length > 0 ? { exercised } : {};
+    const failed = judged.filter((j) => failureCounts(j.result, j.unmet));
     if (failed.length > 0) {
       checks.push({
         ...info,
         status: 'fail',
-        reasons: failed.flatMap((r) => failureLines(r).map((l) => `${r.name.replace(/^[A-Z-]+: /, '')}: ${l}`)),
+        reasons: failed.flatMap(({ result: r }) =>
+          failureLines(r).map((l) => `${r.name.replace(/^[A-Z-]+: /, '')}: ${l}`),
+        ),
+        ...shown,
       });
       continue;
     }
-    if (results.every((r) => r.status === 'skip')) {
+    if (ran.length === 0) {
       checks.push({ ...info, status: 'skip', reasons: [...new Set(results.map((r) => r.skipReason ?? 'skipped'))] });
       continue;
     }
-    if (info.id === 'GROW-NEW-SIZE') {
-      const grow = growOutcome(results[0]!);
-      checks.push({ ...info, status: grow.status, reasons: grow.reason ? [grow.reason] : [] });
+    // Failures in actions whose needs were not met are shown, but not held against the provider.
+    const discounted = judged
+      .filter((j) => j.result.status === 'fail' && j.missing.length > 0)
+      .flatMap(({ result: r }) =>
+        failureLines(r).map((l) => `not judged (a need above was not met): ${r.name.replace(/^[A-Z-]+: /, '')}: ${l}`),
+      );
+    const missing = [...new Set(judged.flatMap((j) => j.missing))];
+    // A partial check (BACKEND-FAILURE) is verified by the scenarios that could be exercised; the
+    // others are listed as not exercised. It is not verified only when none could be.
+    const partialOk = judged.some((j) => j.result.check?.needs?.partial === true && j.missing.length === 0);
+    if (partialOk && missing.length > 0) {
+      checks.push({
+        ...info,
+        status: 'pass',
+        reasons: [],
+        exercised: [...exercised, ...missing.map((m) => `not exercised: ${m}`)],
+      });
       continue;
     }
-    checks.push({ ...info, status: 'pass', reasons: [] });
+    if (missing.length > 0) {
+      checks.push({ ...info, status: 'unverified', reasons: [...missing, ...discounted], ...shown });
+      continue;
+    }
+    if (check.id === 'GROW-NEW-SIZE') {
+      const grow = growOutcome(ran[0]!, options.live);
+      checks.push({ ...info, status: grow.status, reasons: grow.reason ? [grow.reason] : [], ...shown });
+      continue;
+    }
+    checks.push({ ...info, status: 'pass', reasons: [], ...shown });
   }
 
   // Faults anywhere in the run, named as checks of their own.
@@ -196,15 +335,26 @@ export function buildVerdict(
     };
   });
   const mustFailures = checks.filter((c) => c.level === 'MUST' && c.status === 'fail').map((c) => c.id);
-  const passed = !checks.some((c) => c.status === 'fail' && c.level !== 'ADVICE');
-  return { provider: provider.provider, checks, compatibility, mustFailures, passed };
+  const unverified = checks.filter((c) => c.level !== 'ADVICE' && c.status === 'unverified').map((c) => c.id);
+  const allowedUnverified = unverified.filter((id) => options.allowUnverified.includes(id));
+  const passed =
+    !checks.some((c) => c.status === 'fail' && c.level !== 'ADVICE') && allowedUnverified.length === unverified.length;
+  return {
+    provider: provider.provider,
+    checks,
+    compatibility,
+    mustFailures,
+    unverified,
+    allowedUnverified,
+    passed,
+  };
 }
 
-/** The releases whose behaviour accepted every attach output, in words; null for none. */
+/** "compatible with ..." for the releases whose behaviour accepted every attach output; null for none. */
 function acceptedReleases(behaviours: readonly AttachBehaviour[]): string | null {
   const key = [...behaviours].sort().join('');
+  if (key === 'ABCD') return 'every Ganeti release (2.7.0 to 3.1.0)';
   const known: Record<string, string> = {
-    ABCD: 'every release, 2.7.0 to 3.1.0',
     BCD: '2.13.0 to 3.1.0',
     CD: '2.14.2, 2.15.1 and later (to 3.1.0)',
     D: '3.0.0 to 3.1.0',
@@ -213,17 +363,25 @@ function acceptedReleases(behaviours: readonly AttachBehaviour[]): string | null
     C: '2.14.2, 2.15.1 to 2.16.2 (not 3.x)',
   };
   if (key === '') return null;
-  return known[key] ?? behaviours.map((b) => BEHAVIOUR_RANGES[b]).join('; ');
+  return `Ganeti ${known[key] ?? behaviours.map((b) => BEHAVIOUR_RANGES[b]).join('; ')}`;
 }
+
+const STATUS_WORD: Record<CheckStatus, string> = {
+  pass: 'pass',
+  fail: 'FAIL',
+  skip: 'skip',
+  unverified: 'NOT VERIFIED',
+};
 
 export function renderVerdict(verdict: Verdict, comment = false): string {
   const lines: string[] = ['', `Conformance of ${verdict.provider}:`];
   const width = Math.max(...verdict.checks.map((c) => c.id.length));
+  // The status column is as wide as its widest word: "NOT VERIFIED" only widens a run that has one.
+  const statusWidth = Math.max(...verdict.checks.map((c) => STATUS_WORD[c.status].length));
   for (const c of verdict.checks) {
-    lines.push(
-      `  ${c.status === 'pass' ? 'pass' : c.status === 'fail' ? 'FAIL' : 'skip'}  ${c.level.padEnd(6)} ${c.id.padEnd(width)}  ${c.spec}`,
-    );
+    lines.push(`  ${STATUS_WORD[c.status].padEnd(statusWidth)}  ${c.level.padEnd(6)} ${c.id.padEnd(width)}  ${c.spec}`);
     for (const reason of c.reasons.slice(0, 6)) lines.push(`          ${reason}`);
+    if (c.exercised && c.status !== 'skip') lines.push(`          exercised: ${c.exercised.join('; ')}`);
     if (c.reasons.length > 6) lines.push(`          ... and ${c.reasons.length - 6} more`);
   }
   lines.push('', 'Attach output by Ganeti release:');
@@ -232,10 +390,27 @@ export function renderVerdict(verdict: Verdict, comment = false): string {
       `  ${c.ok === null ? 'unknown' : c.ok ? 'accepted' : 'REJECTED'}  ${c.releases} (behaviour ${c.behaviour})`,
     );
   const accepted = acceptedReleases(verdict.compatibility.filter((c) => c.ok).map((c) => c.behaviour));
+  const byId = new Map(verdict.checks.map((c) => [c.id, c]));
+  const refused = verdict.unverified.filter((id) => !verdict.allowedUnverified.includes(id));
+  // Each id with its first reason; the full list stands under the check above.
+  const why = (ids: readonly string[]) =>
+    ids
+      .map((id) => {
+        const reasons = byId.get(id)?.reasons ?? [];
+        return `${id} (${reasons[0] ?? ''}${reasons.length > 1 ? `; and ${reasons.length - 1} more` : ''})`;
+      })
+      .join(', ');
   lines.push('');
   if (verdict.mustFailures.length > 0) {
     lines.push(
       `Verdict: NOT a correct ExtStorage provider: ${verdict.mustFailures.length} MUST check${verdict.mustFailures.length > 1 ? 's' : ''} failed (${verdict.mustFailures.join(', ')}).`,
+    );
+    if (refused.length > 0) lines.push(`Also not verified (reasons above): ${refused.join(', ')}.`);
+  } else if (refused.length > 0) {
+    lines.push(
+      `Verdict: not verified: ${why(refused)}.`,
+      'Nothing failed, but these checks could not exercise what they judge with this backend: simulate the',
+      'commands (simulate: [...]) or run --live, or accept each one with --allow-unverified ID.',
     );
   } else {
     const judged = verdict.compatibility.some((c) => c.ok !== null);
@@ -243,8 +418,13 @@ export function renderVerdict(verdict: Verdict, comment = false): string {
       ? 'no attach output was judged (no attach ran)'
       : accepted === null
         ? 'no Ganeti release accepts its attach output'
-        : `compatible with Ganeti ${accepted}`;
-    lines.push(`Verdict: ${versions}${verdict.passed ? '' : ', with SHOULD checks failing'}.`);
+        : `compatible with ${accepted}`;
+    const shouldFailed = verdict.checks.some((c) => c.level === 'SHOULD' && c.status === 'fail');
+    const allowed =
+      verdict.allowedUnverified.length > 0
+        ? `; not verified, accepted with --allow-unverified: ${verdict.allowedUnverified.join(', ')}`
+        : '';
+    lines.push(`Verdict: ${versions}${shouldFailed ? ', with SHOULD checks failing' : ''}${allowed}.`);
   }
   const text = lines.join('\n') + '\n';
   return comment ? text.replace(/^(?=.)/gm, '# ') : text;

@@ -2,7 +2,7 @@
 // then go further with warnings Ganeti does not give. Rules and codes: spec/SPEC.md §2 and §8.
 
 import { accessSync, constants, lstatSync, readFileSync, statSync, type Stats } from 'node:fs';
-import { basename, delimiter, isAbsolute, join, resolve } from 'node:path';
+import { basename, delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { firstInvalidUtf8 } from '../attach/bytes.js';
 import { OPTIONAL_SCRIPTS, PARAMETERS_FILE, REQUIRED_SCRIPTS, type OptionalScript } from './layout.js';
 import { parseParametersList } from './parameters.js';
@@ -198,6 +198,23 @@ function danglingNote(path: string): string {
 }
 
 type AddProblem = (code: string, severity: CheckSeverity, file: string, message: string) => void;
+
+/**
+ * Why exec() of this script fails, in the words `check` uses (a missing #! interpreter, CRLF, no
+ * #!, an empty file), or null when its start looks runnable: so that `run` and `test` name the
+ * cause instead of a bare ENOENT or exit status.
+ */
+export function execFailureCause(script: string): string | null {
+  let cause: string | null = null;
+  try {
+    lintScript(dirname(script), basename(script), statSync(script), (_code, _severity, _file, message) => {
+      cause ??= message;
+    });
+  } catch {
+    return null; // gone or unreadable: the caller's own error says so
+  }
+  return cause;
+}
 
 /** Warnings about a script Ganeti accepts but that will not run, or not run as meant. */
 function lintScript(root: string, name: string, stats: Stats, add: AddProblem): void {

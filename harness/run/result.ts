@@ -1,6 +1,7 @@
 // What running scenarios produces: the one model every reporter reads (../report/).
 
 import type { CheckInfo, SourcePosition, StepKind } from '../scenario/model.js';
+import type { FileChange } from './file-snapshot.js';
 
 /** A stream kept within bounds: the first and last bytes, and how many were dropped between. */
 export interface CapturedStream {
@@ -21,6 +22,10 @@ export interface StubCall {
   /** Which plan entry answered it (0-based), or null when the call was unexpected. */
   readonly entry: number | null;
   readonly exit: number;
+  /** Answered by a backend simulator, which keeps state (a stub answers the same whatever came before). */
+  readonly simulated?: boolean;
+  /** Failed on purpose: the step made every backend command fail (`with: { fail_backend: true }`). */
+  readonly injected?: boolean;
 }
 
 /** Why a script did not finish normally, by name. */
@@ -40,6 +45,8 @@ export interface ScriptRun {
   readonly calls: readonly StubCall[];
   /** The environment the script got (without the harness's own marker). */
   readonly env: Readonly<Record<string, string>>;
+  /** What the run changed in the sandbox's files (the harness's own folders left out). */
+  readonly files?: readonly FileChange[];
 }
 
 /** One thing that did not hold, with what was expected and what was found. */
@@ -79,6 +86,20 @@ export interface ScenarioResult {
   readonly durationMs: number;
   /** The sandbox directory, when kept with --keep. */
   readonly sandbox?: string;
+  /** How the provider's scripts were contained (spec/SCENARIOS.md §14). */
+  readonly isolation?: IsolationReport;
+}
+
+/** How a scenario's scripts were contained, and what was not. */
+export interface IsolationReport {
+  /** bwrap: bubblewrap; unshare: user, mount and PID namespaces; none: process groups and sweeps only. */
+  readonly level: 'bwrap' | 'unshare' | 'none';
+  /** What this level did not contain here, in words (also why a stronger level was not used). */
+  readonly notContained: readonly string[];
+  /** Host commands the provider's files run by absolute path: "PATH (files)". */
+  readonly hostCommands: readonly string[];
+  /** Processes still running when their script's run or the scenario ended, and killed then. */
+  readonly killed: readonly { readonly pid: number; readonly command: string; readonly after: string }[];
 }
 
 export interface RunSummary {

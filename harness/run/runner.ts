@@ -30,6 +30,8 @@ export interface RunOptions {
   readonly lingerGraceMs?: number;
   /** Simulators replaced by the real commands and storage (`run --real`). */
   readonly real?: readonly SimulatorName[];
+  /** Every scenario works on real storage and devices (`test --live`): no sandbox hides them. */
+  readonly realDevices?: boolean;
   /** Aborting stops new scenarios from starting; running ones are killed by the caller. */
   readonly signal?: AbortSignal;
 }
@@ -77,6 +79,7 @@ export async function runScenarios(planned: readonly PlannedScenario[], options:
         keep: options.keep,
         ...(options.lingerGraceMs !== undefined ? { lingerGraceMs: options.lingerGraceMs } : {}),
         ...(options.real ? { real: options.real } : {}),
+        ...(options.realDevices ? { realDevices: true } : {}),
       });
       results[i] = result;
       options.reporter.scenarioFinished(result);

@@ -2,9 +2,9 @@
 // then the checks that span the scenario (unused stubs), then every process it left is killed.
 
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, realpathSync } from 'node:fs';
+import { mkdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import tmp from 'tmp';
 import type { ProviderCheck } from '../provider/check.js';
 import { installSimulators, simulatorViews, unusedInjectedFailures } from '../simulate/install.js';
@@ -23,7 +23,10 @@ import {
   type VolumeState,
 } from './environment.js';
 import { judgeStep, readDeviceAndUris, type AttachedVolume, type JudgedRun } from './expect.js';
+import { fileChanges, snapshotFiles } from './file-snapshot.js';
 import { invokeScript } from './invoke.js';
+import { emptyIsolationReport, isolationSkipReason, ScenarioIsolation } from './isolation/scenario.js';
+import { FAIL_BACKEND_FLAG } from './stub-plan.js';
 import type { Failure, ScenarioResult, StepResult } from './result.js';
 import { callMark, callsSince, installStubs, unusedStubFailures, type StubSandbox } from './stubs.js';
 import { lastPid, sweepProcesses } from './sweep.js';
@@ -36,6 +39,12 @@ export interface ScenarioContext {
   readonly lingerGraceMs?: number;
   /** Simulators to replace by the real command and storage (`run --real`, spec/SCENARIOS.md §12.7). */
   readonly real?: readonly SimulatorName[];
+  /**
+   * The scenario runs against real storage (`test --live`): the sandbox keeps the host's /dev and a
+   * writable host. Absent: true under `run --real` for a scenario it changes, and for a lookup-mode
+   * scenario (the conformance suite) with neither stubs nor simulators, which is how `test --live` runs.
+   */
+  readonly realDevices?: boolean;
 }
 
 /** `${SANDBOX}` in parameter and environment values stands for the scenario's sandbox directory. */
@@ -57,6 +66,9 @@ function initialVolume(scenario: Scenario, sandboxDir: string): VolumeState {
     params: expandAll(spec.params, sandboxDir),
   };
 }
+
+/** The sandbox's folders that belong to the harness (HOME and TMPDIR: scratch), not to the provider's state. */
+const HARNESS_FOLDERS = ['stubs', 'stub-state', 'sim-state', 'home', 'tmp', '.isolation', 'absolute-stubs'];
 
 /** Why Ganeti would not run this step's script at all, or null. */
 function refusal(step: Step, check: ProviderCheck): Failure | null {
@@ -121,6 +133,7 @@ async function runStep(
   views: ((step: Step) => Promise<Record<string, Record<string, unknown>>>) | null,
   context: ScenarioContext,
   progress: ScenarioProgress,
+  isolation: ScenarioIsolation,
 ): Promise<StepResult> {
   const label = step.name ?? (step.command ? step.command.join(' ') : step.action);
   const base = { index, action: step.action, label, position: step.position };
@@ -142,19 +155,40 @@ async function runStep(
       env = actionEnvironment(step.action, volume, input, expandAll(scenario.env, paths.root), paths);
     }
     const mark = callMark(stubs);
-    const run = await invokeScript({
-      ...(Array.isArray(argv)
-        ? { script: argv[0]!, args: argv.slice(1), cwd: paths.root }
-        : { script: join(context.providerDir, step.action), args: step.input.args, cwd: context.providerDir }),
+    // A provider's own state may be files (image files in ${SANDBOX}/data): what each run changed
+    // there tells the verdict whether the action did anything, where no backend command ran.
+    const filesBefore = step.action === 'command' ? null : snapshotFiles(paths.root, HARNESS_FOLDERS);
+    const failFlag = join(dirname(stubs.callLog), FAIL_BACKEND_FLAG);
+    if (step.input.failBackend) {
+      mkdirSync(dirname(failFlag), { recursive: true });
+      writeFileSync(failFlag, '');
+    }
+    // Every script and command runs in the scenario's sandbox (isolation/), the provider's scripts
+    // from where the sandbox shows the provider folder (its install_path when one is given).
+    const where = Array.isArray(argv)
+      ? { script: argv[0]!, args: argv.slice(1), cwd: paths.root }
+      : { ...isolation.actionPaths(step.action), args: step.input.args };
+    const folderBefore = Array.isArray(argv) ? null : isolation.before();
+    const { killed, unmounted, ...run } = await invokeScript({
+      ...where,
+      wrap: isolation.sandbox.wrap(where.script, where.args, where.cwd, env),
       env,
       timeoutSeconds: step.timeout,
       ...(context.lingerGraceMs !== undefined ? { lingerGraceMs: context.lingerGraceMs } : {}),
     });
+    isolation.after(
+      label,
+      folderBefore,
+      { stderr: run.stderr, ...(killed ? { killed } : {}), ...(unmounted ? { unmounted } : {}) },
+      !Array.isArray(argv),
+    );
+    if (step.input.failBackend) rmSync(failFlag, { force: true });
     const shownEnv = Object.fromEntries(Object.entries(env).filter(([k]) => k !== SANDBOX_MARKER));
     runs.push({
       ...run,
       env: shownEnv,
       calls: callsSince(stubs, mark),
+      ...(filesBefore ? { files: fileChanges(filesBefore, snapshotFiles(paths.root, HARNESS_FOLDERS)) } : {}),
       ...(views ? { simulated: await views(step) } : {}),
     });
   }
@@ -196,6 +230,13 @@ export async function runScenario(scenario: Scenario, context: ScenarioContext):
     const reason = `the provider has no ${missing.join(' or ')} script (optional: Ganeti skips the action silently)`;
     return { ...base, status: 'skip', skipReason: reason, steps: [], failures: [], durationMs: 0 };
   }
+  // Real storage (`run --real` for a simulator this scenario runs, `test --live`): see ScenarioContext.
+  const realDevices = context.realDevices ?? scenario.simulate.some((name) => context.real?.includes(name));
+  const unsafe = isolationSkipReason(scenario, realDevices);
+  if (unsafe !== null) {
+    const isolation = emptyIsolationReport(context.providerDir);
+    return { ...base, status: 'skip', skipReason: unsafe, steps: [], failures: [], durationMs: 0, isolation };
+  }
   const sandbox = tmp.dirSync({ prefix: 'extstorage-kit-', unsafeCleanup: true, keep: context.keep });
   const id = randomUUID();
   const pidsBefore = lastPid(); // every process the scenario starts gets a larger PID
@@ -212,7 +253,9 @@ export async function runScenario(scenario: Scenario, context: ScenarioContext):
   const steps: StepResult[] = [];
   const failures: Failure[] = [];
   const prepared: SimulatorName[] = [];
+  let isolationReport = emptyIsolationReport(context.providerDir);
   let cleanupReal: (() => Promise<void>) | undefined;
+  let isolation: ScenarioIsolation | undefined;
   try {
     const realNames = scenario.simulate.filter((name) => context.real?.includes(name));
     const real: RealContext = {
@@ -238,6 +281,13 @@ export async function runScenario(scenario: Scenario, context: ScenarioContext):
     );
     const sims = installSimulators(simulated, sandbox.name, stubs.stubsDir, stubs.callLog, SANDBOX_MARKER);
     installPassthroughs(realNames, stubs.stubsDir, stubs.callLog, SANDBOX_MARKER);
+    isolation = new ScenarioIsolation({
+      scenario,
+      providerDir: context.providerDir,
+      root: sandbox.name,
+      absoluteStubs: stubs.absolute,
+      realDevices,
+    });
     cleanupReal = async () => {
       for (const name of prepared) {
         for (const problem of await realBackend(name).cleanup(scenario.simulators[name], real))
@@ -263,7 +313,7 @@ export async function runScenario(scenario: Scenario, context: ScenarioContext):
     const volume = initialVolume(scenario, sandbox.name);
     const progress: ScenarioProgress = { attached: null };
     for (const [index, step] of scenario.steps.entries()) {
-      const result = await runStep(step, index, scenario, volume, paths, stubs, views, context, progress);
+      const result = await runStep(step, index, scenario, volume, paths, stubs, views, context, progress, isolation);
       steps.push(result);
       if (result.status === 'fail') break; // later steps build on this one
       trackSize(step, volume);
@@ -273,7 +323,11 @@ export async function runScenario(scenario: Scenario, context: ScenarioContext):
   } catch (error) {
     failures.push({ message: `the harness failed to run this scenario: ${(error as Error).message}` });
   } finally {
-    sweepProcesses(SANDBOX_MARKER, id, pidsBefore);
+    const contained = isolation?.finish(SANDBOX_MARKER, id, pidsBefore);
+    if (contained) {
+      failures.push(...contained.failures);
+      isolationReport = contained.report;
+    } else sweepProcesses(SANDBOX_MARKER, id, pidsBefore);
     await cleanupReal?.();
     // Removed off the main thread: the next scenario need not wait for it.
     if (!context.keep) await rm(sandbox.name, { recursive: true, force: true });
@@ -286,5 +340,6 @@ export async function runScenario(scenario: Scenario, context: ScenarioContext):
     failures,
     durationMs: performance.now() - started,
     ...(context.keep ? { sandbox: sandbox.name } : {}),
+    isolation: isolationReport,
   };
 }

@@ -1,9 +1,11 @@
 // What a stubbed command runs: answer the call from the scenario's plan, in order, and log it.
 // Kept to node built-ins so a stub starts fast.
 
-import { appendFileSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import {
+  FAIL_BACKEND_FLAG,
+  injectedFailureMessage,
   answer,
   lookUp,
   renderCall,
@@ -46,14 +48,26 @@ function withLock<T>(dir: string, fn: () => T): T {
   }
 }
 
+/** A file name for a stubbed command: its name, or for an absolute-path stub ("/sbin/x") the path encoded. */
+export function stubFileName(command: string): string {
+  return command.startsWith('/') ? encodeURIComponent(command) : command;
+}
+
 export function runStub(config: StubConfig, argv: string[]): void {
   const plans = JSON.parse(readFileSync(config.planFile, 'utf8')) as Record<string, StoredStubEntry[]>;
   const plan = plans[config.command] ?? [];
-  const cursorFile = join(config.stateDir, `${config.command}.cursor.json`);
+  const cursorFile = join(config.stateDir, `${stubFileName(config.command)}.cursor.json`);
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== config.marker)) as Record<
     string,
     string
   >;
+  if (existsSync(join(dirname(config.callLog), FAIL_BACKEND_FLAG))) {
+    const logged: LoggedCall = { command: config.command, argv, env, entry: null, exit: 1, injected: true };
+    appendFileSync(config.callLog, JSON.stringify(logged) + '\n');
+    process.stderr.write(injectedFailureMessage(config.command));
+    process.exitCode = 1;
+    return;
+  }
   const call = withLock(config.stateDir, () => {
     let cursor: StubCursor = { entry: 0, used: 0 };
     try {
@@ -66,7 +80,8 @@ export function runStub(config: StubConfig, argv: string[]): void {
     let logged: LoggedCall;
     if (index === null) {
       const expected = config.lookup
-        ? `one of: ${plan.map((e) => renderEntry(config.command, e)).join('; ')}`
+        ? // One entry a line: reports clip long lines, and a list cut in the middle hides the entry that mattered.
+          ['one of:', ...plan.map((e) => `  ${renderEntry(config.command, e)}`)].join('\n')
         : before.entry < plan.length
           ? renderEntry(config.command, plan[before.entry]!)
           : 'no further call';

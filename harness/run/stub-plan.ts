@@ -32,6 +32,19 @@ export interface LoggedCall {
   readonly expected?: string;
   /** Answered by a backend simulator, not by the plan. */
   readonly simulated?: boolean;
+  /** Failed on purpose because the step's fail_backend flag was up. */
+  readonly injected?: boolean;
+}
+
+/**
+ * While this file exists beside the call log, every stub and simulator call fails (exit 1, a line
+ * on stderr, no state changed): the runner raises it for a step with `fail_backend: true`.
+ */
+export const FAIL_BACKEND_FLAG = 'fail-backend';
+
+/** The line a command made to fail prints on stderr. */
+export function injectedFailureMessage(command: string): string {
+  return `${command}: failed on purpose (extstorage-kit: this step has fail_backend)\n`;
 }
 
 export function argsMatch(entry: StoredStubEntry, argv: readonly string[]): boolean {

@@ -2,12 +2,12 @@
 // answering from the scenario's plan (stub-main.ts) and logging every call for `calls` and reports.
 
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { StubPlan } from '../scenario/model.js';
 import { formatPosition } from '../scenario/position.js';
 import type { Failure, StubCall } from './result.js';
 import { nodeShebang } from './node-executable.js';
-import type { StubConfig } from './stub-main.js';
+import { stubFileName, type StubConfig } from './stub-main.js';
 import { renderEntry, unusedEntries, type LoggedCall, type StoredStubEntry, type StubCursor } from './stub-plan.js';
 
 export interface StubSandbox {
@@ -18,6 +18,8 @@ export interface StubSandbox {
   readonly plan: Readonly<Record<string, StoredStubEntry[]>>;
   /** Lookup mode owes no calls. */
   readonly lookup: boolean;
+  /** Absolute-path stubs ("/sbin/rescan-scsi-bus"): the path -> the stub executable the sandbox binds over it. */
+  readonly absolute: ReadonlyMap<string, string>;
 }
 
 const STUB_MAIN = new URL('./stub-main.js', import.meta.url).href;
@@ -46,7 +48,9 @@ export function installStubs(plan: StubPlan, root: string, marker: string, looku
   const callLog = join(stateDir, 'calls.jsonl');
   const stored = storedPlan(plan);
   // Most scenarios stub nothing: then nothing is written (a missing log means no call).
-  if (Object.keys(stored).length === 0) return { stubsDir, stateDir, planFile, callLog, plan: stored, lookup };
+  const absolute = new Map<string, string>();
+  if (Object.keys(stored).length === 0)
+    return { stubsDir, stateDir, planFile, callLog, plan: stored, lookup, absolute };
   mkdirSync(stubsDir, { recursive: true });
   mkdirSync(stateDir, { recursive: true });
   writeFileSync(planFile, JSON.stringify(stored));
@@ -55,11 +59,18 @@ export function installStubs(plan: StubPlan, root: string, marker: string, looku
     const config: StubConfig = { command, planFile, stateDir, callLog, marker, ...(lookup ? { lookup } : {}) };
     // A CommonJS file (no package.json around it) that loads the ESM stub runtime.
     const source = `${nodeShebang()}\n// extstorage-kit stub for ${JSON.stringify(command)}\nimport(${JSON.stringify(STUB_MAIN)}).then((m) => m.runStub(${JSON.stringify(config)}, process.argv.slice(2)));\n`;
-    const path = join(stubsDir, command);
+    // An absolute-path stub is not on PATH: the sandbox binds it over its path (isolation/sandbox.ts).
+    const path = command.startsWith('/')
+      ? join(root, 'absolute-stubs', stubFileName(command))
+      : join(stubsDir, command);
+    if (command.startsWith('/')) {
+      mkdirSync(dirname(path), { recursive: true });
+      absolute.set(command, path);
+    }
     writeFileSync(path, source);
     chmodSync(path, 0o755);
   }
-  return { stubsDir, stateDir, planFile, callLog, plan: stored, lookup };
+  return { stubsDir, stateDir, planFile, callLog, plan: stored, lookup, absolute };
 }
 
 /** How many calls the log holds so far: a step's calls are those logged after this mark. */
@@ -77,7 +88,6 @@ function readLog(sandbox: StubSandbox): LoggedCall[] {
 
 export interface LoggedStubCall extends StubCall {
   readonly expected?: string;
-  readonly simulated?: boolean;
 }
 
 export function callsSince(sandbox: StubSandbox, mark: number): LoggedStubCall[] {
@@ -91,6 +101,7 @@ export function callsSince(sandbox: StubSandbox, mark: number): LoggedStubCall[]
       exit: c.exit,
       ...(c.expected ? { expected: c.expected } : {}),
       ...(c.simulated ? { simulated: true } : {}),
+      ...(c.injected ? { injected: true } : {}),
     }));
 }
 
@@ -101,7 +112,9 @@ export function unusedStubFailures(sandbox: StubSandbox): Failure[] {
   for (const [command, plan] of Object.entries(sandbox.plan)) {
     let cursor: StubCursor = { entry: 0, used: 0 };
     try {
-      cursor = JSON.parse(readFileSync(join(sandbox.stateDir, `${command}.cursor.json`), 'utf8')) as StubCursor;
+      cursor = JSON.parse(
+        readFileSync(join(sandbox.stateDir, `${stubFileName(command)}.cursor.json`), 'utf8'),
+      ) as StubCursor;
     } catch {
       // never called
     }

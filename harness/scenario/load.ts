@@ -19,6 +19,7 @@ import type {
   ArgMatcher,
   CheckInfo,
   DeviceExpectation,
+  FakeDevice,
   LosetupSimulation,
   RbdPreloadedImage,
   RbdSimulation,
@@ -38,7 +39,7 @@ import type {
   StateExpectation,
   VolumeSpec,
 } from './model.js';
-import { COMMAND_PLACEHOLDERS } from './model.js';
+import { COMMAND_PLACEHOLDERS, sandboxPathProblem } from './model.js';
 import { scenarioSchema, scenarioValidator } from './schema.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -426,7 +427,9 @@ const PHRASES: Readonly<Record<string, string>> = {
   exitCode: 'an integer from 0 to 255',
   positiveInteger: 'a positive integer',
   envName: 'a variable name (not empty, no "=")',
-  commandName: 'a command name (letters, digits and _ . + -)',
+  commandName: 'a command name (letters, digits and _ . + -) or an absolute path',
+  absolutePath: 'an absolute path',
+  fakeDevice: 'a path under /dev, or {path: /dev/..., symlink: target}',
   simulate: 'a list of simulator names, or a map: simulator name -> options',
   stringState: 'a string or {regex: "..."}',
   poolName: 'a pool name, or pool/namespace (no "@", no spaces)',
@@ -867,6 +870,7 @@ function checkSemantics(data: unknown, source: Source): Issue[] {
       }
     }
     const simulated = checkSimulators(scenario, at, issues, matcher);
+    checkIsolationKeys(scenario, at, issues);
     const steps = Array.isArray(scenario.steps) ? scenario.steps : [];
     steps.forEach((step, i) => {
       if (!isObj(step)) return;
@@ -965,6 +969,53 @@ function stateRegexes(path: Path, value: unknown, regex: (path: Path, value: unk
   else if (isObj(value)) {
     if (Object.keys(value).length === 1 && typeof value.regex === 'string') regex([...path, 'regex'], value.regex);
     else for (const [key, item] of Object.entries(value)) stateRegexes([...path, key], item, regex);
+  }
+}
+
+/**
+ * The isolation keys (spec/SCENARIOS.md §14): absolute paths the sandbox binds or mounts must be
+ * plain (no . or .. segment, no control character, nothing that mount options would split on),
+ * devices under /dev, and an absolute-path stub not under /proc, /sys or /dev.
+ */
+function checkIsolationKeys(scenario: Obj, at: Path, issues: Issue[]): void {
+  const check = (path: Path, value: unknown, what: string): void => {
+    if (typeof value !== 'string' || !value.startsWith('/')) return;
+    const problem = sandboxPathProblem(value);
+    if (problem !== null) issues.push({ path, at: 'value', message: `${what} ${JSON.stringify(value)}: ${problem}` });
+  };
+  check([...at, 'install_path'], scenario.install_path, 'install_path');
+  if (typeof scenario.install_path === 'string' && /^\/(proc|sys|dev|tmp)(\/|$)/.test(scenario.install_path))
+    issues.push({
+      path: [...at, 'install_path'],
+      at: 'value',
+      message: `install_path ${JSON.stringify(scenario.install_path)}: not under /proc, /sys, /dev or /tmp (the sandbox makes those itself)`,
+    });
+  if (Array.isArray(scenario.scratch))
+    scenario.scratch.forEach((path, i) => check([...at, 'scratch', i], path, 'scratch path'));
+  if (Array.isArray(scenario.devices)) {
+    scenario.devices.forEach((device: unknown, i) => {
+      const path: unknown = isObj(device) ? device.path : device;
+      check(isObj(device) ? [...at, 'devices', i, 'path'] : [...at, 'devices', i], path, 'device');
+      if (isObj(device) && typeof device.symlink === 'string' && /[\u0000-\u001f\u007f]/.test(device.symlink))
+        issues.push({
+          path: [...at, 'devices', i, 'symlink'],
+          at: 'value',
+          message: 'a symlink target has no control character',
+        });
+    });
+  }
+  if (isObj(scenario.stubs)) {
+    for (const command of Object.keys(scenario.stubs)) {
+      if (!command.startsWith('/')) continue;
+      const problem = sandboxPathProblem(command);
+      const message =
+        problem !== null
+          ? `stub ${JSON.stringify(command)}: ${problem}`
+          : /^\/(proc|sys|dev)(\/|$)/.test(command)
+            ? `stub ${JSON.stringify(command)}: an absolute-path stub cannot be under /proc, /sys or /dev`
+            : null;
+      if (message !== null) issues.push({ path: [...at, 'stubs', command], at: 'key', message });
+    }
   }
 }
 
@@ -1137,6 +1188,7 @@ interface RawStep {
     args?: string[];
     unset?: string[];
     env?: Record<string, string>;
+    fail_backend?: boolean;
   };
   repeat?: number;
   timeout?: number | string;
@@ -1172,6 +1224,7 @@ interface RawRbdSimulator {
     features?: string[];
   }[];
   kernel_module?: boolean;
+  ceph_release?: 12 | 14 | 16 | 17 | 18;
   fail?: RawFailure[];
 }
 
@@ -1191,6 +1244,9 @@ interface RawScenario {
   env?: Record<string, string>;
   stubs?: Record<string, RawStubEntry[]>;
   simulate?: RawSimulate;
+  install_path?: string;
+  devices?: (string | { path: string; symlink: string })[];
+  scratch?: string[];
   ganeti?: RawVersion[];
   timeout?: number | string;
   steps: RawStep[];
@@ -1267,6 +1323,16 @@ function buildFile(raw: RawFile, source: Source): ScenarioFile {
       stubs,
       simulate,
       simulators,
+      ...optional('installPath', s.install_path),
+      ...(s.devices
+        ? {
+            devices: s.devices.map((d, i): FakeDevice => ({
+              ...(typeof d === 'string' ? { path: d } : { path: d.path, symlink: d.symlink }),
+              position: source.positionOf([...at, 'devices', i], 'value'),
+            })),
+          }
+        : {}),
+      ...optional('scratch', s.scratch),
       steps,
       position: source.positionOf(at, 'value'),
     };
@@ -1323,6 +1389,7 @@ function buildSimulators(
       pools: rbd.pools ?? DEFAULT_RBD_POOLS,
       images,
       kernelModule: rbd.kernel_module ?? true,
+      ...optional('cephRelease', rbd.ceph_release),
       fail: buildFailures(source, [...path, 'rbd', 'fail'], rbd.fail),
       ...optional('given', Object.keys(rbd).length > 0 ? Object.keys(rbd) : undefined),
     };
@@ -1397,6 +1464,7 @@ function stepInput(step: RawStep): StepInput {
     args: w.args ?? [],
     unset: w.unset ?? [],
     env: w.env ?? {},
+    ...(w.fail_backend === true ? { failBackend: true } : {}),
   };
 }
 

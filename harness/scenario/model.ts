@@ -72,6 +72,8 @@ export interface RbdSimulation {
   readonly images: readonly RbdPreloadedImage[];
   /** false: `rbd device map` fails as on a host without the rbd kernel module. */
   readonly kernelModule: boolean;
+  /** The Ceph release whose rbd the simulator plays; absent: 16 (Pacific). */
+  readonly cephRelease?: 12 | 14 | 16 | 17 | 18;
   readonly fail: readonly SimulatedFailure[];
   /** The option keys the scenario wrote (claims about the host a real backend must meet, `run --real`). */
   readonly given?: readonly string[];
@@ -169,6 +171,8 @@ export interface StepInput {
   readonly unset: readonly string[];
   /** Raw variables added last. */
   readonly env: Readonly<Record<string, string>>;
+  /** Every stubbed and simulated command fails during this step (exit 1, nothing changed). */
+  readonly failBackend?: boolean;
 }
 
 /** What a step runs: a provider script (one of Ganeti's actions), or a command checking their work. */
@@ -203,6 +207,17 @@ export interface CheckInfo {
   readonly level: CheckLevel;
   /** The SPEC.md section(s) it enforces, e.g. "§4, §5". */
   readonly spec: string;
+  /** What a run must have exercised for the check to count (spec/conformance/README.md). */
+  readonly needs?: CheckNeeds;
+}
+
+export interface CheckNeeds {
+  /** Actions that must run a backend command the kit sees. */
+  readonly calls?: readonly Action[];
+  /** Actions whose effect must be observable: a simulator, a file change or a live backend. */
+  readonly state?: readonly Action[];
+  /** Verified when at least one of the check's scenarios met its needs; the others are listed. */
+  readonly partial?: boolean;
 }
 
 export interface Scenario {
@@ -228,8 +243,38 @@ export interface Scenario {
   readonly simulate: readonly SimulatorName[];
   /** Their options, every default applied (one entry per name in `simulate`). */
   readonly simulators: Simulators;
+  /** Where the provider is installed on a node: the sandbox mounts the provider folder there (§14). */
+  readonly installPath?: string;
+  /** Fake entries under /dev inside the sandbox (§14.4). */
+  readonly devices?: readonly FakeDevice[];
+  /** Absolute folders that are an empty tmpfs inside the sandbox (besides /var/log/ganeti). */
+  readonly scratch?: readonly string[];
   readonly steps: readonly Step[];
   readonly position: SourcePosition;
+}
+
+/** A fake entry under /dev that a scenario declares: an empty regular file, or a symlink. */
+export interface FakeDevice {
+  readonly path: string;
+  /** The symlink's target; absent: an empty regular file. */
+  readonly symlink?: string;
+  readonly position: SourcePosition;
+}
+
+/**
+ * Why an absolute path cannot be bound or mounted in the sandbox, or null: it must be absolute and
+ * normalised (no empty, . or .. segment), not / itself, with no control character, and none of
+ * `, : \\` (mount options split on them).
+ */
+export function sandboxPathProblem(path: string): string | null {
+  if (!path.startsWith('/')) return 'not an absolute path';
+  if (path === '/') return 'not / itself';
+  if (/[\u0000-\u001f\u007f]/.test(path)) return 'a path with a control character';
+  if (/[,:\\]/.test(path)) return 'a path with "," ":" or "\\" (mount options split on them)';
+  const segments = path.slice(1).split('/');
+  if (segments.some((s) => s === '' || s === '.' || s === '..'))
+    return 'not a normalised path (an empty, "." or ".." segment)';
+  return null;
 }
 
 export interface ScenarioFile {

@@ -3,8 +3,18 @@
 // injected failures, the call log that `expect.calls` reads, and the output written at the end.
 // Kept to node built-ins so a simulated command starts fast.
 
-import { appendFileSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import type { LoggedCall, StoredMatcher } from '../run/stub-plan.js';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, join } from 'node:path';
+import { FAIL_BACKEND_FLAG, injectedFailureMessage, type LoggedCall, type StoredMatcher } from '../run/stub-plan.js';
 
 /** What the executable in the sandbox's stubs directory passes to the simulator. */
 export interface SimulatorConfig {
@@ -177,6 +187,22 @@ export function runSimulator<S extends SimulatorState>(
     string
   >;
   const output = new Output();
+  if (existsSync(join(dirname(config.callLog), FAIL_BACKEND_FLAG))) {
+    // The step makes every backend command fail: no state read or changed, the call logged.
+    const logged: LoggedCall = {
+      command: config.command,
+      argv: [...argv],
+      env,
+      entry: null,
+      exit: 1,
+      simulated: true,
+      injected: true,
+    };
+    appendFileSync(config.callLog, `${JSON.stringify(logged)}\n`);
+    process.stderr.write(injectedFailureMessage(config.command));
+    process.exitCode = 1;
+    return;
+  }
   withLock(config.lockDir, () => {
     const state = readState(config.stateFile) as S;
     try {
