@@ -113,6 +113,15 @@ export async function invokeScript(options: InvokeOptions): Promise<InvokeResult
     waiter.write(chunk);
   });
   status?.on('error', () => undefined);
+  // Every line of the waiter read: the process's exit event can come before the last of them.
+  const statusRead = new Promise<void>((resolve) => {
+    if (status === null) resolve();
+    else {
+      status.on('end', resolve);
+      status.on('close', resolve);
+      status.on('error', () => resolve());
+    }
+  });
   const waiterSays = (ready: () => boolean) =>
     new Promise<void>((resolve) => {
       const previous = waiterChanged;
@@ -212,6 +221,8 @@ export async function invokeScript(options: InvokeOptions): Promise<InvokeResult
   await Promise.all([stdoutDone, stderrDone]);
   if (wrap) {
     await processExited;
+    // Read the waiter to its end before judging it (bounded: a process that escaped could hold fd 3).
+    await Promise.race([statusRead, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
     (status as { destroy?: () => void } | null)?.destroy?.();
   }
   if (wrap && spawnError === undefined && fault === undefined && waiter.report.exit === undefined) {
