@@ -47,19 +47,19 @@ const LIVE_UNVERIFIABLE = ['--allow-unverified', 'GROW-NEW-SIZE', '--allow-unver
 export const STAGES: readonly Stage[] = [
   {
     name: 'legacy: lifecycle on real loop devices, pattern through the device',
-    args: () => ['run', 'e2e/scenarios/legacy.yaml'],
+    args: () => ['run', 'e2e/scenarios/legacy.yaml', '--host-devices'],
     timeoutMs: 3 * MINUTE,
     backends: [],
   },
   {
     name: 'rbd: lifecycle on Ceph, QEMU through the rbd: URI, kernel attach refused',
-    args: () => ['run', 'e2e/scenarios/rbd.yaml'],
+    args: () => ['run', 'e2e/scenarios/rbd.yaml', '--host-devices'],
     timeoutMs: 5 * MINUTE,
     backends: ['ceph'],
   },
   {
     name: 'gluster: loop device on the FUSE mount, QEMU through the gluster:// URI',
-    args: () => ['run', 'e2e/scenarios/gluster.yaml'],
+    args: () => ['run', 'e2e/scenarios/gluster.yaml', '--host-devices'],
     timeoutMs: 5 * MINUTE,
     backends: ['gluster'],
   },

@@ -54,6 +54,10 @@ Options:
                        saying why. Needs a test cluster (the pools a scenario
                        names must be empty) and root for losetup. Repeatable;
                        implies --jobs 1 (spec/SCENARIOS.md §12.7)
+      --host-devices   the scenarios use the host's real storage and devices
+                       (no simulator stands in, e.g. real loop devices): no
+                       sandbox hides /dev from them; every result says the
+                       host was not contained (spec/SCENARIOS.md §14)
   -h, --help           show this help
 GitHub Actions annotations are written when GITHUB_ACTIONS=true.
 
@@ -93,6 +97,7 @@ export const runCommand: Command = {
           ...RUNNER_OPTIONS,
           provider: { type: 'string' },
           real: { type: 'string', multiple: true },
+          'host-devices': { type: 'boolean', default: false },
         },
       }),
     );
@@ -179,6 +184,7 @@ export const runCommand: Command = {
         ...(shard ? { shard } : {}),
         reporter,
         ...(real.length > 0 ? { real } : {}),
+        ...(values['host-devices'] ? { realDevices: true } : {}),
         providerLabel: provider ?? [...new Set(planned.map((p) => p.providerDir))].join(', '),
         signal,
       });

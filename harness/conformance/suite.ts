@@ -31,11 +31,22 @@ export function checkIds(scenarios: readonly Scenario[]): string[] {
   return [...new Set(scenarios.flatMap((s) => (s.check ? [s.check.id] : [])))];
 }
 
+/** Why a live run cannot play this scenario at all (it makes the backend fail), or null. */
+function liveCannot(scenario: Scenario, options: SuiteOptions): string | null {
+  if (options.livePrefix === undefined || !scenario.steps.some((s) => s.input.failBackend)) return null;
+  return `${NOT_VERIFIED_SKIP}a live run cannot make the real backend fail (fail_backend)`;
+}
+
+/** A skip reason that starts so makes the check "not verified", not skipped (verdict.ts). */
+export const NOT_VERIFIED_SKIP = 'not verified: ';
+
 export function prepareScenario(scenario: Scenario, serial: number, options: SuiteOptions): Scenario {
   const backend = options.backend;
+  const cannot = liveCannot(scenario, options);
   const name = options.livePrefix !== undefined ? `${options.livePrefix}-${serial}.ext.disk0` : scenario.volume.name;
   return {
     ...scenario,
+    ...(cannot !== null ? { skip: cannot } : {}),
     volume: {
       ...scenario.volume,
       ...(name !== undefined ? { name } : {}),

@@ -11,6 +11,7 @@ import {
 import type { ProviderCheck } from '../provider/check.js';
 import type { RunSummary, ScenarioResult, ScriptRun } from '../run/result.js';
 import { renderCall } from '../run/stub-plan.js';
+import { NOT_VERIFIED_SKIP } from './suite.js';
 import type { CheckLevel, CheckNeeds, Scenario } from '../scenario/model.js';
 
 /**
@@ -255,7 +256,14 @@ export function buildVerdict(
       continue;
     }
     if (ran.length === 0) {
-      checks.push({ ...info, status: 'skip', reasons: [...new Set(results.map((r) => r.skipReason ?? 'skipped'))] });
+      const reasons = [...new Set(results.map((r) => r.skipReason ?? 'skipped'))];
+      // Skipped because the run could not exercise it at all (suite.ts): not verified, loudly.
+      const unverifiable = reasons.every((r) => r.startsWith(NOT_VERIFIED_SKIP));
+      checks.push(
+        unverifiable
+          ? { ...info, status: 'unverified', reasons: reasons.map((r) => r.slice(NOT_VERIFIED_SKIP.length)) }
+          : { ...info, status: 'skip', reasons },
+      );
       continue;
     }
     // Failures in actions whose needs were not met are shown, but not held against the provider.
