@@ -173,6 +173,11 @@ function failureCounts(result: ScenarioResult, unmet: ReadonlySet<string>): bool
   return result.steps.some((s) => s.status === 'fail' && !unmet.has(s.action));
 }
 
+/** A check scenario's name without its "ID: " prefix (the check's line already names it). */
+function checkScenarioName(result: ScenarioResult): string {
+  return result.name.replace(/^[A-Z-]+: /, '');
+}
+
 function failureLines(result: ScenarioResult): string[] {
   const lines: string[] = [];
   for (const step of result.steps) {
@@ -248,9 +253,7 @@ export function buildVerdict(
       checks.push({
         ...info,
         status: 'fail',
-        reasons: failed.flatMap(({ result: r }) =>
-          failureLines(r).map((l) => `${r.name.replace(/^[A-Z-]+: /, '')}: ${l}`),
-        ),
+        reasons: failed.flatMap(({ result: r }) => failureLines(r).map((l) => `${checkScenarioName(r)}: ${l}`)),
         ...shown,
       });
       continue;
@@ -270,7 +273,7 @@ export function buildVerdict(
     const discounted = judged
       .filter((j) => j.result.status === 'fail' && j.missing.length > 0)
       .flatMap(({ result: r }) =>
-        failureLines(r).map((l) => `not judged (a need above was not met): ${r.name.replace(/^[A-Z-]+: /, '')}: ${l}`),
+        failureLines(r).map((l) => `not judged (a need above was not met): ${checkScenarioName(r)}: ${l}`),
       );
     const missing = [...new Set(judged.flatMap((j) => j.missing))];
     // A partial check (BACKEND-FAILURE) is verified by the scenarios that could be exercised; the
@@ -301,7 +304,7 @@ export function buildVerdict(
   const faults = (kind: 'lingering' | 'timeout') =>
     summary.results.flatMap((r) =>
       r.steps.flatMap((s) =>
-        s.runs.some((run) => run.fault?.kind === kind) ? [`${r.name.replace(/^[A-Z-]+: /, '')}: ${s.label}`] : [],
+        s.runs.some((run) => run.fault?.kind === kind) ? [`${checkScenarioName(r)}: ${s.label}`] : [],
       ),
     );
   const lingering = faults('lingering');

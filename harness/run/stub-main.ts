@@ -1,12 +1,11 @@
 // What a stubbed command runs: answer the call from the scenario's plan, in order, and log it.
 // Kept to node built-ins so a stub starts fast.
 
-import { appendFileSync, existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { appendFileSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
-  FAIL_BACKEND_FLAG,
-  injectedFailureMessage,
   answer,
+  failedOnPurpose,
   lookUp,
   renderCall,
   renderEntry,
@@ -61,13 +60,7 @@ export function runStub(config: StubConfig, argv: string[]): void {
     string,
     string
   >;
-  if (existsSync(join(dirname(config.callLog), FAIL_BACKEND_FLAG))) {
-    const logged: LoggedCall = { command: config.command, argv, env, entry: null, exit: 1, injected: true };
-    appendFileSync(config.callLog, JSON.stringify(logged) + '\n');
-    process.stderr.write(injectedFailureMessage(config.command));
-    process.exitCode = 1;
-    return;
-  }
+  if (failedOnPurpose(config.callLog, { command: config.command, argv, env })) return;
   const call = withLock(config.stateDir, () => {
     let cursor: StubCursor = { entry: 0, used: 0 };
     try {

@@ -1,6 +1,9 @@
 // The stub plan as stored in a sandbox, and its matching rules. Shared by the runner, which
 // writes the plan, and by stub-main.ts, which each stubbed command runs.
 
+import { appendFileSync, existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
 export type StoredMatcher = { readonly equals: string } | { readonly regex: string };
 
 export interface StoredStubEntry {
@@ -42,9 +45,17 @@ export interface LoggedCall {
  */
 export const FAIL_BACKEND_FLAG = 'fail-backend';
 
-/** The line a command made to fail prints on stderr. */
-export function injectedFailureMessage(command: string): string {
-  return `${command}: failed on purpose (extstorage-kit: this step has fail_backend)\n`;
+/**
+ * When the step's fail_backend flag is up: logs the call as injected, fails it the same way for a
+ * stub or a simulator, and returns true (the caller answers nothing more).
+ */
+export function failedOnPurpose(callLog: string, call: Omit<LoggedCall, 'entry' | 'exit' | 'injected'>): boolean {
+  if (!existsSync(join(dirname(callLog), FAIL_BACKEND_FLAG))) return false;
+  const logged: LoggedCall = { ...call, entry: null, exit: 1, injected: true };
+  appendFileSync(callLog, `${JSON.stringify(logged)}\n`);
+  process.stderr.write(`${call.command}: failed on purpose (extstorage-kit: this step has fail_backend)\n`);
+  process.exitCode = 1;
+  return true;
 }
 
 export function argsMatch(entry: StoredStubEntry, argv: readonly string[]): boolean {

@@ -3,18 +3,8 @@
 // injected failures, the call log that `expect.calls` reads, and the output written at the end.
 // Kept to node built-ins so a simulated command starts fast.
 
-import {
-  appendFileSync,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
-import { dirname, join } from 'node:path';
-import { FAIL_BACKEND_FLAG, injectedFailureMessage, type LoggedCall, type StoredMatcher } from '../run/stub-plan.js';
+import { appendFileSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { failedOnPurpose, type LoggedCall, type StoredMatcher } from '../run/stub-plan.js';
 
 /** What the executable in the sandbox's stubs directory passes to the simulator. */
 export interface SimulatorConfig {
@@ -187,22 +177,8 @@ export function runSimulator<S extends SimulatorState>(
     string
   >;
   const output = new Output();
-  if (existsSync(join(dirname(config.callLog), FAIL_BACKEND_FLAG))) {
-    // The step makes every backend command fail: no state read or changed, the call logged.
-    const logged: LoggedCall = {
-      command: config.command,
-      argv: [...argv],
-      env,
-      entry: null,
-      exit: 1,
-      simulated: true,
-      injected: true,
-    };
-    appendFileSync(config.callLog, `${JSON.stringify(logged)}\n`);
-    process.stderr.write(injectedFailureMessage(config.command));
-    process.exitCode = 1;
-    return;
-  }
+  // The step makes every backend command fail: no state read or changed, the call logged.
+  if (failedOnPurpose(config.callLog, { command: config.command, argv: [...argv], env, simulated: true })) return;
   withLock(config.lockDir, () => {
     const state = readState(config.stateFile) as S;
     try {
