@@ -4,7 +4,7 @@
 import { BEHAVIOUR_RANGES, isPython2 } from '../ganeti/versions.js';
 import type { Hypervisor } from '../ganeti/hypervisors.js';
 import { isControlByte, lineOfOffset } from './bytes.js';
-import type { AttachVerdict } from './interpret.js';
+import type { AttachVerdict } from './verdict.js';
 import { qemuUriProblem } from './qemu-uri.js';
 import { hypervisorOf, type AttachLine, type AttachReading } from './reading.js';
 
