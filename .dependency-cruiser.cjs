@@ -1,5 +1,5 @@
 // The architecture's rules, checked by dependency-cruiser (npm run lint:deps). Imports point down:
-//   ganeti <- attach <- provider <- scenario <- (simulate, real) <- run <- report
+//   text <- ganeti <- attach <- provider <- scenario <- (simulate, real) <- run <- report
 //     <- (conformance, record, build) <- commands <- cli
 // The backends (simulate, real) sit below the runner, which reaches them through an interface; the
 // reporters read the runner's results and the runner never imports a reporter back; the
@@ -45,6 +45,13 @@ module.exports = {
         ],
       },
       to: {},
+    },
+    {
+      name: 'layers-text',
+      comment: 'harness/text (display helpers) is the bottom layer: it imports nothing of the harness',
+      severity: 'error',
+      from: { path: '^harness/text/' },
+      to: { path: '^harness/(?!text/)' },
     },
     layer('ganeti', ['attach', 'provider', 'scenario', 'simulate', 'real', ...ABOVE_RUN]),
     layer('attach', ['provider', 'scenario', 'simulate', 'real', ...ABOVE_RUN]),

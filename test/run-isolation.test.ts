@@ -203,3 +203,47 @@ scenarios:
   t.match(stderr, /bad\.yaml:5:15: .*devices/);
   t.match(stderr, /bad\.yaml:7:7: stub "\/proc\/x": an absolute-path stub cannot be under \/proc, \/sys or \/dev/);
 });
+
+/** Whether chattr +i works under /var/tmp here (root, and a file system with the flag). */
+function immutableFlagWorks(): boolean {
+  const dir = mkdtempSync('/var/tmp/esk-chattr-');
+  try {
+    writeFileSync(join(dir, 'probe'), '');
+    const ok = spawnSync('chattr', ['+i', join(dir, 'probe')]).status === 0;
+    spawnSync('chattr', ['-i', join(dir, 'probe')]);
+    return ok;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+t.test(
+  'a sandbox the provider made unremovable (chattr +i) fails its scenario and says what was left, where',
+  { skip: immutableFlagWorks() ? false : 'chattr +i does not work here (needs root and a file system with the flag)' },
+  async (t) => {
+    const parent = mkdtempSync('/var/tmp/esk-immutable-');
+    const left: string[] = [];
+    t.teardown(() => {
+      for (const file of left) spawnSync('chattr', ['-i', file]);
+      for (const file of left) rmSync(file.slice(0, file.indexOf('/tmp/stuck')), { recursive: true, force: true });
+      rmSync(parent, { recursive: true, force: true });
+    });
+    const dir = makeProvider(parent);
+    writeFileSync(
+      join(dir, 'attach'),
+      '#!/bin/sh\ntouch "$TMPDIR/stuck" && chattr +i "$TMPDIR/stuck"\nprintf /dev/loop0\n',
+    );
+    const file = join(parent, 's.yaml');
+    writeFileSync(file, `provider: ${dir}\nscenarios:\n  - name: x\n    steps: [{ action: attach }]\n`);
+    // Without namespaces the provider is root on the host: nothing stops chattr.
+    const r = runRun([file], { env: { EXTSTORAGE_KIT_ISOLATION: 'none' } });
+    const stuck = /sandbox (\S+) could not be removed/.exec(r.stdout)?.[1];
+    if (stuck) left.push(join(stuck, 'tmp', 'stuck'));
+    t.equal(r.code, 1, r.stdout + r.stderr);
+    t.match(
+      r.stdout,
+      /the sandbox \/\S+ could not be removed: \w+ on \/\S+\/tmp\/stuck in it \(an immutable or append-only file\? lsattr shows it, chattr -i clears it\); it was left in place/,
+    );
+    t.notMatch(r.stderr, /at .*\.js:\d+/, 'no stack trace');
+  },
+);

@@ -18,7 +18,8 @@ export class UsageError extends Error {
   }
 }
 
-export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+/** report: a --junit/--json file could not be written (its content was saved elsewhere, named on stderr). */
+export const EXIT = { ok: 0, failed: 1, usage: 2, report: 74 } as const;
 
 /** The --help/-h option every command takes. */
 export const HELP_OPTION = { help: { type: 'boolean', short: 'h' } } as const;

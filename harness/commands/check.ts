@@ -3,7 +3,7 @@
 import { checkProvider, type ProviderCheck } from '../provider/check.js';
 import { parseArgs } from 'node:util';
 import { EXIT, HELP_OPTION, UsageError, usageErrors, type Command } from '../cli/command.js';
-import { paint, table, useColor } from '../cli/display.js';
+import { paint, table, useColor } from '../text/display.js';
 
 const help = `Usage: extstorage-kit check <provider-dir> [--json]
 

@@ -6,7 +6,7 @@ import { HYPERVISORS, isHypervisor } from '../ganeti/hypervisors.js';
 import { REPRESENTATIVE_VERSIONS, UnsupportedVersionError, parseGanetiVersion } from '../ganeti/versions.js';
 import { parseArgs } from 'node:util';
 import { EXIT, HELP_OPTION, UsageError, usageErrors, type Command } from '../cli/command.js';
-import { paint, shown, table, useColor } from '../cli/display.js';
+import { paint, shown, table, useColor } from '../text/display.js';
 
 const help = `Usage: extstorage-kit parse [--file F] [--ganeti V]... [--hypervisor H] [--stat] [--json]
 

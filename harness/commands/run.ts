@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EXIT, HELP_OPTION, UsageError, usageErrors, type Command } from '../cli/command.js';
 import { ACTIONS, PARAMETERS_FILE } from '../provider/layout.js';
-import { createReporters } from '../report/index.js';
+import { createReporters, reportPathProblems } from '../report/index.js';
 import { runScenarios, selectScenarios, type PlannedScenario } from '../run/runner.js';
 import {
   RUNNER_OPTIONS,
@@ -45,6 +45,8 @@ Options:
                        (the same with a version 13 line, for prove < 3.48)
       --junit FILE     also write a JUnit XML report to FILE
       --json FILE      also write the full results as JSON to FILE
+                       (report paths are checked before the run; missing
+                       folders are made only inside the working directory)
       --real NAME      run the real NAME (rbd or losetup) and its storage where
                        scenarios simulate it, with the same expectations:
                        the starting state is made for real, expect.simulated
@@ -63,7 +65,9 @@ GitHub Actions annotations are written when GITHUB_ACTIONS=true.
 
 Exit status: 0 every scenario passed (or was skipped), 1 a scenario failed,
 2 usage error or an error in a scenario file (reported as file:line:col,
-before anything runs), 130 interrupted.
+before anything runs, a report path that cannot be written included), 74 a
+--junit or --json file could not be written after the run (its content was
+saved to a file named on stderr), 130 interrupted.
 
 Examples:
   extstorage-kit run ./my-provider ./my-provider/scenarios
@@ -139,6 +143,15 @@ export const runCommand: Command = {
       else throw new UsageError('no scenario file or directory given');
     }
 
+    const reportProblems = reportPathProblems(
+      [
+        ['--junit', values.junit],
+        ['--json', values.json],
+      ],
+      process.cwd(),
+    );
+    if (reportProblems.length > 0) throw new UsageError(reportProblems.join('; '));
+
     const loaded = loadScenarioPaths(paths);
     const errors = [...loaded.errors];
     const planned: PlannedScenario[] = [];
@@ -189,6 +202,7 @@ export const runCommand: Command = {
         signal,
       });
       if (signal.aborted) return 130;
+      if (reporter.writeErrors.length > 0) return EXIT.report;
       return summary.failed > 0 ? EXIT.failed : EXIT.ok;
     });
   },

@@ -1,10 +1,10 @@
 // `extstorage-kit test`: the zero-config conformance suite (spec/conformance/) against any provider.
 
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { referenceBuild, isReferenceProvider } from '../build/reference.js';
+import { PACKAGE_ROOT, referenceBuild, isReferenceProvider } from '../build/reference.js';
 import { EXIT, HELP_OPTION, UsageError, usageErrors, type Command } from '../cli/command.js';
 import {
   RUNNER_OPTIONS,
@@ -17,11 +17,17 @@ import {
 } from '../cli/options.js';
 import { loadBackend, type Backend } from '../conformance/backend.js';
 import { LiveRegistry } from '../conformance/live.js';
-import { checkIds, loadSuite, prepareScenario } from '../conformance/suite.js';
+import { checkIds, loadSuite, prepareScenario, SUITE_DIR } from '../conformance/suite.js';
 import { buildVerdict, renderVerdict } from '../conformance/verdict.js';
 import { parseGanetiVersion, UnsupportedVersionError } from '../ganeti/versions.js';
 import { checkProvider } from '../provider/check.js';
-import { createReporters } from '../report/index.js';
+import {
+  createReporters,
+  jsonDocument,
+  reportPathProblems,
+  ReportWriteError,
+  writeReportFile,
+} from '../report/index.js';
 import { runScenarios, type PlannedScenario } from '../run/runner.js';
 import { formatFileError } from '../scenario/model.js';
 
@@ -74,7 +80,9 @@ or one made by "new"): its build is tested.
 
 Exit status: 0 every MUST and SHOULD check passed or was accepted with
 --allow-unverified (ADVICE does not count), 1 one failed or is not verified,
-2 usage error or a bad backend file, 130 interrupted.
+2 usage error, a bad backend file or a report path that cannot be written, 74
+a --junit or --json file could not be written after the run (its content was
+saved to a file named on stderr), 130 interrupted.
 
 Examples:
   extstorage-kit test ./my-provider --backend my-backend.yaml
@@ -157,6 +165,14 @@ export const testCommand: Command = {
         : positiveInteger('--jobs', values.jobs, MAX_JOBS);
     const filter = values.filter === undefined ? undefined : filterOption(values.filter);
     const shard = values.shard === undefined ? undefined : shardOption(values.shard);
+    const reportProblems = reportPathProblems(
+      [
+        ['--junit', values.junit],
+        ['--json', values.json],
+      ],
+      process.cwd(),
+    );
+    if (reportProblems.length > 0) throw new UsageError(reportProblems.join('; '));
 
     const providerDir = providerDirOf(positionals[0]!);
     const layout = checkProvider(providerDir);
@@ -230,14 +246,17 @@ export const testCommand: Command = {
     for (const id of ['LAYOUT-VALID', 'LAYOUT-CLEAN', 'PROCESS-LINGER', 'PROCESS-TIMEOUT'])
       if (!selected(id)) skippedIds.add(id);
 
+    // The JSON report carries the verdict, so it is written below, once the verdict is known.
     const reporter = createReporters({
       reporter: reporterName,
       ...(values.junit !== undefined ? { junit: values.junit } : {}),
-      ...(values.json !== undefined ? { json: values.json } : {}),
       stdout: process.stdout,
       stderr: process.stderr,
       env: process.env,
       cwd: process.cwd(),
+      // The suite's files are named as in the kit ("spec/conformance/attach.yaml"), wherever it is installed.
+      listKilled: false, // the verdict lists them, by check
+      pathLabel: (file) => (file.startsWith(`${SUITE_DIR}/`) ? relative(PACKAGE_ROOT, file) : file),
     });
     // Set inside the callback, where TypeScript's flow analysis does not look.
     let interrupted = false as boolean;
@@ -274,10 +293,15 @@ export const testCommand: Command = {
     });
     process.stdout.write(renderVerdict(verdict, reporterName !== 'human'));
     if (values.json !== undefined) {
-      const path = resolve(values.json);
-      const report = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
-      writeFileSync(path, `${JSON.stringify({ ...report, conformance: verdict }, null, 2)}\n`);
+      try {
+        await writeReportFile(resolve(values.json), jsonDocument(summary, { conformance: verdict }));
+      } catch (error) {
+        if (!(error instanceof ReportWriteError)) throw error;
+        process.stderr.write(`${error.message}\n`);
+        return EXIT.report;
+      }
     }
+    if (reporter.writeErrors.length > 0) return EXIT.report;
     return verdict.passed ? EXIT.ok : EXIT.failed;
   },
 };

@@ -13,6 +13,7 @@ import type { RunSummary, ScenarioResult, ScriptRun } from '../run/result.js';
 import { renderCall } from '../run/stub-plan.js';
 import { NOT_VERIFIED_SKIP } from './suite.js';
 import type { CheckLevel, CheckNeeds, Scenario } from '../scenario/model.js';
+import { clip, visible } from '../report/format.js';
 
 /**
  * `unverified`: the check ran, but the backend could not show what it needs to judge (a grow that
@@ -54,6 +55,8 @@ export interface Verdict {
   readonly allowedUnverified: string[];
   /** No MUST or SHOULD check failed, and each one not verified was accepted (ADVICE does not count). */
   readonly passed: boolean;
+  /** Processes the provider left running that the harness had to kill, by check. */
+  readonly killed: { readonly check: string; readonly pid: number; readonly command: string; readonly after: string }[];
 }
 
 /** Sizes in the grow check (spec/conformance/lifecycle.yaml): 1024 MiB grown to 3072 MiB. */
@@ -350,6 +353,9 @@ export function buildVerdict(
   const allowedUnverified = unverified.filter((id) => options.allowUnverified.includes(id));
   const passed =
     !checks.some((c) => c.status === 'fail' && c.level !== 'ADVICE') && allowedUnverified.length === unverified.length;
+  const killed = summary.results.flatMap((r) =>
+    (r.isolation?.killed ?? []).map((k) => ({ check: r.check?.id ?? r.name, ...k })),
+  );
   return {
     provider: provider.provider,
     checks,
@@ -358,6 +364,7 @@ export function buildVerdict(
     unverified,
     allowedUnverified,
     passed,
+    killed,
   };
 }
 
@@ -400,6 +407,15 @@ export function renderVerdict(verdict: Verdict, comment = false): string {
     lines.push(
       `  ${c.ok === null ? 'unknown' : c.ok ? 'accepted' : 'REJECTED'}  ${c.releases} (behaviour ${c.behaviour})`,
     );
+  if (verdict.killed.length > 0) {
+    lines.push(
+      '',
+      `Processes the provider left running, killed by the harness (${verdict.killed.length}; Ganeti would leave them running):`,
+    );
+    for (const k of verdict.killed.slice(0, 10))
+      lines.push(`  ${k.check}: pid ${k.pid} ${visible(clip(k.command, 120))} (left by ${visible(k.after)})`);
+    if (verdict.killed.length > 10) lines.push(`  ... and ${verdict.killed.length - 10} more (all in --json)`);
+  }
   const accepted = acceptedReleases(verdict.compatibility.filter((c) => c.ok).map((c) => c.behaviour));
   const byId = new Map(verdict.checks.map((c) => [c.id, c]));
   const refused = verdict.unverified.filter((id) => !verdict.allowedUnverified.includes(id));

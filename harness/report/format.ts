@@ -2,7 +2,7 @@
 // compatibility row, the tail of a captured stream, and the plain-text account of a failed scenario
 // (the human report prints it, JUnit puts it in <failure>).
 
-import { shown } from '../cli/display.js';
+import { shown } from '../text/display.js';
 import type {
   CapturedStream,
   CompatibilityRow,
@@ -240,16 +240,29 @@ function failureLines(failure: Failure, indent: string, paint: Painter): string[
   ];
 }
 
+export interface FailureLinesOptions {
+  /** false: leave out the stderr tails (JUnit puts them in <system-err>). */
+  readonly stderr?: boolean;
+  /** How a scenario file is named (the human report shortens paths; the default keeps them). */
+  readonly pathLabel?: (file: string) => string;
+}
+
+/** file:line:col with the file as pathLabel names it, safe to print. */
+function labelledPosition(position: SourcePosition, pathLabel?: (file: string) => string): string {
+  return visible(formatPosition(pathLabel ? { ...position, file: pathLabel(position.file) } : position));
+}
+
 /** Everything about one failing step: where, which run, what did not hold, the fault, stderr. */
 export function failedStepLines(
   step: StepResult,
   indent: string,
   paint: Painter,
-  options: { stderr?: boolean } = {},
+  options: FailureLinesOptions = {},
 ): string[] {
   const chosen = failingRun(step);
   const run = chosen && step.runs.length > 1 ? `, run ${chosen.number}` : '';
-  const lines = [`${indent}${paint(STYLE.cyan, formatPosition(step.position))}: ${visible(stepName(step))}${run}`];
+  const where = labelledPosition(step.position, options.pathLabel);
+  const lines = [`${indent}${paint(STYLE.cyan, where)}: ${visible(stepName(step))}${run}`];
   const inner = `${indent}  `;
   if (step.failures.length === 0) lines.push(`${inner}${paint(STYLE.red, '✗')} ${step.action} failed`);
   for (const failure of step.failures) lines.push(...failureLines(failure, inner, paint));
@@ -275,23 +288,22 @@ export function failedStepLines(
 
 /**
  * The body of a failed scenario's report: each failing step, then the scenario's own failures.
- * `stderr: false` leaves out the stderr tails (JUnit puts them in <system-err>).
  */
 export function failedScenarioLines(
   result: ScenarioResult,
   indent: string,
   paint: Painter,
-  options: { stderr?: boolean } = {},
+  options: FailureLinesOptions = {},
 ): string[] {
   const lines: string[] = [];
+  const where = labelledPosition(result.position, options.pathLabel);
   for (const step of result.steps)
     if (step.status === 'fail') lines.push(...failedStepLines(step, indent, paint, options));
   if (result.failures.length > 0) {
-    lines.push(`${indent}${paint(STYLE.cyan, formatPosition(result.position))}: scenario`);
+    lines.push(`${indent}${paint(STYLE.cyan, where)}: scenario`);
     for (const failure of result.failures) lines.push(...failureLines(failure, `${indent}  `, paint));
   }
-  if (lines.length === 0)
-    lines.push(`${indent}${paint(STYLE.cyan, formatPosition(result.position))}: the scenario failed`);
+  if (lines.length === 0) lines.push(`${indent}${paint(STYLE.cyan, where)}: the scenario failed`);
   if (result.sandbox !== undefined) lines.push(`${indent}sandbox kept: ${visible(result.sandbox)}`);
   return lines;
 }

@@ -9,8 +9,9 @@
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { Failure, RunSummary } from '../run/result.js';
 import type { SourcePosition } from '../scenario/model.js';
-import { describeExit, describeFault, failingRun, streamTail, tailText } from './format.js';
-import { type OutputStream, type Reporter, writeAll } from './reporter.js';
+import { describeExit, describeFault, failingRun, streamTail, tailText, visible } from './format.js';
+import type { Reporter } from '../run/events.js';
+import { type OutputStream, writeAll } from './output.js';
 
 export function escapeData(text: string): string {
   return text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
@@ -74,8 +75,13 @@ export function annotations(summary: RunSummary, env: NodeJS.ProcessEnv = {}, cw
   return out;
 }
 
+/**
+ * The workflow command. Terminal escapes a provider printed are shown as escapes (the log viewer
+ * would obey them): control characters but newlines become \xNN, as in the human report.
+ */
 export function formatAnnotation(a: Annotation): string {
-  return `::error file=${escapeProperty(a.file)},line=${a.line},col=${a.col},title=${escapeProperty(a.title)}::${escapeData(a.message)}`;
+  const safe = (text: string) => text.split('\n').map(visible).join('\n');
+  return `::error file=${escapeProperty(safe(a.file))},line=${a.line},col=${a.col},title=${escapeProperty(safe(a.title))}::${escapeData(safe(a.message))}`;
 }
 
 function workspacePath(file: string, env: NodeJS.ProcessEnv, cwd: string): string {

@@ -1,6 +1,9 @@
-// The reporters of `extstorage-kit run`: see reporter.ts for the interface and createReporters().
+// The reporters of `extstorage-kit run`: ../run/events.ts is the interface they implement,
+// create.ts puts the ones asked for together.
 
-export { createReporters, type Reporter } from './reporter.js';
+export type { Reporter } from '../run/events.js';
+export { createReporters } from './create.js';
+export { reportPathProblems, ReportWriteError, writeReportFile } from './output.js';
 export { renderHumanSummary } from './human.js';
 export { tapDocument, tapEscape, yamlString } from './tap.js';
 export { xmlEscape } from './junit.js';

@@ -29,7 +29,8 @@
 
 import type { RunSummary } from '../run/result.js';
 import { decode } from './format.js';
-import { type Reporter, writeReportFile } from './reporter.js';
+import type { Reporter } from '../run/events.js';
+import { writeReportFile } from './output.js';
 
 export class JsonReporter implements Reporter {
   constructor(private readonly path: string) {}
@@ -43,8 +44,10 @@ export class JsonReporter implements Reporter {
   }
 }
 
-export function jsonDocument(summary: RunSummary): string {
-  return `${JSON.stringify(toJsonValue(summary), null, 2)}\n`;
+/** The JSON report; `extra` adds top-level fields after the summary's (test's "conformance"). */
+export function jsonDocument(summary: RunSummary, extra: Readonly<Record<string, unknown>> = {}): string {
+  const document = { ...(toJsonValue(summary) as Record<string, unknown>), ...(toJsonValue(extra) as object) };
+  return `${JSON.stringify(document, null, 2)}\n`;
 }
 
 function base64(bytes: Uint8Array): string {

@@ -13,7 +13,8 @@
 
 import type { RunSummary, ScenarioResult } from '../run/result.js';
 import { escapeChar, failedScenarioLines, failingRun, failuresOf, noPaint, streamTail, tailText } from './format.js';
-import { type Reporter, writeReportFile } from './reporter.js';
+import type { Reporter } from '../run/events.js';
+import { writeReportFile } from './output.js';
 
 export class JunitReporter implements Reporter {
   constructor(private readonly path: string) {}

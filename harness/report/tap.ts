@@ -22,7 +22,8 @@ import {
   tailText,
   visible,
 } from './format.js';
-import { type OutputStream, type Reporter, writeAll } from './reporter.js';
+import type { Reporter } from '../run/events.js';
+import { type OutputStream, writeAll } from './output.js';
 
 export type TapVersion = 13 | 14;
 

@@ -2,7 +2,7 @@
 // events. Results come back in a stable order (file, then position in file), whatever finished first.
 
 import { checkProvider, type ProviderCheck } from '../provider/check.js';
-import type { Reporter } from '../report/reporter.js';
+import type { Reporter } from './events.js';
 import type { Scenario, SimulatorName } from '../scenario/model.js';
 import type { RunSummary, ScenarioResult } from './result.js';
 import { runScenario } from './scenario-runner.js';

@@ -2,7 +2,7 @@
 // then the checks that span the scenario (unused stubs), then every process it left is killed.
 
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import tmp from 'tmp';
@@ -30,6 +30,7 @@ import { FAIL_BACKEND_FLAG } from './stub-plan.js';
 import type { Failure, ScenarioResult, StepResult } from './result.js';
 import { callMark, callsSince, installStubs, unusedStubFailures, type StubSandbox } from './stubs.js';
 import { lastPid, sweepProcesses } from './sweep.js';
+import { shown } from '../text/display.js';
 
 export interface ScenarioContext {
   readonly providerDir: string;
@@ -330,7 +331,10 @@ export async function runScenario(scenario: Scenario, context: ScenarioContext):
     } else sweepProcesses(SANDBOX_MARKER, id, pidsBefore);
     await cleanupReal?.();
     // Removed off the main thread: the next scenario need not wait for it.
-    if (!context.keep) await rm(sandbox.name, { recursive: true, force: true });
+    if (!context.keep) {
+      const problem = await removeSandbox(sandbox.name);
+      if (problem !== null) failures.push({ message: problem });
+    }
   }
   const failed = failures.length > 0 || steps.some((s) => s.status === 'fail');
   return {
@@ -339,7 +343,29 @@ export async function runScenario(scenario: Scenario, context: ScenarioContext):
     steps,
     failures,
     durationMs: performance.now() - started,
-    ...(context.keep ? { sandbox: sandbox.name } : {}),
+    ...(context.keep || existsSync(sandbox.name) ? { sandbox: sandbox.name } : {}),
     isolation: isolationReport,
   };
+}
+
+/**
+ * Removes a scenario's sandbox; says what was left, and where, when it cannot (a provider made a
+ * file immutable with chattr +i, or mounted something inside and left it).
+ */
+async function removeSandbox(root: string): Promise<string | null> {
+  try {
+    await rm(root, { recursive: true, force: true });
+    return null;
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    const where = e.path !== undefined && e.path !== root ? `${shown(e.path)} in it` : 'it';
+    const hint =
+      // Node's rm reports a file it may not unlink as ENOTDIR (it then tries rmdir on it).
+      e.code === 'EPERM' || e.code === 'ENOTDIR' || e.code === 'EACCES'
+        ? ' (an immutable or append-only file? lsattr shows it, chattr -i clears it)'
+        : e.code === 'EBUSY'
+          ? ' (something is mounted there? see findmnt)'
+          : '';
+    return `the sandbox ${shown(root)} could not be removed: ${e.code ?? e.message} on ${where}${hint}; it was left in place`;
+  }
 }

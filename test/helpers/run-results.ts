@@ -2,7 +2,7 @@
 // defaults, and a fake output stream that records every write.
 
 import type { CapturedStream, RunSummary, ScenarioResult, ScriptRun, StepResult } from '../../harness/run/result.js';
-import type { OutputStream } from '../../harness/report/reporter.js';
+import type { OutputStream } from '../../harness/report/output.js';
 
 const encoder = new TextEncoder();
 const bytes = (content: string | Uint8Array) => (typeof content === 'string' ? encoder.encode(content) : content);
