@@ -1,7 +1,7 @@
 // The CLI as a real process: parse and check, exit codes, --json shapes, help, the package entry.
 
 import { spawnSync } from 'node:child_process';
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { REPO_ROOT, runCli } from './helpers/cli.js';
@@ -125,4 +125,20 @@ t.test('usage errors name the mistake, before anything runs', async (t) => {
   const missing = runCli(['test', '/nonexistent-provider', '--backend', 'providers/rbd/backend.yaml']);
   t.match(missing, { code: 2, stderr: /\/nonexistent-provider: no such provider directory/ });
   t.notMatch(missing.stdout, /running \d+ scenarios/, 'no check ran');
+});
+
+t.test('run <provider project>: its build with its scenarios/, or how to build it', async (t) => {
+  const r = runCli(['run', 'providers/legacy', '--filter', 'grow']);
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stdout, /^\d+ passed, 0 failed/m);
+  t.notMatch(r.stderr, /backend\.yaml/, 'the backend file is not read as a scenario file');
+  const dir = tempDir(t);
+  mkdirSync(join(dir, 'mine', 'scenarios'), { recursive: true });
+  writeFileSync(join(dir, 'mine', 'provider.ts'), '');
+  const unbuilt = runCli(['run', join(dir, 'mine')]);
+  t.equal(unbuilt.code, 2);
+  t.match(
+    unbuilt.stderr,
+    /mine is a provider project; build it first \("npm run build" or "extstorage-kit build .*mine"\)/,
+  );
 });

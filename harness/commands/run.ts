@@ -18,6 +18,7 @@ import {
   shardOption,
 } from '../cli/options.js';
 import { loadScenarioPaths } from '../scenario/load.js';
+import { isProviderProject, projectBuild } from './provider-arg.js';
 import { formatFileError } from '../scenario/model.js';
 
 const help = `Usage: extstorage-kit run [<provider-dir>] <scenario file or dir>... [options]
@@ -30,8 +31,10 @@ minimal environment that is the same on every machine. Stubbed commands
 runs in its own temporary directory, in parallel with the others.
 
 A directory argument means every *.yaml/*.yml file below it. With a provider
-directory alone, its scenarios/ folder is run. Without a provider directory,
-each file's "provider:" key names it (relative to the file).
+directory alone, its scenarios/ folder is run. A provider project (provider.ts,
+e.g. providers/rbd or one made by "new") stands for its build, with its
+scenarios/ by default. Without a provider directory, each file's "provider:"
+key names it (relative to the file).
 Scenario format: spec/SCENARIOS.md (JSON Schema: spec/scenario.schema.json).
 
 Options:
@@ -129,6 +132,17 @@ export const runCommand: Command = {
 
     let provider = values.provider;
     let paths = positionals;
+    // A provider project stands for its build, and its scenarios/ are the default.
+    let project: string | undefined;
+    if (provider !== undefined && isProviderProject(provider)) project = provider;
+    else if (provider === undefined && paths.length > 0 && isProviderProject(paths[0]!)) {
+      project = paths[0]!;
+      paths = paths.slice(1);
+    }
+    if (project !== undefined) {
+      provider = projectBuild(project);
+      if (paths.length === 0 && existsSync(join(project, 'scenarios'))) paths = [join(project, 'scenarios')];
+    }
     if (provider === undefined && paths.length > 0 && looksLikeProvider(paths[0]!)) {
       provider = paths[0]!;
       paths = paths.slice(1);

@@ -2,9 +2,9 @@
 
 import { existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { basename, join, relative, resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { PACKAGE_ROOT, referenceBuild, isReferenceProvider } from '../build/reference.js';
+import { PACKAGE_ROOT } from '../build/reference.js';
 import { EXIT, HELP_OPTION, UsageError, usageErrors, type Command } from '../cli/command.js';
 import {
   RUNNER_OPTIONS,
@@ -21,6 +21,7 @@ import { checkIds, loadSuite, prepareScenario, SUITE_DIR } from '../conformance/
 import { buildVerdict, renderVerdict } from '../conformance/verdict.js';
 import { parseGanetiVersion, UnsupportedVersionError } from '../ganeti/versions.js';
 import { checkProvider } from '../provider/check.js';
+import { isProviderProject, projectBuild } from './provider-arg.js';
 import {
   createReporters,
   jsonDocument,
@@ -91,23 +92,15 @@ Examples:
   extstorage-kit test ./my-provider --backend b.yaml --only ATTACH-IDEMPOTENT --reporter tap
 `;
 
-/** A provider project (provider.ts) is tested through its build. */
+/** The provider directory to test: a project (provider.ts) is tested through its build. */
 function providerDirOf(arg: string): string {
   const dir = resolve(arg);
   // Before anything runs: a typo must not cost a whole suite of "cannot run" failures.
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`${arg}: no such provider directory`);
-  if (existsSync(join(dir, 'provider.ts')) && !existsSync(join(dir, 'attach'))) {
-    const name = basename(dir);
-    const built =
-      isReferenceProvider(name) && existsSync(referenceBuild(name)) ? referenceBuild(name) : join(dir, 'dist', name);
-    if (!existsSync(built))
-      throw new UsageError(
-        `${arg} is a provider project; build it first ("npm run build" or "extstorage-kit build ${arg}")`,
-      );
-    process.stderr.write(`testing the build of ${arg}: ${built}\n`);
-    return built;
-  }
-  return dir;
+  if (!isProviderProject(dir)) return dir;
+  const built = projectBuild(arg);
+  process.stderr.write(`testing the build of ${arg}: ${built}\n`);
+  return built;
 }
 
 export const testCommand: Command = {
