@@ -4,6 +4,7 @@ import { checkProvider, type ProviderCheck } from '../provider/check.js';
 import { parseArgs } from 'node:util';
 import { EXIT, HELP_OPTION, UsageError, usageErrors, type Command } from '../cli/command.js';
 import { paint, table, useColor } from '../text/display.js';
+import { isProviderProject, projectBuild } from './provider-arg.js';
 
 const help = `Usage: extstorage-kit check <provider-dir> [--json]
 
@@ -14,7 +15,8 @@ every script that is present, snapshot open close included, must have the
 owner-execute bit. Then it warns about what Ganeti accepts but will not work:
 a #! interpreter missing on this machine, an empty script, a script without
 #!, a parameter name that is not an identifier, a parameter without a
-description.
+description. A provider project (provider.ts, made by "new") is checked
+through its build.
 
 Options:
   --json       print {provider, valid, problems, parameters, optional}
@@ -73,7 +75,12 @@ export const checkCommand: Command = {
         positionals.length === 0 ? 'missing <provider-dir>' : `expected one <provider-dir>, got ${positionals.length}`,
       );
     }
-    const result = checkProvider(positionals[0]!);
+    let dir = positionals[0]!;
+    if (isProviderProject(dir)) {
+      dir = projectBuild(dir);
+      process.stderr.write(`checking the build of ${positionals[0]!}: ${dir}\n`);
+    }
+    const result = checkProvider(dir);
     process.stdout.write(
       values.json ? JSON.stringify(result, null, 2) + '\n' : humanReport(result, useColor(process.stdout)),
     );

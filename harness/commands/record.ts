@@ -2,13 +2,15 @@
 // spied on, and write a scenario that replays those calls with stubs and expects what it did.
 
 import { randomUUID } from 'node:crypto';
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+
 import { dirname, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { isProviderProject, projectBuild } from './provider-arg.js';
 import { EXIT, HELP_OPTION, UsageError, usageErrors, type Command } from '../cli/command.js';
 import { checkProvider } from '../provider/check.js';
 import { ACTIONS, isAction, OPTIONAL_SCRIPTS, type OptionalScript } from '../provider/layout.js';
 import { compileMasks } from '../record/mask.js';
+import { reportPathProblem, ReportWriteError, writeReportFile } from '../report/index.js';
 import { recordAction, type RecordedVolume, type RecordRequest } from '../record/recorder.js';
 import { writeScenario } from '../record/scenario-writer.js';
 import { RECORD_PATH_VARIABLE, STUBBABLE_NAME } from '../record/spies.js';
@@ -65,7 +67,8 @@ Options:
       --timeout D         time limit for the script, e.g. 90s, 5m (default
                           ${DEFAULT_TIMEOUT}); past it the whole process group is killed
   -o, --output FILE       write the scenario to FILE (default: stdout); a
-                          one-line summary goes to stderr
+                          one-line summary goes to stderr. Missing folders
+                          are made inside the working directory
   -h, --help              show this help
 In values of --param and --env, \${SANDBOX} stands for the run's temporary
 directory (HOME and TMPDIR are in it), as in scenarios.
@@ -212,12 +215,12 @@ export const recordCommand: Command = {
     }
 
     if (values.output !== undefined) {
-      const parent = dirname(resolve(values.output));
-      if (!existsSync(parent) || !statSync(parent).isDirectory())
-        throw new UsageError(`--output ${values.output}: ${parent} is not a directory`);
+      const problem = reportPathProblem(values.output, process.cwd());
+      if (problem !== null) throw new UsageError(`--output ${problem}`);
     }
 
-    const providerDir = resolve(positionals[0]!);
+    // A provider project records through its build (its scripts are there).
+    const providerDir = isProviderProject(positionals[0]!) ? projectBuild(positionals[0]!) : resolve(positionals[0]!);
     const fail = (message: string) => {
       process.stderr.write(`extstorage-kit record: ${message}\n`);
       return EXIT.failed;
@@ -302,11 +305,11 @@ export const recordCommand: Command = {
     }
     if (values.output !== undefined) {
       try {
-        writeFileSync(values.output, written.text);
+        await writeReportFile(resolve(values.output), written.text);
       } catch (error) {
-        return fail(
-          `cannot write ${values.output}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-        );
+        // The recording is not lost: it was saved elsewhere, and the message says where.
+        if (error instanceof ReportWriteError) return fail(error.message);
+        throw error;
       }
     } else {
       process.stdout.write(written.text);

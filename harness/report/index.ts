@@ -3,7 +3,7 @@
 
 export type { Reporter } from '../run/events.js';
 export { createReporters } from './create.js';
-export { reportPathProblems, ReportWriteError, writeReportFile } from './output.js';
+export { reportPathProblem, reportPathProblems, ReportWriteError, writeReportFile } from './output.js';
 export { renderHumanSummary } from './human.js';
 export { tapDocument, tapEscape, yamlString } from './tap.js';
 export { xmlEscape } from './junit.js';
