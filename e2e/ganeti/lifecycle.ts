@@ -4,36 +4,8 @@
 // step is listed under the stage; a step that went otherwise than a node needs fails it.
 
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import type { Namespace } from '../backends/namespace.js';
-import { GANETI_PYTHON } from './install.js';
-
-/** Where things are (the e2e's GanetiPlaces has these). */
-export interface GanetiPlaces {
-  /** The repository root: the driver is e2e/ganeti/drive_extstorage.py, the providers under dist/. */
-  readonly repo: string;
-  /** The run's own folder: the search path, Ganeti's logs and legacy's images go under ganeti/. */
-  readonly workDir: string;
-  /** Where the GlusterFS volume is mounted inside the namespace. */
-  readonly glusterMount: string;
-}
-
-/** What a Ganeti stage found (the e2e's CheckResult). */
-export interface GanetiOutcome {
-  readonly ok: boolean;
-  readonly summary: string;
-  readonly details: readonly string[];
-}
-
-/** One line of drive_extstorage.py: a node-daemon call and what came of it. */
-interface GanetiCall {
-  readonly step: string;
-  readonly ok: boolean;
-  readonly returned?: unknown;
-  readonly raised?: { readonly type: string; readonly message: string };
-  readonly device: { attached: boolean; dev_path: string | null; uris: string[] } | null;
-  readonly scripts: readonly { script: string; env: Record<string, string>; exit?: number; stdout?: string }[];
-}
+import { callGaneti, type GanetiCall, type GanetiOutcome, type GanetiPlaces } from './driver.js';
 
 /** What differs between the providers: parameters, where a volume lives, how to look at it. */
 export interface ProviderPlan {
@@ -58,30 +30,15 @@ const GROW_MIB = 64;
 const METADATA = 'originstname+web1.example.com';
 const PATTERN = '0x5a';
 
-/** Runs drive_extstorage.py for one call; `volume` and `size` default to the disk's own. */
+/** Calls for one disk; `volume` (a snapshot volume: no name, no uuid) and `size` per call. */
 function driver(ns: Namespace, env: GanetiPlaces, plan: ProviderPlan, volume: string, uuid: string) {
-  const dir = join(env.workDir, 'ganeti');
-  const params = Object.entries(plan.params(env)).flatMap(([key, value]) => ['--param', `${key}=${value}`]);
-  return async (step: string, options: { arg?: string; size: number; volume?: string }): Promise<GanetiCall> => {
-    // The disk's name and uuid go with the disk, not with a snapshot volume (Ganeti has none for it).
-    const ids = options.volume === undefined ? ['--cname', 'data', '--uuid', uuid] : [];
-    const argv = [
-      GANETI_PYTHON,
-      join(env.repo, 'e2e', 'ganeti', 'drive_extstorage.py'),
-      ...['--search-path', join(dir, 'extstorage'), '--log-dir', join(dir, 'log')],
-      ...['--provider', plan.provider, '--volume', options.volume ?? volume, '--size', String(options.size)],
-      ...ids,
-      ...params,
-      step,
-      ...(options.arg === undefined ? [] : [options.arg]),
-    ];
-    const result = await ns.exec(argv, { timeoutMs: 120_000 });
-    const line = result.stdout.trim().split('\n').pop() ?? '';
-    try {
-      return JSON.parse(line) as GanetiCall;
-    } catch {
-      throw new Error(`${argv.join(' ')}: no JSON line on stdout:\n${result.stdout}${result.stderr}`);
-    }
+  const params = plan.params(env);
+  return (step: string, options: { arg?: string; size: number; volume?: string }): Promise<GanetiCall> => {
+    const disk =
+      options.volume === undefined
+        ? { provider: plan.provider, volume, size: options.size, cname: 'data', uuid, params }
+        : { provider: plan.provider, volume: options.volume, size: options.size, params };
+    return callGaneti(ns, env, disk, step, options.arg);
   };
 }
 

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import type { Namespace } from '../backends/namespace.js';
 import { exec } from '../lib/exec.js';
 import type { GanetiAvailability } from './install.js';
-import { ganetiLifecycle, type GanetiOutcome, type GanetiPlaces, type ProviderPlan } from './lifecycle.js';
+import type { GanetiOutcome, GanetiPlaces } from './driver.js';
+import { ganetiLifecycle, type ProviderPlan } from './lifecycle.js';
 
 const CEPH_CONF = '/etc/ceph/ceph.conf';
 const GLUSTER_DIR = 'ganeti';
