@@ -8,7 +8,7 @@ import type { Namespace } from './backends/namespace.js';
 import { compareLosetup, losetupDriftUnavailable } from './drift/losetup.js';
 import { compareRbd } from './drift/rbd.js';
 import type { GanetiAvailability } from './ganeti/install.js';
-import { GLUSTER, LEGACY, RBD, ganetiStage } from './ganeti/stages.js';
+import { GLUSTER, LEGACY, RBD, ganetiDifferential, ganetiStage } from './ganeti/stages.js';
 
 /** Where things are, for the stages' command lines. */
 export interface StageEnvironment {
@@ -84,6 +84,12 @@ export const STAGES: readonly Stage[] = [
     check: (ns, env) => ganetiStage(ns, env, GLUSTER),
     timeoutMs: 3 * MINUTE,
     backends: ['gluster'],
+  },
+  {
+    name: "Ganeti 3.0 judges the kit: attach verdicts and each action's environment, Ganeti's vs the kit's",
+    check: (ns, env) => ganetiDifferential(ns, env),
+    timeoutMs: 3 * MINUTE,
+    backends: [],
   },
   {
     name: 'simulators vs reality: rbd, command by command',

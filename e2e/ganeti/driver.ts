@@ -96,3 +96,31 @@ export async function callGaneti(
   const lines = await runDriver(ns, argv);
   return lines[lines.length - 1] as GanetiCall;
 }
+
+/** What Ganeti made of one attach output (attach_verdicts.py). */
+export interface GanetiVerdict {
+  readonly case: string;
+  readonly ok: boolean;
+  readonly dev_path: string | null;
+  readonly uris: string[];
+  /** The URI GetUserspaceAccessUri gave each hypervisor Ganeti knows, or null. */
+  readonly select: Record<string, string | null>;
+  readonly raised: string | null;
+}
+
+/** Ganeti's verdicts on attach outputs, one per file (the provider's attach prints $EXTP_CASE). */
+export async function ganetiVerdicts(
+  ns: Namespace,
+  places: GanetiPlaces,
+  provider: string,
+  cases: readonly string[],
+): Promise<GanetiVerdict[]> {
+  const { searchPath, logDir } = ganetiDirs(places);
+  const argv = [
+    GANETI_PYTHON,
+    join(places.repo, 'e2e', 'ganeti', 'attach_verdicts.py'),
+    ...['--search-path', searchPath, '--log-dir', logDir, '--provider', provider],
+    ...cases,
+  ];
+  return (await runDriver(ns, argv)) as GanetiVerdict[];
+}

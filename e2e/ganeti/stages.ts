@@ -1,6 +1,7 @@
 // The Ganeti stages: each reference provider installed with `extstorage-kit install` into a search
 // path of the run's own, then put through Ganeti 3.0's ExtStorageDevice on its real backend
-// (lifecycle.ts). Skipped, saying why, only where ganeti-3.0 could not be installed (install.ts).
+// (lifecycle.ts); and the kit's model judged by Ganeti (differential.ts). Skipped, saying why, only
+// where ganeti-3.0 could not be installed (install.ts).
 
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,6 +9,7 @@ import type { Namespace } from '../backends/namespace.js';
 import { exec } from '../lib/exec.js';
 import type { GanetiAvailability } from './install.js';
 import type { GanetiOutcome, GanetiPlaces } from './driver.js';
+import { differentialStage } from './differential.js';
 import { ganetiLifecycle, type ProviderPlan } from './lifecycle.js';
 
 const CEPH_CONF = '/etc/ceph/ceph.conf';
@@ -91,4 +93,13 @@ export async function ganetiStage(
   }
   const result = await ganetiLifecycle(ns, env, plan);
   return { ...result, summary: `Ganeti ${env.ganeti.release}: ${result.summary}` };
+}
+
+/** The differential stage (differential.ts), skipped like the others where Ganeti is not here. */
+export async function ganetiDifferential(
+  ns: Namespace,
+  env: GanetiPlaces & { readonly ganeti: GanetiAvailability },
+): Promise<GanetiOutcome> {
+  if (!env.ganeti.available) return { ok: true, summary: `# SKIP ${env.ganeti.reason}`, details: [] };
+  return differentialStage(ns, env);
 }
