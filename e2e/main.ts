@@ -13,6 +13,7 @@ import { startGluster, type GlusterVolume } from './backends/gluster.js';
 import { detachNewLoops, leaksSince, loops, takeInventory } from './backends/leaks.js';
 import { checkPrerequisites, openNamespace, type Namespace } from './backends/namespace.js';
 import { ensurePackages } from './backends/packages.js';
+import { ensureGaneti, type GanetiAvailability } from './ganeti/install.js';
 import { reapStaleRuns, recordOwner } from './backends/stale.js';
 import { tail } from './lib/exec.js';
 import { E2eReport, lastLines, seconds, type StageOutcome } from './report.js';
@@ -200,6 +201,7 @@ async function startAndRun(
   ns: Namespace,
   backends: Backends,
   workDir: string,
+  ganeti: GanetiAvailability,
   logs: DaemonLogs,
   interrupted: () => boolean,
 ): Promise<void> {
@@ -233,7 +235,7 @@ async function startAndRun(
     ),
   ]);
   if (ceph !== undefined && gluster !== undefined) {
-    const env: StageEnvironment = { repo: REPO, workDir, glusterMount: GLUSTER_MOUNT };
+    const env: StageEnvironment = { repo: REPO, workDir, glusterMount: GLUSTER_MOUNT, ganeti };
     mkdirSync(join(workDir, 'legacy-live'));
     for (const [index, stage] of STAGES.entries()) {
       if (interrupted()) break;
@@ -268,6 +270,19 @@ async function main(): Promise<number> {
     () => [],
   );
   if (packages === undefined) return report.finish();
+  // Apart from the backends' packages: where Debian has no ganeti-3.0, only the Ganeti stages skip.
+  const ganeti: GanetiAvailability = (await timed(
+    report,
+    'Ganeti 3.0 storage code (Debian ganeti-3.0)',
+    async () => {
+      const found = await ensureGaneti((line) => report.note(line));
+      const summary = found.available
+        ? `${found.release}${found.installed ? ', installed' : ''}`
+        : `not available: ${found.reason}`;
+      return { value: found, summary };
+    },
+    () => [],
+  )) ?? { available: false, reason: 'installing ganeti-3.0 failed (see the stage above)' };
   for (const line of await reapStaleRuns(tmpdir(), WORK_DIR_PREFIX, [GLUSTER_MOUNT]))
     report.note(`before starting: ${line}`);
 
@@ -298,7 +313,8 @@ async function main(): Promise<number> {
       },
       () => [],
     );
-    if (backends.ns !== undefined) await startAndRun(report, backends.ns, backends, workDir, logs, () => interrupted);
+    if (backends.ns !== undefined)
+      await startAndRun(report, backends.ns, backends, workDir, ganeti, logs, () => interrupted);
   } finally {
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(signal, onSignal);
     await timed(

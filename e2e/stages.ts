@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import type { Namespace } from './backends/namespace.js';
 import { compareLosetup, losetupDriftUnavailable } from './drift/losetup.js';
 import { compareRbd } from './drift/rbd.js';
+import type { GanetiAvailability } from './ganeti/install.js';
+import { GLUSTER, LEGACY, RBD, ganetiDifferential, ganetiStage } from './ganeti/stages.js';
 
 /** Where things are, for the stages' command lines. */
 export interface StageEnvironment {
@@ -16,6 +18,8 @@ export interface StageEnvironment {
   readonly workDir: string;
   /** Where the GlusterFS volume is FUSE-mounted inside the namespace. */
   readonly glusterMount: string;
+  /** Ganeti 3.0's storage code, or why it is not here (the Ganeti stages are then skipped). */
+  readonly ganeti: GanetiAvailability;
 }
 
 /** What a check stage found. */
@@ -62,6 +66,30 @@ export const STAGES: readonly Stage[] = [
     args: () => ['run', 'e2e/scenarios/gluster.yaml', '--host-devices'],
     timeoutMs: 5 * MINUTE,
     backends: ['gluster'],
+  },
+  {
+    name: "Ganeti 3.0's ExtStorageDevice drives legacy on real loop devices",
+    check: (ns, env) => ganetiStage(ns, env, LEGACY),
+    timeoutMs: 3 * MINUTE,
+    backends: [],
+  },
+  {
+    name: "Ganeti 3.0's ExtStorageDevice drives rbd (userspace) on Ceph, QEMU through Ganeti's URI",
+    check: (ns, env) => ganetiStage(ns, env, RBD),
+    timeoutMs: 3 * MINUTE,
+    backends: ['ceph'],
+  },
+  {
+    name: "Ganeti 3.0's ExtStorageDevice drives gluster on GlusterFS, QEMU through Ganeti's URI",
+    check: (ns, env) => ganetiStage(ns, env, GLUSTER),
+    timeoutMs: 3 * MINUTE,
+    backends: ['gluster'],
+  },
+  {
+    name: "Ganeti 3.0 judges the kit: attach verdicts and each action's environment, Ganeti's vs the kit's",
+    check: (ns, env) => ganetiDifferential(ns, env),
+    timeoutMs: 3 * MINUTE,
+    backends: [],
   },
   {
     name: 'simulators vs reality: rbd, command by command',
