@@ -88,7 +88,8 @@ saved to a file named on stderr), 130 interrupted.
 Examples:
   extstorage-kit test ./my-provider --backend my-backend.yaml
   extstorage-kit test providers/rbd --backend providers/rbd/backend.yaml
-  extstorage-kit test /srv/ganeti/extstorage/rbd --live -p pool=test --ganeti 2.16 --ganeti 3.1
+  extstorage-kit test /srv/ganeti/extstorage/rbd --live -p pool=test --ganeti 2.16 --ganeti 3.1 \\
+      --allow-unverified GROW-NEW-SIZE --allow-unverified BACKEND-FAILURE
   extstorage-kit test ./my-provider --backend b.yaml --only ATTACH-IDEMPOTENT --reporter tap
 `;
 

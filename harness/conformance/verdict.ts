@@ -55,6 +55,8 @@ export interface Verdict {
   readonly allowedUnverified: string[];
   /** No MUST or SHOULD check failed, and each one not verified was accepted (ADVICE does not count). */
   readonly passed: boolean;
+  /** Against the real storage (--live). */
+  readonly live: boolean;
   /** Processes the provider left running that the harness had to kill, by check. */
   readonly killed: { readonly check: string; readonly pid: number; readonly command: string; readonly after: string }[];
 }
@@ -364,6 +366,7 @@ export function buildVerdict(
     unverified,
     allowedUnverified,
     passed,
+    live: options.live,
     killed,
   };
 }
@@ -436,8 +439,15 @@ export function renderVerdict(verdict: Verdict, comment = false): string {
   } else if (refused.length > 0) {
     lines.push(
       `Verdict: not verified: ${why(refused)}.`,
-      'Nothing failed, but these checks could not exercise what they judge with this backend: simulate the',
-      'commands (simulate: [...]) or run --live, or accept each one with --allow-unverified ID.',
+      ...(verdict.live
+        ? [
+            'Nothing failed, but a live run cannot exercise what these checks judge: run the suite with a',
+            '--backend that simulates the commands for them, and accept each one here with --allow-unverified ID.',
+          ]
+        : [
+            'Nothing failed, but these checks could not exercise what they judge with this backend: simulate the',
+            'commands (simulate: [...]) or run --live, or accept each one with --allow-unverified ID.',
+          ]),
     );
   } else {
     const judged = verdict.compatibility.some((c) => c.ok !== null);

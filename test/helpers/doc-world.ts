@@ -1,0 +1,234 @@
+// The doc test's ground: every command the documentation shows runs, with the exit status a reader should expect:
+// the shell lines of README.md and docs/*.md and the Examples of every --help
+// (helpers/doc-commands.ts finds them). Each one must have an entry in EXPECTED below, and each
+// entry must still be documented, so a new example cannot go untested and a stale entry fails.
+//
+// They run as a reader runs them: through bash, in a folder holding what the examples name (a
+// provider project "my-provider" made by `new`, scenario files, backend files, an attach script),
+// with `extstorage-kit` on PATH and `npx extstorage-kit` resolving to this kit. The host's storage
+// commands are the kit's own simulators (rbd and losetup, placed first on the standard PATH, with
+// their state in the folder), so `record`, `--real` and `--live` examples run without a cluster; the
+// e2e run (npm run test:e2e) plays the same commands against real Ceph, GlusterFS and loop devices.
+// Each command runs in a private mount namespace where /srv, /tmp, /usr/share and /usr/local/sbin
+// are overlays whose changes stay in the folder: `install` writes to /srv/ganeti/extstorage as
+// documented without touching the host.
+
+import { spawnSync } from 'node:child_process';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseScenarioText } from '../../harness/scenario/load.js';
+import { installSimulators } from '../../harness/simulate/install.js';
+import { CLI, cleanEnv, REPO_ROOT } from './cli.js';
+import { documentationCommands, helpExamples, type DocCommand } from './doc-commands.js';
+
+export type Expectation =
+  /** Runs here; its exit status; `before`, a documented command it needs first (same namespace). */
+  | { readonly exit: number; readonly before?: string; readonly cwd?: string }
+  /** Runs in CI itself: .ci/run must hold this line. */
+  | { readonly ci: string }
+  /** Needs a real Ceph (the real backend calls ceph too): the e2e stage of this name runs exactly it. */
+  | { readonly e2e: string };
+
+const INSTALLED_RBD = 'extstorage-kit install rbd';
+const RECORDED_ATTACH =
+  'extstorage-kit record /srv/ganeti/extstorage/rbd --action attach --volume vol1 --param pool=rbd -o scenarios/attach.yaml';
+
+export const EXPECTED: Readonly<Record<string, Expectation>> = {
+  // README's quick start: CI runs exactly these (and this test is part of `npm test`).
+  'npm ci && npm start': { ci: 'npm start' },
+  'npm test': { ci: 'npm test' },
+  'npm run test:e2e': { ci: 'npm run test:e2e' },
+  // parse: 1 whenever a version asked for rejects the output (2.12 reads one line only).
+  "printf '/dev/rbd0\\nkvm:rbd:rbd/vol' | npx extstorage-kit parse": { exit: 1 },
+  "printf '/dev/rbd0\\nkvm:rbd:rbd/vol' | extstorage-kit parse": { exit: 1 },
+  './attach | extstorage-kit parse --ganeti 2.12 --ganeti 3.1': { exit: 1 },
+  'extstorage-kit parse --file attach.out --hypervisor kvm --json': { exit: 1 },
+  // --stat: no /dev/rbd0 is mapped on this host, so no version accepts it.
+  'VOL_NAME=vol1 EXTP_POOL=rbd ./attach | extstorage-kit parse --stat': { exit: 1 },
+  // check
+  'extstorage-kit check /srv/ganeti/extstorage/rbd': { exit: 0, before: INSTALLED_RBD },
+  'extstorage-kit check ./my-provider --json | jq .problems': { exit: 0 },
+  // run
+  'npx extstorage-kit run ./my-provider ./my-provider/scenarios --jobs 4 --junit report.xml': { exit: 0 },
+  'extstorage-kit run ./my-provider ./my-provider/scenarios': { exit: 0 },
+  'extstorage-kit run providers/rbd': { exit: 0 },
+  'extstorage-kit run ./my-provider attach.yaml --filter idempot --keep': { exit: 0 },
+  'extstorage-kit run ./my-provider tests/ --reporter tap --junit report.xml': { exit: 0 },
+  'extstorage-kit run ./my-provider tests/ --shard 1/3 --jobs 4': { exit: 0 },
+  'extstorage-kit run providers/rbd --real rbd': {
+    e2e: 'simulators vs reality: rbd scenarios with the real rbd and Ceph',
+  },
+  // test
+  'npx extstorage-kit test ./my-provider --backend ci/backend.yaml --ganeti 2.16 --ganeti 3.1': { exit: 0 },
+  'extstorage-kit test ./my-provider --backend my-backend.yaml': { exit: 0 },
+  'extstorage-kit test providers/rbd --backend providers/rbd/backend.yaml': { exit: 0 },
+  'extstorage-kit test /srv/ganeti/extstorage/rbd --live -p pool=test --ganeti 2.16 --ganeti 3.1 --allow-unverified GROW-NEW-SIZE --allow-unverified BACKEND-FAILURE':
+    { exit: 0, before: INSTALLED_RBD },
+  'extstorage-kit test ./my-provider --backend b.yaml --only ATTACH-IDEMPOTENT --reporter tap': { exit: 0 },
+  // record
+  [RECORDED_ATTACH]: { exit: 0, before: INSTALLED_RBD },
+  "extstorage-kit record ./my-provider -a grow --volume vol1 --size 1024 --new-size 2048 --param pool=fast --mask 'AQ[A-Za-z0-9+/]{36}=='":
+    { exit: 0 },
+  'extstorage-kit record ./my-provider -a attach --volume vol1 --no-spy ssh': { exit: 0 },
+  'extstorage-kit run ./my-provider scenarios/attach.yaml': {
+    exit: 0,
+    before: `${INSTALLED_RBD} && ${RECORDED_ATTACH}`,
+  },
+  // new, build, install
+  'extstorage-kit new zfs-zvol --from legacy': { exit: 0 },
+  'extstorage-kit new my-ceph --from rbd --dir ~/src/my-ceph': { exit: 0 },
+  'extstorage-kit build': { exit: 0, cwd: 'my-provider' },
+  'extstorage-kit build ./my-provider --out /tmp/my-provider': { exit: 0 },
+  'extstorage-kit install rbd': { exit: 0 },
+  'extstorage-kit install ./my-provider/dist/my-provider --force': { exit: 0 },
+  'extstorage-kit install legacy --to /usr/share/ganeti/extstorage/legacy': { exit: 0 },
+};
+
+const COMMANDS = ['parse', 'check', 'run', 'test', 'record', 'new', 'build', 'install'] as const;
+
+export function allDocumented(): DocCommand[] {
+  const help = (args: string[]) =>
+    spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: cleanEnv() }).stdout;
+  return [
+    ...documentationCommands(REPO_ROOT),
+    ...helpExamples(help(['--help']), 'extstorage-kit --help'),
+    ...COMMANDS.flatMap((c) => helpExamples(help([c, '--help']), `${c} --help`)),
+  ];
+}
+
+/** The words of a plain command line (quotes and backslashes as the shell reads them; no expansions). */
+export function words(command: string): string[] {
+  const out: string[] = [];
+  let word: string | null = null;
+  let quote: string | null = null;
+  for (let i = 0; i < command.length; i++) {
+    const c = command[i]!;
+    if (quote !== null) {
+      if (c === quote) quote = null;
+      else word = (word ?? '') + c;
+    } else if (c === "'" || c === '"') {
+      quote = c;
+      word ??= '';
+    } else if (c === '\\') word = (word ?? '') + (command[++i] ?? '');
+    else if (/\s/.test(c)) {
+      if (word !== null) out.push(word);
+      word = null;
+    } else word = (word ?? '') + c;
+  }
+  if (word !== null) out.push(word);
+  return out;
+}
+
+/** The folder the examples run in, and how to run one there. */
+export interface World {
+  readonly dir: string;
+  run(
+    command: string,
+    options?: { before?: string | undefined; cwd?: string | undefined },
+  ): {
+    code: number | null;
+    output: string;
+  };
+}
+
+const WORLD_SCENARIO = `
+scenarios:
+  - name: the host's storage in the doc world
+    simulate:
+      rbd:
+        pools: [rbd, test, ci, fast]
+        images:
+          - { spec: rbd/vol1, size: 1024 }
+          - { spec: fast/vol1, size: 1024 }
+      losetup: { devices: 8 }
+    steps: [{ command: ["true"] }]
+`;
+
+export function makeWorld(): World | string {
+  const dir = mkdtempSync('/var/tmp/esk-docs-');
+  const asRoot = process.getuid?.() === 0;
+  const probe = spawnSync('unshare', [...(asRoot ? [] : ['--map-root-user']), '--mount', 'true']);
+  if (probe.status !== 0) return `no private mount namespace here: ${probe.stderr.toString().trim()}`;
+  // The host's storage commands: the kit's simulators, their state kept in the folder.
+  const loaded = parseScenarioText(WORLD_SCENARIO, join(dir, 'world.yaml'));
+  if ('errors' in loaded) throw new Error(JSON.stringify(loaded.errors));
+  const hostBin = join(dir, 'host-sbin');
+  installSimulators(loaded.file.scenarios[0]!.simulators, dir, hostBin, join(dir, 'host-calls.log'), 'ESK_DOCS');
+  // The kit, as an installed package: on PATH, and in node_modules for npx.
+  mkdirSync(join(dir, 'bin'));
+  symlinkSync(CLI, join(dir, 'bin', 'extstorage-kit'));
+  mkdirSync(join(dir, 'node_modules', '.bin'), { recursive: true });
+  symlinkSync(REPO_ROOT, join(dir, 'node_modules', 'extstorage-kit'));
+  symlinkSync(CLI, join(dir, 'node_modules', '.bin', 'extstorage-kit'));
+  writeFileSync(join(dir, 'package.json'), '{ "name": "doc-world", "private": true }\n');
+  mkdirSync(join(dir, 'home'));
+  // What the examples name.
+  writeFileSync(join(dir, 'attach'), `#!/bin/sh\nprintf '/dev/rbd0\\nkvm:rbd:rbd/%s' "\${VOL_NAME:-vol1}"\n`);
+  chmodSync(join(dir, 'attach'), 0o755);
+  writeFileSync(join(dir, 'attach.out'), '/dev/rbd0\nkvm:rbd:rbd/vol1');
+  const backend = readFileSync(join(REPO_ROOT, 'providers/rbd/backend.yaml'), 'utf8');
+  for (const file of ['my-backend.yaml', 'b.yaml', 'ci/backend.yaml']) {
+    mkdirSync(join(dir, file, '..'), { recursive: true });
+    writeFileSync(join(dir, file), backend);
+  }
+  const attachScenario = `scenarios:
+  - name: attach is idempotent
+    simulate: { rbd: { pools: [rbd] } }
+    volume: { params: { pool: rbd } }
+    steps:
+      - action: create
+      - action: attach
+      - action: attach
+        expect: { device: /dev/rbd0 }
+`;
+  writeFileSync(join(dir, 'attach.yaml'), attachScenario);
+  mkdirSync(join(dir, 'tests'));
+  writeFileSync(join(dir, 'tests', 'attach.yaml'), attachScenario);
+  mkdirSync(join(dir, 'scenarios'));
+  writeFileSync(join(dir, 'scenarios', 'attach-twice.yaml'), attachScenario);
+  const world: World = {
+    dir,
+    run(command, { before, cwd } = {}) {
+      const prelude = `set -e
+for d in /srv /tmp /usr/share /usr/local/sbin; do
+  [ -d "$d" ] || continue
+  mkdir -p "$ESK_OVERLAY/up$d" "$ESK_OVERLAY/work$d"
+  mount -t overlay overlay -o "lowerdir=$d,upperdir=$ESK_OVERLAY/up$d,workdir=$ESK_OVERLAY/work$d" "$d"
+done
+cp -p "$ESK_HOST_SBIN"/* /usr/local/sbin/
+if [ -n "$ESK_DOC_BEFORE" ]; then bash -c "$ESK_DOC_BEFORE" >/dev/null; fi
+set +e
+exec bash -o pipefail -c "$ESK_DOC_COMMAND"`;
+      const env = {
+        ...cleanEnv(),
+        HOME: join(dir, 'home'),
+        PATH: `${join(dir, 'bin')}:/usr/local/sbin:${process.env.PATH ?? '/usr/bin:/bin'}`,
+        NO_COLOR: '1',
+        npm_config_offline: 'true',
+        CI_NODE_INDEX: '1',
+        CI_NODE_TOTAL: '2',
+        // A fresh overlay each time: every example starts from the same host.
+        ESK_OVERLAY: mkdtempSync(join(dir, 'overlay-')),
+        ESK_HOST_SBIN: hostBin,
+        ESK_DOC_COMMAND: command,
+        ESK_DOC_BEFORE: before ?? '',
+      };
+      const r = spawnSync('unshare', [...(asRoot ? [] : ['--map-root-user']), '--mount', 'bash', '-c', prelude], {
+        cwd: join(dir, cwd ?? '.'),
+        env,
+        encoding: 'utf8',
+        timeout: 240_000,
+        maxBuffer: 64 * 1024 * 1024,
+      });
+      return { code: r.status, output: `${r.stdout.slice(-3000)}\n--- stderr ---\n${r.stderr.slice(-3000)}` };
+    },
+  };
+  // The provider project the examples call my-provider, made and built as a reader would.
+  const made = world.run('extstorage-kit new my-provider --from rbd');
+  if (made.code !== 0) throw new Error(`new my-provider failed:\n${made.output}`);
+  // CI examples call the provider in a repository ./provider: a built provider directory.
+  cpSync(join(dir, 'my-provider', 'dist', 'my-provider'), join(dir, 'provider'), { recursive: true });
+  // Examples naming providers/<name> run in a checkout of the kit.
+  symlinkSync(join(REPO_ROOT, 'providers'), join(dir, 'providers'));
+  return world;
+}
