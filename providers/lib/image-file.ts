@@ -142,7 +142,11 @@ export function createImage(path: string, sizeMiB: number): void {
   refuseExisting(path);
   const partial = partialPath(path);
   try {
-    const fd = openSync(partial, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o600);
+    const fd = openSync(
+      partial,
+      constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW,
+      0o600,
+    );
     try {
       ftruncateSync(fd, sizeMiB * MiB); // sparse: no data blocks are written
       fsyncSync(fd);
@@ -218,7 +222,11 @@ export function writeAtomically(path: string, content: string, what: string): vo
   removeOrphans(path);
   const partial = partialPath(path);
   try {
-    const fd = openSync(partial, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o600);
+    const fd = openSync(
+      partial,
+      constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW,
+      0o600,
+    );
     try {
       writeSync(fd, content);
       fsyncSync(fd);

@@ -79,7 +79,11 @@ export function loopVolumeActions(folder: (env: ActionEnvironment) => string): L
       const { image } = imagePaths(dir, env.volume);
       const current = imageSizeMiB(image);
       if (!thin(env) && current !== null && current < env.newSize!)
-        requireFreeSpace(dir, env.newSize! - current, `grow volume ${env.volume} from ${current} to ${env.newSize!} MiB`);
+        requireFreeSpace(
+          dir,
+          env.newSize! - current,
+          `grow volume ${env.volume} from ${current} to ${env.newSize!} MiB`,
+        );
       growImage(image, env.volume, env.newSize!);
       // Also when the file had the size already: a grow killed before this point is retried.
       refreshLoopDevices(image);
