@@ -16,6 +16,7 @@ import {
   rmSync,
   statSync,
   writeFileSync,
+  truncateSync,
   writeSync,
   closeSync,
 } from 'node:fs';
@@ -65,8 +66,8 @@ function startAction(provider: string, name: string, env: Env): { child: ChildPr
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  child.stdout!.resume();
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdout.resume();
   return { child, stderr: () => stderr };
 }
 
@@ -96,7 +97,13 @@ function partials(dir: string): string[] {
 
 /** A pid no process has any more: a child that has exited and been reaped. */
 function deadPid(): number {
-  return spawnSync('true').pid!;
+  return spawnSync('true').pid;
+}
+
+/** Runs argv (a host tool) and waits for it. */
+function run(argv: readonly string[]): ActionResult {
+  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: GUARD_MS });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 function executable(path: string, text: string): void {
@@ -105,8 +112,8 @@ function executable(path: string, text: string): void {
 }
 
 const root = process.getuid?.() === 0;
-const canMount = root && spawnSync('mount', ['--version']).status === 0;
-const canGluster = canMount && spawnSync('glusterfs', ['--version']).status === 0 && existsSync('/dev/fuse');
+const canMount = root && run(['mount', '--version']).code === 0;
+const canGluster = canMount && run(['glusterfs', '--version']).code === 0 && existsSync('/dev/fuse');
 const NEEDS_MOUNT = canMount ? false : 'needs root to mount a tmpfs: not run here';
 const NEEDS_GLUSTER = canGluster
   ? false
@@ -116,19 +123,19 @@ const NEEDS_GLUSTER = canGluster
 function mounted(t: Test, mount: (dir: string) => void): string {
   const dir = mkdtempSync(join(tmpdir(), 'esk-mnt-'));
   t.teardown(() => {
-    spawnSync('umount', [dir]);
-    if (spawnSync('mountpoint', ['-q', dir]).status === 0) spawnSync('umount', ['-l', dir]);
+    run(['umount', dir]);
+    if (run(['mountpoint', '-q', dir]).code === 0) run(['umount', '-l', dir]);
     rmSync(dir, { recursive: true, force: true });
   });
   mount(dir);
-  t.equal(spawnSync('mountpoint', ['-q', dir]).status, 0, `something is mounted at ${dir}`);
+  t.equal(run(['mountpoint', '-q', dir]).code, 0, `something is mounted at ${dir}`);
   return dir;
 }
 
 function tmpfs(t: Test, options: string): string {
   return mounted(t, (dir) => {
-    const r = spawnSync('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', dir], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`mount -t tmpfs: ${r.stderr}`);
+    const r = run(['mount', '-t', 'tmpfs', '-o', options, 'tmpfs', dir]);
+    if (r.code !== 0) throw new Error(`mount -t tmpfs: ${r.stderr}`);
   });
 }
 
@@ -142,12 +149,15 @@ function glusterMount(t: Test, volume: string): { mountpoint: string; brick: str
     `volume ${volume}\n    type storage/posix\n    option directory ${brick}\nend-volume\n`,
   );
   const mountpoint = mounted(t, (dir) => {
-    const r = spawnSync(
+    const log = join(work, 'client.log');
+    const r = run([
       'glusterfs',
-      [`--volfile=${join(work, 'local.vol')}`, `--volfile-id=${volume}`, `--log-file=${join(work, 'client.log')}`, dir],
-      { encoding: 'utf8', timeout: GUARD_MS },
-    );
-    if (r.status !== 0) throw new Error(`glusterfs: ${r.stderr}`);
+      `--volfile=${join(work, 'local.vol')}`,
+      `--volfile-id=${volume}`,
+      `--log-file=${log}`,
+      dir,
+    ]);
+    if (r.code !== 0) throw new Error(`glusterfs: ${r.stderr}`);
   });
   return { mountpoint, brick };
 }
@@ -179,19 +189,19 @@ const ACTIONS_THAT_TOUCH_IMAGES: readonly [string, Env][] = [
   ['remove', {}],
 ];
 
-/** Seeds volume vol1 (with metadata "old") in `mountpoint`/ganeti with the check off, as a plain folder. */
-function seedGluster(t: Test, env: Env): void {
-  const off = { ...env, EXTP_CHECK_MOUNT: 'false' };
-  t.equal(action('gluster', 'create', { ...off, VOL_SIZE: '4' }).code, 0, 'seed: create');
-  t.equal(action('gluster', 'setinfo', { ...off, VOL_METADATA: 'old' }).code, 0, 'seed: setinfo');
+/** Volume `volume` of 4 MiB with the metadata "old", as the provider makes them. */
+function seedVolume(folder: string, volume: string): void {
+  writeFileSync(join(folder, `${volume}.img`), '');
+  truncateSync(join(folder, `${volume}.img`), 4 * 1024 * 1024);
+  writeFileSync(join(folder, `${volume}.meta`), 'old\n');
 }
 
 t.test('gluster: a mount point with nothing mounted is refused by every action that touches images', async (t) => {
   const mountpoint = join(tempDir(t), 'mnt');
   mkdirSync(join(mountpoint, 'ganeti'), { recursive: true });
   const env = { VOL_NAME: 'vol1.ext.disk0', EXTP_VOLUME: 'gv0', EXTP_MOUNTPOINT: mountpoint };
-  seedGluster(t, env);
   const folder = join(mountpoint, 'ganeti');
+  seedVolume(folder, 'vol1.ext.disk0');
   const before = readdirSync(folder).sort();
   for (const [name, extra] of ACTIONS_THAT_TOUCH_IMAGES) {
     const r = action('gluster', name, { ...env, ...extra });
@@ -283,8 +293,7 @@ t.test(
   async (t) => {
     const dir = tmpfs(t, 'size=1m');
     const env = { VOL_NAME: 'vol1.ext.disk0', EXTP_DIR: dir };
-    t.equal(action('legacy', 'create', { ...env, VOL_SIZE: '4', EXTP_THIN: 'true' }).code, 0);
-    t.equal(action('legacy', 'setinfo', { ...env, VOL_METADATA: 'old' }).code, 0);
+    seedVolume(dir, 'vol1.ext.disk0');
     fill(dir);
     const r = action('legacy', 'setinfo', { ...env, VOL_METADATA: 'new' });
     t.equal(r.code, 1);
@@ -301,7 +310,8 @@ t.test(
 t.test('legacy: a snapshot copy that fills the file system is undone', { skip: NEEDS_MOUNT }, async (t) => {
   const dir = tmpfs(t, 'size=2m');
   const env = { VOL_NAME: 'vol1.ext.disk0', EXTP_DIR: dir };
-  t.equal(action('legacy', 'create', { ...env, VOL_SIZE: '4', EXTP_THIN: 'true' }).code, 0);
+  seedVolume(dir, 'vol1.ext.disk0');
+  rmSync(join(dir, 'vol1.ext.disk0.meta'));
   const fd = openSync(join(dir, 'vol1.ext.disk0.img'), 'r+');
   writeSync(fd, Buffer.alloc(1024 * 1024, 0x5a), 0, 1024 * 1024, 0);
   closeSync(fd);
@@ -326,7 +336,7 @@ t.test('legacy: create when no inode is left: one clear line, nothing left', { s
     t.equal((error as NodeJS.ErrnoException).code, 'ENOSPC', 'the inodes are used up');
   }
   const before = readdirSync(dir).sort();
-  const r = action('legacy', 'create', { VOL_NAME: 'vol1.ext.disk0', VOL_SIZE: '1', EXTP_DIR: dir, EXTP_THIN: 'true' });
+  const r = action('legacy', 'create', { VOL_NAME: 'vol1.ext.disk0', VOL_SIZE: '1', EXTP_DIR: dir });
   t.equal(r.code, 1);
   t.match(
     r.stderr,
@@ -344,7 +354,7 @@ t.test(
     const env = { VOL_NAME: 'vol1.ext.disk0', EXTP_DIR: dir };
     t.equal(action('legacy', 'create', { ...env, VOL_SIZE: '4' }).code, 0);
     t.equal(action('legacy', 'setinfo', { ...env, VOL_METADATA: 'old' }).code, 0);
-    t.equal(spawnSync('mount', ['-o', 'remount,ro', dir]).status, 0, 'remounted read-only');
+    t.equal(run(['mount', '-o', 'remount,ro', dir]).code, 0, 'remounted read-only');
     for (const [name, extra, words] of [
       ['create', { VOL_NAME: 'vol2.ext.disk0', VOL_SIZE: '1' }, `cannot create ${dir}/vol2.ext.disk0.img (1 MiB)`],
       ['setinfo', { VOL_METADATA: 'new' }, 'cannot write the metadata of volume vol1.ext.disk0'],
@@ -410,12 +420,19 @@ exit 0
   return `${bin}:${SYSTEM_PATH}`;
 }
 
+const LOCK_DIRS = ['/run/lock/extstorage', join(tmpdir(), 'extstorage-locks')];
+
+/** Where the lock file of `volume` is (the first of the provider's lock folders it could write). */
 function lockFile(volume: string): string {
-  for (const dir of ['/run/lock/extstorage', join(tmpdir(), 'extstorage-locks')]) {
-    const path = join(dir, `legacy--${volume}.lock`);
-    if (existsSync(path)) return path;
-  }
-  throw new Error(`no lock file for ${volume}`);
+  const path = LOCK_DIRS.map((dir) => join(dir, `legacy--${volume}.lock`)).find((p) => existsSync(p));
+  if (path === undefined) throw new Error(`no lock file for ${volume}`);
+  return path;
+}
+
+function removeLockFiles(t: Test, volume: string): void {
+  t.teardown(() => {
+    for (const dir of LOCK_DIRS) rmSync(join(dir, `legacy--${volume}.lock`), { force: true });
+  });
 }
 
 t.test('legacy: a stale lock file (empty, or naming a dead process) does not block attach', async (t) => {
@@ -423,8 +440,8 @@ t.test('legacy: a stale lock file (empty, or naming a dead process) does not blo
   const volume = `stale-${process.pid}.ext.disk0`;
   const env = { VOL_NAME: volume, EXTP_DIR: images, PATH: fakeLosetup(t) };
   t.equal(action('legacy', 'create', { ...env, VOL_SIZE: '4' }).code, 0);
+  removeLockFiles(t, volume);
   const lock = lockFile(volume);
-  t.teardown(() => rmSync(lock, { force: true }));
   for (const [what, content] of [
     ['an empty lock file (its owner died before writing its pid)', ''],
     ['a lock file naming a dead process', `${deadPid()}\n`],
@@ -443,7 +460,7 @@ t.test('legacy: attach killed with SIGKILL while it holds the lock: the next att
   const marker = join(images, 'losetup-started');
   const env = { VOL_NAME: volume, EXTP_DIR: images };
   t.equal(action('legacy', 'create', { ...env, VOL_SIZE: '4' }).code, 0);
-  t.teardown(() => rmSync(lockFile(volume), { force: true }));
+  removeLockFiles(t, volume);
   const run = startAction('legacy', 'attach', { ...env, PATH: fakeLosetup(t, { slowMarker: marker }) });
   await waitFor(
     'attach to reach losetup, holding the lock',
@@ -463,19 +480,20 @@ t.test('legacy: a lock held by a live process is waited for, said on stderr, the
   const volume = `held-${process.pid}.ext.disk0`;
   const env = { VOL_NAME: volume, EXTP_DIR: images, PATH: fakeLosetup(t) };
   t.equal(action('legacy', 'create', { ...env, VOL_SIZE: '4' }).code, 0);
+  removeLockFiles(t, volume);
   const lock = lockFile(volume);
-  t.teardown(() => rmSync(lock, { force: true }));
   // The holder: flock(1) holding the file's lock while cat waits for its stdin to close.
-  const holder = spawn('flock', ['--exclusive', lock, 'cat'], { stdio: ['pipe', 'ignore', 'inherit'] });
+  const [flock, ...holding] = ['flock', '--exclusive', lock, 'cat'];
+  const holder = spawn(flock, holding, { stdio: ['pipe', 'ignore', 'inherit'] });
   t.teardown(() => holder.kill('SIGKILL'));
-  await waitFor('the holder to take the lock', () => spawnSync('flock', ['--nonblock', lock, 'true']).status !== 0);
-  const run = startAction('legacy', 'attach', env);
-  await waitFor('attach to say it waits', () => run.stderr().includes('waiting up to 600 s'));
-  t.match(run.stderr(), `legacy attach: volume ${volume} is locked by`, 'it names the volume');
-  t.match(run.stderr(), lock, 'and the lock file');
-  t.equal(run.child.exitCode, null, 'attach is still waiting');
+  await waitFor('the holder to take the lock', () => run(['flock', '--nonblock', lock, 'true']).code !== 0);
+  const attach = startAction('legacy', 'attach', env);
+  await waitFor('attach to say it waits', () => attach.stderr().includes('waiting up to 600 s'));
+  t.match(attach.stderr(), `legacy attach: volume ${volume} is locked by`, 'it names the volume');
+  t.match(attach.stderr(), lock, 'and the lock file');
+  t.equal(attach.child.exitCode, null, 'attach is still waiting');
   holder.stdin.end(); // cat exits, flock exits, the lock is free
-  t.equal(await exited(run.child), 0, 'attach took the lock and finished');
+  t.equal(await exited(attach.child), 0, 'attach took the lock and finished');
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -531,7 +549,7 @@ t.test('legacy: grow killed after resizing the file, run again: the loop device 
   const env = { VOL_NAME: 'vol1.ext.disk0', EXTP_DIR: images, PATH: fakeLosetup(t, { log }) };
   t.equal(action('legacy', 'create', { ...env, VOL_SIZE: '4' }).code, 0);
   // What the killed run did: the file has the new size; losetup --set-capacity never ran.
-  spawnSync('truncate', ['-s', '8M', join(images, 'vol1.ext.disk0.img')]);
+  truncateSync(join(images, 'vol1.ext.disk0.img'), 8 * 1024 * 1024);
   const r = action('legacy', 'grow', { ...env, VOL_SIZE: '4', VOL_NEW_SIZE: '8' });
   t.equal(r.code, 0, r.stderr);
   t.match(readFileSync(log, 'utf8'), /^--set-capacity \/dev\/loop7$/m, 'the device is refreshed on the retry');

@@ -4,7 +4,9 @@
 // lock belongs to the open file, so it stays held after flock exits and the kernel releases it when
 // this process ends, however it ends (SIGKILL included). A lock file left behind, empty or naming
 // a dead process, is never mistaken for a held lock, and there is no window between creating the
-// file and writing an owner into it. The owner's pid in the file is only for the messages.
+// file and writing an owner into it. The owner's pid in the file is only for the messages; it is
+// written alone on its line, as the pid-file lock of earlier versions did, so that a rollback to
+// one of them sees a dead owner's file as stale instead of waiting for it.
 
 import { spawnSync } from 'node:child_process';
 import { accessSync, closeSync, constants, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
@@ -33,7 +35,8 @@ function lockDirectory(): string {
 /** Takes the lock on `fd` (shared with flock as its fd 3): true when taken, false when still held at the end. */
 function flock(fd: number, path: string, waitSeconds: number): boolean {
   const wait = waitSeconds === 0 ? ['--nonblock'] : ['--timeout', String(waitSeconds)];
-  const result = spawnSync('flock', ['--exclusive', ...wait, '--conflict-exit-code', String(CONFLICT), '3'], {
+  const [program, ...args] = ['flock', '--exclusive', ...wait, '--conflict-exit-code', String(CONFLICT), '3'];
+  const result = spawnSync(program, args, {
     stdio: ['ignore', 'ignore', 'pipe', fd],
     encoding: 'utf8',
   });
@@ -50,8 +53,8 @@ function flock(fd: number, path: string, waitSeconds: number): boolean {
 /** Who the lock file says took it last: for messages only. */
 function lastOwner(path: string): string {
   try {
-    const [pid, action] = readFileSync(path, 'utf8').trim().split(/\s+/);
-    if (pid !== undefined && /^[1-9][0-9]*$/.test(pid)) return `process ${pid}${action ? ` (${action})` : ''}`;
+    const pid = readFileSync(path, 'utf8').trim();
+    if (/^[1-9][0-9]*$/.test(pid)) return `process ${pid}`;
   } catch {
     // unreadable: say nothing about the owner
   }
@@ -59,8 +62,6 @@ function lastOwner(path: string): string {
 }
 
 export interface LockOptions {
-  /** Written into the lock file with the pid, so a waiting action can say what it waits for. */
-  readonly action: string;
   readonly timeoutMs?: number;
   /** Called once when the lock is held by someone else, before waiting for it. */
   readonly onWait?: (message: string) => void;
@@ -86,7 +87,7 @@ export function withVolumeLock<T>(provider: string, volume: string, fn: () => T,
     }
     try {
       ftruncateSync(fd, 0);
-      writeSync(fd, `${process.pid} ${options.action}\n`, 0);
+      writeSync(fd, `${process.pid}\n`, 0);
     } catch {
       // the owner is only informative: a full /run does not stop the action
     }

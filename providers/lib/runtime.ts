@@ -105,10 +105,7 @@ export function runAction(
     const answer =
       action === 'verify'
         ? handler(environment, argv)
-        : withVolumeLock(def.name, environment.volume, () => handler(environment, argv), {
-            action,
-            onWait: note,
-          });
+        : withVolumeLock(def.name, environment.volume, () => handler(environment, argv), { onWait: note });
     if (typeof answer === 'string' && answer !== '') writeSync(1, answer);
   } catch (error) {
     if (error instanceof ProviderError) fail(def, action, error.message, error.exitCode);
