@@ -59,7 +59,7 @@ function action(provider: string, name: string, env: Env): ActionResult {
 }
 
 /** Started, not awaited: env execs the script, so the child's pid is the action's. */
-function startAction(provider: string, name: string, env: Env): { child: ChildProcess; stderr: () => string } {
+function startAction(t: Test, provider: string, name: string, env: Env): { child: ChildProcess; stderr: () => string } {
   const dir = join(BUILT, provider);
   const child = spawn('/usr/bin/env', [...envArgv(env), join(dir, name)], {
     cwd: dir,
@@ -422,11 +422,11 @@ exit 0
 
 const LOCK_DIRS = ['/run/lock/extstorage', join(tmpdir(), 'extstorage-locks')];
 
-/** Where the lock file of `volume` is (the first of the provider's lock folders it could write). */
+/** Where the lock file of `volume` goes: in the first of the provider's lock folders it made. */
 function lockFile(volume: string): string {
-  const path = LOCK_DIRS.map((dir) => join(dir, `legacy--${volume}.lock`)).find((p) => existsSync(p));
-  if (path === undefined) throw new Error(`no lock file for ${volume}`);
-  return path;
+  const dir = LOCK_DIRS.find((d) => existsSync(d));
+  if (dir === undefined) throw new Error(`no lock folder (${LOCK_DIRS.join(', ')})`);
+  return join(dir, `legacy--${volume}.lock`);
 }
 
 function removeLockFiles(t: Test, volume: string): void {
@@ -461,7 +461,7 @@ t.test('legacy: attach killed with SIGKILL while it holds the lock: the next att
   const env = { VOL_NAME: volume, EXTP_DIR: images };
   t.equal(action('legacy', 'create', { ...env, VOL_SIZE: '4' }).code, 0);
   removeLockFiles(t, volume);
-  const run = startAction('legacy', 'attach', { ...env, PATH: fakeLosetup(t, { slowMarker: marker }) });
+  const run = startAction(t, 'legacy', 'attach', { ...env, PATH: fakeLosetup(t, { slowMarker: marker }) });
   await waitFor(
     'attach to reach losetup, holding the lock',
     () => existsSync(marker) && readFileSync(marker, 'utf8') !== '',
@@ -487,7 +487,7 @@ t.test('legacy: a lock held by a live process is waited for, said on stderr, the
   const holder = spawn(flock, holding, { stdio: ['pipe', 'ignore', 'inherit'] });
   t.teardown(() => holder.kill('SIGKILL'));
   await waitFor('the holder to take the lock', () => run(['flock', '--nonblock', lock, 'true']).code !== 0);
-  const attach = startAction('legacy', 'attach', env);
+  const attach = startAction(t, 'legacy', 'attach', env);
   await waitFor('attach to say it waits', () => attach.stderr().includes('waiting up to 600 s'));
   t.match(attach.stderr(), `legacy attach: volume ${volume} is locked by`, 'it names the volume');
   t.match(attach.stderr(), lock, 'and the lock file');
@@ -512,7 +512,7 @@ t.test('legacy: snapshot killed with SIGKILL mid-copy, run again: a whole snapsh
   const marker = join(bin, 'copied');
   const realCp = spawnSync('sh', ['-c', 'command -v cp'], { encoding: 'utf8' }).stdout.trim();
   executable(join(bin, 'cp'), `#!/bin/sh\n'${realCp}' "$@" || exit $?\necho $$ > '${marker}'\nexec sleep 300\n`);
-  const run = startAction('legacy', 'snapshot', { ...env, PATH: `${bin}:${SYSTEM_PATH}` });
+  const run = startAction(t, 'legacy', 'snapshot', { ...env, PATH: `${bin}:${SYSTEM_PATH}` });
   await waitFor('the copy to be written', () => existsSync(marker) && readFileSync(marker, 'utf8') !== '');
   run.child.kill('SIGKILL');
   await exited(run.child);

@@ -84,7 +84,8 @@ function imageDir(env: ActionEnvironment): string {
       );
     warned = true;
   } else if (env.action !== 'detach') {
-    requireGlusterMount(mountpoint, dir, env.params.volume as string, `${env.action} volume ${env.volume}`);
+    const what = env.volume === '' ? env.action : `${env.action} volume ${env.volume}`;
+    requireGlusterMount(mountpoint, dir, env.params.volume as string, what);
   }
   return dir;
 }
