@@ -140,10 +140,10 @@ function tmpfs(t: Test, options: string): string {
 }
 
 /** A real GlusterFS FUSE client (type fuse.glusterfs) serving a local folder: no glusterd, no network. */
-function glusterMount(t: Test, volume: string): { mountpoint: string; brick: string } {
+function glusterMount(t: Test, volume: string, subdir?: string): { mountpoint: string; brick: string } {
   const work = tempDir(t);
   const brick = join(work, 'brick');
-  mkdirSync(brick);
+  mkdirSync(join(brick, subdir ?? ''), { recursive: true });
   writeFileSync(
     join(work, 'local.vol'),
     `volume ${volume}\n    type storage/posix\n    option directory ${brick}\nend-volume\n`,
@@ -154,6 +154,7 @@ function glusterMount(t: Test, volume: string): { mountpoint: string; brick: str
       'glusterfs',
       `--volfile=${join(work, 'local.vol')}`,
       `--volfile-id=${volume}`,
+      ...(subdir === undefined ? [] : [`--subdir-mount=/${subdir}`]),
       `--log-file=${log}`,
       dir,
     ]);
@@ -274,6 +275,7 @@ t.test(
     const other = action('gluster', 'create', { ...env, VOL_SIZE: '4', EXTP_VOLUME: 'gv1' });
     t.equal(other.code, 1, 'the mounted volume is gv0, not gv1');
     t.match(other.stderr, 'found GlusterFS volume gv0 (glusterfs:gv0) mounted there, not gv1');
+    mkdirSync(join(mountpoint, 'ganeti', 'x'));
     const sub = action('gluster', 'create', {
       ...env,
       VOL_SIZE: '4',
@@ -281,8 +283,26 @@ t.test(
       EXTP_DIR: 'x',
     });
     t.equal(sub.code, 1, 'a folder inside the mount is not where the volume is mounted');
+    t.match(
+      sub.stderr,
+      `nothing is mounted there: it is a plain folder on ${mountpoint}, fuse.glusterfs (glusterfs:gv0)`,
+    );
   },
 );
+
+t.test('gluster: a sub-directory mount of the volume is refused', { skip: NEEDS_GLUSTER }, async (t) => {
+  const { mountpoint } = glusterMount(t, 'gv0', 'sub');
+  mkdirSync(join(mountpoint, 'ganeti'));
+  const r = action('gluster', 'create', {
+    VOL_NAME: 'vol1.ext.disk0',
+    VOL_SIZE: '4',
+    EXTP_VOLUME: 'gv0',
+    EXTP_MOUNTPOINT: mountpoint,
+  });
+  t.equal(r.code, 1, 'the gluster:// URI would name another file than the loop device');
+  t.match(r.stderr, 'found only a sub-folder of the volume mounted there, fuse.glusterfs (glusterfs:gv0/sub)');
+  t.same(readdirSync(join(mountpoint, 'ganeti')), [], 'no image');
+});
 
 // ---------------------------------------------------------------------------------------------
 // legacy: full, read-only and too small file systems
