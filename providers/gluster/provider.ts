@@ -5,12 +5,14 @@
 
 import { join } from 'node:path';
 import type { ActionEnvironment } from '../lib/environment.js';
+import { note } from '../lib/diagnostics.js';
 import { InputError } from '../lib/errors.js';
 import { requireDirectory, requireImage } from '../lib/image-file.js';
-import { loopVolumeActions } from '../lib/loop-volume.js';
+import { loopVolumeActions, THIN_PARAMETER } from '../lib/loop-volume.js';
 import type { ParameterSpec } from '../lib/parameters.js';
 import { isIPv6 } from '../lib/validate.js';
 import type { ProviderDefinition } from '../lib/runtime.js';
+import { requireGlusterMount } from './mount-check.js';
 
 export const parameters: readonly ParameterSpec[] = [
   {
@@ -34,6 +36,14 @@ export const parameters: readonly ParameterSpec[] = [
     description: 'Folder inside the volume for the images; it must exist',
   },
   {
+    name: 'check_mount',
+    kind: 'boolean',
+    default: 'true',
+    description:
+      'false: do not check that mountpoint is where the volume is mounted (only where a plain folder stands in for the mount, as in tests; every action says so on stderr)',
+  },
+  THIN_PARAMETER,
+  {
     name: 'userspace_only',
     kind: 'boolean',
     default: 'false',
@@ -48,7 +58,13 @@ export function glusterUri(env: ActionEnvironment): string {
   return `gluster://${shownHost}:${env.params.port as number}/${env.params.volume as string}/${env.params.dir as string}/${env.volume}.img`;
 }
 
-/** The folder of images on the mount; it must exist, so an unmounted volume is noticed. */
+let warned = false;
+
+/**
+ * The folder of images on the mount. It must exist, and (unless check_mount=false) be on the
+ * GlusterFS volume mounted at mountpoint, for every action but detach, which only releases loop
+ * devices and must work whatever became of the mount.
+ */
 function imageDir(env: ActionEnvironment): string {
   const mountpoint = env.params.mountpoint as string | undefined;
   if (mountpoint === undefined) {
@@ -61,6 +77,16 @@ function imageDir(env: ActionEnvironment): string {
     dir,
     `is the GlusterFS volume ${env.params.volume as string} mounted at ${mountpoint}? (create the folder ${env.params.dir as string} in it once)`,
   );
+  if (env.params.check_mount === false) {
+    if (!warned)
+      note(
+        `warning: check_mount=false: not checking that ${mountpoint} is where GlusterFS volume ${env.params.volume as string} is mounted`,
+      );
+    warned = true;
+  } else if (env.action !== 'detach') {
+    const what = env.volume === '' ? env.action : `${env.action} volume ${env.volume}`;
+    requireGlusterMount(mountpoint, dir, env.params.volume as string, what);
+  }
   return dir;
 }
 
@@ -71,7 +97,7 @@ export const provider: ProviderDefinition = {
   summary: 'image files on a FUSE-mounted GlusterFS volume; attach prints the loop device and a kvm:gluster:// URI',
   parameters,
   checks: {
-    mount: 'the image folder exists on the mount',
+    mount: 'the image folder exists on the GlusterFS volume mounted at mountpoint',
   },
   actions: {
     create: volumes.create,

@@ -7,7 +7,7 @@ import type { ActionEnvironment } from '../lib/environment.js';
 import { ProviderError } from '../lib/errors.js';
 import { requireDirectory, requireImage } from '../lib/image-file.js';
 import { tryRun } from '../lib/command.js';
-import { loopVolumeActions } from '../lib/loop-volume.js';
+import { loopVolumeActions, THIN_PARAMETER } from '../lib/loop-volume.js';
 import type { ParameterSpec } from '../lib/parameters.js';
 import type { ProviderDefinition } from '../lib/runtime.js';
 
@@ -18,6 +18,7 @@ export const parameters: readonly ParameterSpec[] = [
     default: '/srv/ganeti/legacy-volumes',
     description: 'Directory (shared by the nodes, e.g. NFS) that holds the volume image files; it must exist',
   },
+  THIN_PARAMETER,
 ];
 
 /** The image directory; it must exist, so a share that is not mounted is noticed, not filled. */

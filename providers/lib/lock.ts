@@ -1,19 +1,23 @@
 // A per-volume lock, so two concurrent attach/detach/... calls on one volume on this node run one
-// after the other (two attaches could otherwise map the volume twice). A lock file holds the
-// owner's pid; a lock whose owner died is taken over.
+// after the other (two attaches could otherwise map the volume twice). It is a flock(2) lock on a
+// file per volume, taken by util-linux's flock(1) on a descriptor this process shares with it: the
+// lock belongs to the open file, so it stays held after flock exits and the kernel releases it when
+// this process ends, however it ends (SIGKILL included). A lock file left behind, empty or naming
+// a dead process, is never mistaken for a held lock, and there is no window between creating the
+// file and writing an owner into it. The owner's pid in the file is only for the messages; it is
+// written alone on its line, as the pid-file lock of earlier versions did, so that a rollback to
+// one of them sees a dead owner's file as stale instead of waiting for it.
 
-import { mkdirSync, openSync, readFileSync, unlinkSync, writeSync, closeSync, accessSync, constants } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { accessSync, closeSync, constants, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ProviderError } from './errors.js';
+import { fileFailure, ProviderError } from './errors.js';
 
 const SYSTEM_LOCK_DIR = '/run/lock/extstorage';
-const WAIT_STEP_MS = 25;
 export const LOCK_TIMEOUT_MS = 10 * 60 * 1000;
-
-function sleep(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
+/** flock's exit status when the lock is taken (chosen to differ from its own errors, 1). */
+const CONFLICT = 75;
 
 function lockDirectory(): string {
   for (const dir of [SYSTEM_LOCK_DIR, join(tmpdir(), 'extstorage-locks')]) {
@@ -28,58 +32,67 @@ function lockDirectory(): string {
   throw new ProviderError(`no writable lock directory (${SYSTEM_LOCK_DIR}, ${tmpdir()})`);
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+/** Takes the lock on `fd` (shared with flock as its fd 3): true when taken, false when still held at the end. */
+function flock(fd: number, path: string, waitSeconds: number): boolean {
+  const wait = waitSeconds === 0 ? ['--nonblock'] : ['--timeout', String(waitSeconds)];
+  const [program, ...args] = ['flock', '--exclusive', ...wait, '--conflict-exit-code', String(CONFLICT), '3'];
+  const result = spawnSync(program, args, {
+    stdio: ['ignore', 'ignore', 'pipe', fd],
+    encoding: 'utf8',
+  });
+  if (result.error) {
+    if ((result.error as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new ProviderError(`flock not found on PATH (${process.env.PATH ?? ''}): install util-linux on this node`);
+    throw new ProviderError(`cannot run flock for ${path}: ${result.error.message}`);
   }
+  if (result.status === 0) return true;
+  if (result.status === CONFLICT) return false;
+  throw new ProviderError(`flock could not lock ${path}: ${result.stderr.trim() || `exit status ${result.status}`}`);
 }
 
-function holder(path: string): number | null {
+/** Who the lock file says took it last: for messages only. */
+function lastOwner(path: string): string {
   try {
-    const pid = Number(readFileSync(path, 'utf8').trim());
-    return Number.isInteger(pid) && pid > 0 ? pid : null;
+    const pid = readFileSync(path, 'utf8').trim();
+    if (/^[1-9][0-9]*$/.test(pid)) return `process ${pid}`;
   } catch {
-    return null;
+    // unreadable: say nothing about the owner
   }
+  return 'another process';
 }
 
-export function withVolumeLock<T>(provider: string, volume: string, fn: () => T, timeoutMs = LOCK_TIMEOUT_MS): T {
+export interface LockOptions {
+  readonly timeoutMs?: number;
+  /** Called once when the lock is held by someone else, before waiting for it. */
+  readonly onWait?: (message: string) => void;
+}
+
+export function withVolumeLock<T>(provider: string, volume: string, fn: () => T, options: LockOptions): T {
   const path = join(lockDirectory(), `${provider}--${volume}.lock`);
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const fd = openSync(path, 'wx', 0o600);
-      writeSync(fd, `${process.pid}\n`);
-      closeSync(fd);
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST')
-        throw new ProviderError(`cannot create lock ${path}: ${(error as Error).message}`);
-    }
-    const pid = holder(path);
-    if (pid !== null && !alive(pid)) {
-      // The owner died holding it. Remove it only if it is still that owner's file.
-      if (holder(path) === pid) {
-        try {
-          unlinkSync(path);
-        } catch {
-          // someone else cleaned it up first
-        }
-      }
-      continue;
-    }
-    if (Date.now() > deadline)
-      throw new ProviderError(
-        `volume ${volume} is locked by process ${pid ?? '?'} (${path}) for more than ${Math.round(timeoutMs / 1000)} s`,
-      );
-    sleep(WAIT_STEP_MS);
+  const timeoutMs = options.timeoutMs ?? LOCK_TIMEOUT_MS;
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+  } catch (error) {
+    throw fileFailure(`open the lock file ${path}`, error);
   }
   try {
+    if (!flock(fd, path, 0)) {
+      const seconds = Math.ceil(timeoutMs / 1000);
+      options.onWait?.(`volume ${volume} is locked by ${lastOwner(path)} (${path}): waiting up to ${seconds} s`);
+      if (!flock(fd, path, seconds))
+        throw new ProviderError(
+          `volume ${volume} is still locked by ${lastOwner(path)} after ${seconds} s (${path}): is an action on it hanging?`,
+        );
+    }
+    try {
+      ftruncateSync(fd, 0);
+      writeSync(fd, `${process.pid}\n`, 0);
+    } catch {
+      // the owner is only informative: a full /run does not stop the action
+    }
     return fn();
   } finally {
-    if (holder(path) === process.pid) unlinkSync(path);
+    closeSync(fd); // releases the lock; the file stays (deleting it would let two processes lock two files)
   }
 }

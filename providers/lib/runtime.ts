@@ -4,7 +4,8 @@
 
 import { writeSync } from 'node:fs';
 import { readEnvironment, type Action, type ActionEnvironment } from './environment.js';
-import { ProviderError } from './errors.js';
+import { isSystemError, ProviderError, why } from './errors.js';
+import { note, setDiagnosticPrefix } from './diagnostics.js';
 import { withVolumeLock } from './lock.js';
 import type { ParameterSpec } from './parameters.js';
 
@@ -97,16 +98,19 @@ export function runAction(
     process.stderr.write(`${def.name} verify: unknown check ${JSON.stringify(unknownCheck)}\n${usage(def, action)}`);
     process.exit(2);
   }
+  setDiagnosticPrefix(def.name, action);
   try {
     const environment = readEnvironment(action, def.parameters, env);
     const handler = def.actions[action];
     const answer =
       action === 'verify'
         ? handler(environment, argv)
-        : withVolumeLock(def.name, environment.volume, () => handler(environment, argv));
+        : withVolumeLock(def.name, environment.volume, () => handler(environment, argv), { onWait: note });
     if (typeof answer === 'string' && answer !== '') writeSync(1, answer);
   } catch (error) {
     if (error instanceof ProviderError) fail(def, action, error.message, error.exitCode);
+    // A file operation no action wrapped still gets one line that says where and why, no stack.
+    if (isSystemError(error)) fail(def, action, `${error.message.replace(/^\w+: [^,]*, /, '')}: ${why(error)}`, 1);
     fail(def, action, `internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`, 1);
   }
   process.exit(0);
