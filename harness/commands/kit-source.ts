@@ -48,7 +48,7 @@ function lockEntry(packageRoot: string): { root: string; lockfile: string; entry
       }
       if (typeof packages !== 'object' || packages === null) continue;
       const entry = (packages as Record<string, unknown>)[key];
-      if (typeof entry === 'object' && entry !== null) return { root, lockfile, entry: entry };
+      if (typeof entry === 'object' && entry !== null) return { root, lockfile, entry };
     }
     if (dirname(root) === root) return undefined;
   }
@@ -77,10 +77,12 @@ export function kitSource(packageRoot: string, projectDir: string, version: stri
     };
   const { resolved } = found.entry;
   const where = found.lockfile;
+  // npm leaves "resolved" out only for registry packages (omit-lockfile-registry-resolved).
+  if (resolved === undefined) return { ...registry, origin: `the npm registry, per ${where}` };
   if (typeof resolved !== 'string' || resolved === '')
     return {
       ...registry,
-      warning: `${where} has no "resolved" for ${NAME}; the project asks the npm registry for ${NAME}@^${version}: pass --kit-spec to choose another source`,
+      warning: `${where} has an unreadable "resolved" for ${NAME}; the project asks the npm registry for ${NAME}@^${version}: pass --kit-spec to choose another source`,
     };
   if (/^(git\+|git:|github:|gitlab:|bitbucket:)/.test(resolved))
     return { spec: resolved, origin: `the git revision it was installed from, per ${where}` };
