@@ -13,6 +13,9 @@ import { REPO_ROOT } from './helpers/cli.js';
 import { OFFLINE, bashProvider, packKit, sh, shown } from './helpers/install.js';
 import { tempDir } from './helpers/provider-dir.js';
 
+// npm installs and builds: more than tap's per-file timeout under load.
+t.setTimeout(1_200_000);
+
 const ROUTE = { timeout: 900_000 };
 const GREEN = /^Verdict: compatible with every Ganeti release \(2\.7\.0 to 3\.1\.0\)\.$/m;
 
@@ -129,7 +132,7 @@ t.test('what the registry would get: npm publish --dry-run is clean', async (t) 
     (p) =>
       /^(test|e2e|bench|scripts|docs|harness|coverage|\.ci|node_modules)\//.test(p) ||
       /^dist\/(e2e|scripts|test)\//.test(p) ||
-      p.endsWith(".map") ||
+      p.endsWith('.map') ||
       /(^|\/)tsconfig\.json$/.test(p),
   );
   t.same(junk, [], 'no tests, fixtures, build scripts, source maps or tsconfig in the tarball');
