@@ -56,10 +56,11 @@ done <<<"$ESK_SCENARIOS"
 
 html() { sed -e 's/&/\&amp;/g' -e 's/</\&lt;/g' -e 's/>/\&gt;/g'; }
 
-# The job summary of one command: its state, its closing lines (test's verdict, run's count), then
-# the whole report (workflow commands left out), and stderr's end when it did not run at all.
+# The job summary of one command: its state, its closing line (the lines matching `closing`: test's
+# verdict, run's count), the whole report (workflow commands left out), and stderr's end when it
+# did not run at all.
 summarize() {
-	local title=$1 status=$2 out=$3 err=$4 state
+	local title=$1 closing=$2 status=$3 out=$4 err=$5 state
 	case $status in
 	0) state=passed ;;
 	1) state=failed ;;
@@ -68,7 +69,7 @@ summarize() {
 	esac
 	{
 		printf '### %s: %s\n\n' "$title" "$state"
-		grep -E '^(Verdict: |[0-9]+ passed, )' "$out" | html | sed -e 's|^|<p>|' -e 's|$|</p>|'
+		grep -E "$closing" "$out" | html | sed -e 's|^|<p>|' -e 's|$|</p>|'
 		printf '\n<details><summary>report</summary>\n\n<pre>\n'
 		grep -v '^::' "$out" | head -c 400000 | html
 		printf '</pre>\n</details>\n\n'
@@ -84,20 +85,22 @@ worst=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# Runs the kit with stdout and stderr passed through and kept for the summary.
+# Runs the kit with stdout and stderr passed through as they come and kept for the summary: the
+# inner pipeline copies stderr, fd 3 carries stdout to the outer one; the subshell exits with the
+# kit's status, so both copies are complete when it is read.
 kit() {
-	local title=$1 status
-	shift
-	: >"$tmp/out"
-	: >"$tmp/err"
-	node "$cli" "$@" 2> >(tee "$tmp/err" >&2) | tee "$tmp/out"
+	local title=$1 closing=$2 status
+	shift 2
+	(
+		node "$cli" "$@" 2>&1 1>&3 3>&- | tee "$tmp/err" >&2 3>&-
+		exit "${PIPESTATUS[0]}"
+	) 3>&1 | tee "$tmp/out"
 	status=${PIPESTATUS[0]}
-	wait "$!" 2>/dev/null # the stderr copy, to its end
-	summarize "$title" "$status" "$tmp/out" "$tmp/err"
+	summarize "$title" "$closing" "$status" "$tmp/out" "$tmp/err"
 	if [[ "$status" -ge 2 ]]; then
 		printf '::error title=%s::%s\n' "$title" "$(escape "$(tail -n 5 "$tmp/err")")"
 	fi
-	((status > worst)) && worst=$status
+	if ((status > worst)); then worst=$status; fi
 }
 
 # A step output: the report's absolute path.
@@ -109,7 +112,7 @@ if [[ -n "$ESK_BACKEND" ]]; then
 	args=(test "$ESK_PROVIDER" --backend "$ESK_BACKEND" --junit "$ESK_CONFORMANCE_JUNIT")
 	for v in "${ganeti[@]}"; do args+=(--ganeti "$v"); done
 	for id in "${allow[@]}"; do args+=(--allow-unverified "$id"); done
-	kit "extstorage-kit test" "${args[@]}"
+	kit "extstorage-kit test" '^Verdict: ' "${args[@]}"
 	output conformance-junit "$ESK_CONFORMANCE_JUNIT"
 fi
 
@@ -118,7 +121,7 @@ if [[ ${#scenarios[@]} -gt 0 ]]; then
 	[[ -z "$ESK_PROVIDER" ]] || args+=(--provider "$ESK_PROVIDER")
 	[[ -z "$ESK_SHARD" ]] || args+=(--shard "$ESK_SHARD")
 	args+=(--junit "$ESK_SCENARIOS_JUNIT" -- "${scenarios[@]}")
-	kit "extstorage-kit run" "${args[@]}"
+	kit "extstorage-kit run" '^[0-9]+ passed, ' "${args[@]}"
 	output scenarios-junit "$ESK_SCENARIOS_JUNIT"
 fi
 
