@@ -22,7 +22,7 @@ import { dirname, join } from 'node:path';
 import t from 'tap';
 import { parse } from 'yaml';
 import { REPO_ROOT } from './helpers/cli.js';
-import { authorEnv, bashProvider, sh, shown } from './helpers/install.js';
+import { authorEnv, bashProvider, packKit, sh, shown } from './helpers/install.js';
 import { tempDir } from './helpers/provider-dir.js';
 
 interface Step {
@@ -299,5 +299,139 @@ t.test('action.yml: the steps, a passing and a failing provider', SLOW, async (t
     const test = run.steps[1]!;
     t.equal(test.code, 2, shown(test));
     t.match(test.stdout, /^::error title=extstorage-kit::input backend needs the input provider/m);
+  });
+});
+
+// The GitLab CI template, run the same way: a job's before_script and script lines in one
+// `set -eo pipefail` bash, with the template's variables under the project's, GitLab's own
+// (CI_PROJECT_DIR, CI_NODE_INDEX/TOTAL of `parallel:`), and its rules (only `if: $VARIABLE`).
+
+interface GitlabJob {
+  readonly extends?: string;
+  readonly image?: string;
+  readonly stage?: string;
+  readonly rules?: readonly Record<string, unknown>[];
+  readonly variables?: Record<string, unknown>;
+  readonly before_script?: readonly string[];
+  readonly script?: readonly string[];
+  readonly artifacts?: { readonly when?: string; readonly reports?: { readonly junit?: string } };
+}
+
+const TEMPLATE = 'ci/gitlab/extstorage-kit.gitlab-ci.yml';
+const GITLAB = parse(readFileSync(join(REPO_ROOT, TEMPLATE), 'utf8')) as Record<string, GitlabJob> & {
+  variables: Record<string, unknown>;
+};
+const JOB_KEYS = new Set(['extends', 'image', 'stage', 'rules', 'variables', 'before_script', 'script', 'artifacts']);
+
+function gitlabJob(name: string): GitlabJob {
+  const job = GITLAB[name];
+  if (job === undefined) throw new Error(`${TEMPLATE}: no job ${name}`);
+  const unknown = Object.keys(job).filter((k) => !JOB_KEYS.has(k));
+  if (unknown.length > 0) throw new Error(`${TEMPLATE}: ${name}: keys this test does not run: ${unknown.join(', ')}`);
+  if (job.extends === undefined) return job;
+  // GitLab merges hashes key by key and replaces everything else: one level is all the template has.
+  const base = gitlabJob(job.extends);
+  return { ...base, ...job, variables: { ...base.variables, ...job.variables } };
+}
+
+/** Plain strings only: GitLab would expand a `$` in a variable's value, this test does not. */
+function variables(values: Record<string, unknown> | undefined, where: string): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(values ?? {}).map(([k, v]) => {
+      if (typeof v !== 'string' || v.includes('$')) throw new Error(`${where}.${k}: expected a string without $`);
+      return [k, v];
+    }),
+  );
+}
+
+interface JobRun extends StepRun {
+  readonly junit: string;
+}
+
+function runGitlabJob(
+  name: string,
+  project: string,
+  given: Record<string, string>,
+  node?: { index: number; total: number },
+): JobRun | undefined {
+  const job = gitlabJob(name);
+  const vars = {
+    ...variables(GITLAB.variables, `${TEMPLATE} variables`),
+    ...variables(job.variables, `${TEMPLATE} ${name}.variables`),
+    ...given,
+  };
+  const runs = (job.rules ?? [{ if: '$CI' }]).some((rule) => {
+    const m = /^\$([A-Za-z_][A-Za-z0-9_]*)$/.exec(typeof rule.if === 'string' ? rule.if : '');
+    if (!m || Object.keys(rule).length !== 1) throw new Error(`${TEMPLATE}: ${name}: a rule this test does not run`);
+    return (vars[m[1]!] ?? '') !== '';
+  });
+  if (!runs) return undefined;
+  const junit = job.artifacts?.reports?.junit;
+  if (junit === undefined || job.artifacts?.when !== 'always')
+    throw new Error(`${TEMPLATE}: ${name}: expected artifacts: { when: always, reports: { junit } }`);
+  const script = join(project, `.${name}.sh`);
+  writeFileSync(script, ['set -eo pipefail', ...(job.before_script ?? []), ...(job.script ?? [])].join('\n'));
+  const result = sh('bash', ['--noprofile', '--norc', script], project, {
+    ...authorEnv(),
+    CI: 'true',
+    GITLAB_CI: 'true',
+    CI_PROJECT_DIR: project,
+    CI_JOB_NAME: name,
+    ...(node ? { CI_NODE_INDEX: String(node.index), CI_NODE_TOTAL: String(node.total) } : {}),
+    ...vars,
+  });
+  return { name, ...result, junit: join(project, junit) };
+}
+
+t.test('the GitLab CI template: its jobs run with bash', SLOW, async (t) => {
+  const tmp = tempDir(t, 'esk-gitlab-');
+  const kit = { EXTSTORAGE_KIT_SPEC: `file:${packKit(join(tmp, 'pack'))}` };
+  const inputs = { ESK_PROVIDER: 'provider', ESK_BACKEND: 'ci/backend.yaml', ESK_SCENARIOS: 'scenarios' };
+
+  await t.test('a sound provider: the conformance job and a shard of the scenarios pass', async (t) => {
+    const project = join(tmp, 'pass');
+    workspace(project, '.', PASSING);
+    const conformance = runGitlabJob('extstorage-kit-conformance', project, {
+      ...kit,
+      ...inputs,
+      ESK_GANETI: '2.12,3.1',
+    });
+    t.equal(conformance?.code, 0, 'conformance', { output: conformance && shown(conformance) });
+    t.match(conformance?.stdout, /^Verdict: compatible with every Ganeti release/m);
+    t.match(readFileSync(conformance!.junit, 'utf8'), /<testsuites[^>]* tests="41"/);
+    const scenarios = runGitlabJob('extstorage-kit-scenarios', project, { ...kit, ...inputs }, { index: 1, total: 2 });
+    t.equal(scenarios?.code, 0, 'scenarios 1/2', { output: scenarios && shown(scenarios) });
+    t.match(readFileSync(scenarios!.junit, 'utf8'), /<testsuites[^>]* tests="1" failures="0"/);
+    const other = runGitlabJob('extstorage-kit-scenarios', project, { ...kit, ...inputs }, { index: 2, total: 2 });
+    t.equal(other?.code, 0, 'scenarios 2/2', { output: other && shown(other) });
+    t.match(readFileSync(other!.junit, 'utf8'), /<testsuites[^>]* tests="0"/, 'the other shard is empty');
+  });
+
+  await t.test('a flawed provider: the conformance job fails with its JUnit report', async (t) => {
+    const project = join(tmp, 'fail');
+    workspace(project, '.', PASSING);
+    appendFileSync(join(project, 'provider', 'detach'), 'echo "detached $VOL_NAME"\n');
+    const run = runGitlabJob('extstorage-kit-conformance', project, { ...kit, ...inputs });
+    t.equal(run?.code, 1, 'conformance fails', { output: run && shown(run) });
+    t.match(run?.stdout, /^Verdict: NOT a correct ExtStorage provider: .*DETACH-IDEMPOTENT/m);
+    t.match(readFileSync(run!.junit, 'utf8'), /<failure /);
+  });
+
+  await t.test('rules and the required kit spec', async (t) => {
+    const project = join(tmp, 'usage');
+    workspace(project, '.', PASSING);
+    t.equal(
+      runGitlabJob('extstorage-kit-conformance', project, { ...kit, ESK_PROVIDER: 'provider' }),
+      undefined,
+      'no backend, no conformance job',
+    );
+    t.equal(
+      runGitlabJob('extstorage-kit-scenarios', project, { ...kit, ESK_BACKEND: 'b' }),
+      undefined,
+      'no scenarios, no scenarios job',
+    );
+    const run = runGitlabJob('extstorage-kit-conformance', project, inputs);
+    t.equal(run?.code, 2, 'no EXTSTORAGE_KIT_SPEC', { output: run && shown(run) });
+    t.match(run?.stderr, /set EXTSTORAGE_KIT_SPEC to where npm installs the kit from/);
   });
 });
