@@ -70,20 +70,17 @@ t.test(
   },
 );
 
-t.test('a git URL: npm clones it, prepare builds it, and it tests a provider', ROUTE, async (t) => {
-  const head = sh('git', ['rev-parse', 'HEAD'], REPO_ROOT);
-  if (head.code !== 0) {
-    t.comment(`not a git checkout (${head.stderr.trim()}): no git route to test`);
-    t.pass('skipped: no git checkout');
-    return;
-  }
+const HEAD = sh('git', ['rev-parse', 'HEAD'], REPO_ROOT);
+const GIT_ROUTE = { ...ROUTE, skip: HEAD.code === 0 ? false : `not a git checkout: ${HEAD.stderr.trim()}` };
+
+t.test('a git URL: npm clones it, prepare builds it, and it tests a provider', GIT_ROUTE, async (t) => {
   const dirty = sh('git', ['status', '--porcelain', '--untracked-files=no'], REPO_ROOT);
   if (dirty.stdout !== '') t.comment('uncommitted changes are not in this route: it installs the commit at HEAD');
   const tmp = tempDir(t, 'esk-route-git-');
   const clone = join(tmp, 'clone');
   const cloned = sh('git', ['clone', '--quiet', REPO_ROOT, clone], tmp);
   t.equal(cloned.code, 0, 'git clone', { output: shown(cloned) });
-  const commit = head.stdout.trim();
+  const commit = HEAD.stdout.trim();
   const dir = authorFolder(tmp);
 
   const install = sh('npm', ['install', '--no-save', ...OFFLINE, `git+file://${clone}#${commit}`], dir);
