@@ -10,12 +10,13 @@
 
 import {
   appendFileSync,
+  lstatSync,
+  readlinkSync,
+  symlinkSync,
   chmodSync,
   copyFileSync,
-  existsSync,
   mkdirSync,
   readFileSync,
-  statSync,
   writeFileSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -169,16 +170,25 @@ function runAction(actionPath: string, workspace: string, runner: string, given:
   return { steps, summary, outputs: actionOutputs };
 }
 
-/** The action's checkout: this working tree's files as git would commit them (tracked and new). */
+/**
+ * The action's checkout: this working tree's files as git would commit them (tracked and new, links
+ * as links), never a node_modules (a link to one would let the install step's npm ci empty it).
+ */
 function actionCheckout(dest: string): void {
   const listed = sh('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], REPO_ROOT);
   if (listed.code !== 0) throw new Error(`git ls-files: ${shown(listed)}`);
   for (const file of listed.stdout.split('\0').filter(Boolean)) {
+    if (file.split('/')[0] === 'node_modules') continue;
     const from = join(REPO_ROOT, file);
-    if (!existsSync(from)) continue; // deleted in the working tree
-    mkdirSync(dirname(join(dest, file)), { recursive: true });
-    copyFileSync(from, join(dest, file));
-    chmodSync(join(dest, file), statSync(from).mode);
+    const to = join(dest, file);
+    const stat = lstatSync(from, { throwIfNoEntry: false });
+    if (stat === undefined) continue; // deleted in the working tree
+    mkdirSync(dirname(to), { recursive: true });
+    if (stat.isSymbolicLink()) symlinkSync(readlinkSync(from), to);
+    else if (stat.isFile()) {
+      copyFileSync(from, to);
+      chmodSync(to, stat.mode);
+    }
   }
 }
 
@@ -299,6 +309,14 @@ t.test('action.yml: the steps, a passing and a failing provider', SLOW, async (t
     const test = run.steps[1]!;
     t.equal(test.code, 2, shown(test));
     t.match(test.stdout, /^::error title=extstorage-kit::input backend needs the input provider/m);
+    const ignored = runAction(actionPath, ws, join(tmp, 'runner-usage-2'), { scenarios: 'scenarios', ganeti: '3.1' });
+    t.equal(ignored.steps[1]?.code, 2, shown(ignored.steps[1]!));
+    t.match(
+      ignored.steps[1]?.stdout,
+      /^::error title=extstorage-kit::inputs ganeti and allow-unverified are for the conformance suite/m,
+    );
+    const broken = runAction(actionPath, ws, join(tmp, 'runner-usage-3'), { scenarios: 'scenarios', provider: 'a\nb' });
+    t.match(broken.steps[1]?.stdout, /^::error title=extstorage-kit::input provider has a line break/m);
   });
 });
 

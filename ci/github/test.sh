@@ -31,7 +31,9 @@ cli="$GITHUB_ACTION_PATH/dist/harness/cli.js"
 
 # One-line inputs must be one line: they become arguments and lines of GITHUB_OUTPUT.
 for name in ESK_PROVIDER ESK_BACKEND ESK_SHARD ESK_CONFORMANCE_JUNIT ESK_SCENARIOS_JUNIT ESK_WORKING_DIRECTORY; do
-	[[ "${!name}" != *[$'\n\r']* ]] || usage "input ${name#ESK_} has a line break: give one path or value"
+	input=${name#ESK_}
+	input=${input,,}
+	[[ "${!name}" != *[$'\n\r']* ]] || usage "input ${input//_/-} has a line break: give one path or value"
 done
 [[ -n "$ESK_WORKING_DIRECTORY" ]] || ESK_WORKING_DIRECTORY=.
 cd -- "$ESK_WORKING_DIRECTORY" 2>/dev/null ||
@@ -51,6 +53,10 @@ done <<<"$ESK_SCENARIOS"
 	usage "nothing to do: give the input backend (the conformance suite), scenarios (your scenario files), or both"
 [[ -z "$ESK_BACKEND" || -n "$ESK_PROVIDER" ]] ||
 	usage "input backend needs the input provider (the provider directory to test)"
+# Inputs of one command given without it would be ignored: say so instead.
+[[ -n "$ESK_BACKEND" || (${#ganeti[@]} -eq 0 && ${#allow[@]} -eq 0) ]] ||
+	usage "inputs ganeti and allow-unverified are for the conformance suite: give the input backend too"
+[[ ${#scenarios[@]} -gt 0 || -z "$ESK_SHARD" ]] || usage "input shard is for the scenarios: give the input scenarios too"
 [[ -z "$ESK_BACKEND" || -n "$ESK_CONFORMANCE_JUNIT" ]] || usage "input conformance-junit is empty"
 [[ ${#scenarios[@]} -eq 0 || -n "$ESK_SCENARIOS_JUNIT" ]] || usage "input scenarios-junit is empty"
 
