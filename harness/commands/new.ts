@@ -11,9 +11,10 @@ import {
   referenceSource,
   type ReferenceProvider,
 } from '../build/reference.js';
+import { kitSource, type KitSource } from './kit-source.js';
 import { EXIT, HELP_OPTION, UsageError, usageErrors, type Command } from '../cli/command.js';
 
-const help = `Usage: extstorage-kit new <name> --from legacy|rbd|gluster [--dir DIR]
+const help = `Usage: extstorage-kit new <name> --from legacy|rbd|gluster [--dir DIR] [--kit-spec SPEC]
 
 Creates a provider project from one of the kit's reference providers: its
 TypeScript sources with the shared runtime (lib/), its scenario suite, a
@@ -23,12 +24,24 @@ before you change a line:
 
   cd DIR && extstorage-kit run dist/<name> scenarios
 
+The project's package.json depends on extstorage-kit from the same source
+this kit came from, so that \`npm ci && npm test\` there installs this kit:
+the registry version (^X.Y.Z), the tarball (file:...), the git revision
+(git+...#commit) or the directory, as recorded in the lockfile of the
+project this kit is installed in (node_modules/.package-lock.json or
+package-lock.json). When nothing records it, the registry version, with a
+warning.
+
 Options:
       --from T     the template: legacy (single-line, loop devices), rbd
                    (Ceph RBD, device plus kvm:rbd: URI) or gluster
                    (GlusterFS files, loop device plus kvm:gluster:// URI)
       --dir DIR    where to create the project (default: ./<name>); it must
                    not exist or be empty
+      --kit-spec SPEC
+                   the npm spec the project depends on extstorage-kit with,
+                   instead of the source found (a version range, file:PATH
+                   of a tarball or directory, git+URL#REF, a tarball URL)
   -h, --help       show this help
 
 Exit status: 0 created and built, 1 the build failed, 2 usage error.
@@ -36,6 +49,7 @@ Exit status: 0 created and built, 1 the build failed, 2 usage error.
 Examples:
   extstorage-kit new zfs-zvol --from legacy
   extstorage-kit new my-ceph --from rbd --dir ~/src/my-ceph
+  extstorage-kit new my-lvm --from legacy --kit-spec file:../extstorage-kit-0.1.0.tgz
 `;
 
 const NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
@@ -58,6 +72,7 @@ npm run build                 # dist/${name}/: self-contained scripts for a node
 npm test                      # the scenarios in scenarios/ against the build
 npm run check                 # would Ganeti load dist/${name}?
 \`\`\`
+Commit package-lock.json; CI then runs \`npm ci && npm test\`.
 Scenario files are described in extstorage-kit's spec/SCENARIOS.md; the interface itself in
 spec/SPEC.md.
 
@@ -69,7 +84,7 @@ gnt-instance add -t ext --disk 0:size=10G,provider=${name} ...
 `;
 }
 
-function packageJson(name: string): string {
+function packageJson(name: string, kitSpec: string): string {
   return `${JSON.stringify(
     {
       name: `${name}-extstorage-provider`,
@@ -82,7 +97,7 @@ function packageJson(name: string): string {
         check: `extstorage-kit check dist/${name}`,
         typecheck: 'tsc --noEmit',
       },
-      devDependencies: { 'extstorage-kit': `^${version()}`, typescript: '^5.9.3', '@types/node': '^20.0.0' },
+      devDependencies: { 'extstorage-kit': kitSpec, typescript: '^5.9.3', '@types/node': '^20.0.0' },
     },
     null,
     2,
@@ -115,7 +130,12 @@ export const newCommand: Command = {
       parseArgs({
         args: argv,
         allowPositionals: true,
-        options: { ...HELP_OPTION, from: { type: 'string' }, dir: { type: 'string' } },
+        options: {
+          ...HELP_OPTION,
+          from: { type: 'string' },
+          dir: { type: 'string' },
+          'kit-spec': { type: 'string' },
+        },
       }),
     );
     if (values.help) {
@@ -137,6 +157,14 @@ export const newCommand: Command = {
       throw new UsageError(`--from ${JSON.stringify(from)}: expected one of ${REFERENCE_PROVIDERS.join(', ')}`);
     const dir = resolve(values.dir ?? name);
     if (existsSync(dir) && readdirSync(dir).length > 0) throw new UsageError(`${dir} exists and is not empty`);
+    const given = values['kit-spec'];
+    // A spec goes into package.json as one string; whitespace or control characters are a mistake.
+    if (given !== undefined && !/^[^\s\p{Cc}]+$/u.test(given))
+      throw new UsageError(
+        `--kit-spec ${JSON.stringify(given)}: expected an npm spec with no spaces or control characters`,
+      );
+    const kit: KitSource =
+      given === undefined ? kitSource(PACKAGE_ROOT, dir, version()) : { spec: given, origin: '--kit-spec' };
 
     const template = referenceSource(from);
     mkdirSync(dir, { recursive: true });
@@ -161,7 +189,8 @@ export const newCommand: Command = {
       }
     }
     writeFileSync(join(dir, 'README.md'), projectReadme(name, from));
-    writeFileSync(join(dir, 'package.json'), packageJson(name));
+    writeFileSync(join(dir, 'package.json'), packageJson(name, kit.spec));
+    if (kit.warning !== undefined) process.stderr.write(`extstorage-kit new: warning: ${kit.warning}\n`);
     writeFileSync(join(dir, 'tsconfig.json'), TSCONFIG);
     writeFileSync(join(dir, '.gitignore'), 'node_modules/\ndist/\n');
 
@@ -171,6 +200,7 @@ export const newCommand: Command = {
       const shown = relative(process.cwd(), dir) || '.';
       process.stdout.write(
         `created ${name} (from ${from}) in ${shown} and built it into ${relative(process.cwd(), built.outDir)}\n` +
+          `its package.json depends on extstorage-kit ${kit.spec} (${kit.origin})\n` +
           `next: cd ${shown} && extstorage-kit run dist/${name} scenarios\n`,
       );
       return EXIT.ok;
