@@ -17,12 +17,12 @@ t.test('each of these documented commands runs, with the exit status it should h
   if (typeof world === 'string') return t.fail(world);
   t.teardown(() => rmSync(world.dir, { recursive: true, force: true }));
   const seen = new Set<string>();
-  for (const { source, command } of allDocumented()) {
+  for (const { source, command, block } of allDocumented()) {
     const expected = EXPECTED[command];
     if (expected === undefined || !('exit' in expected) || seen.has(command) || !mine(command)) continue;
     seen.add(command);
     // GitHub's expressions are the runner's: evaluated as it would, for the first shard.
-    const r = world.run(command.replaceAll('${{ matrix.shard }}', '1'), expected);
+    const r = world.run(command.replaceAll('${{ matrix.shard }}', '1'), { ...expected, block });
     t.equal(r.code, expected.exit, `${source}: ${command}`, { output: r.output });
   }
 });

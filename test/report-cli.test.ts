@@ -120,6 +120,12 @@ t.test('test: checks by id first, suite files by their path in the kit, leftover
   t.match(r.stdout, /Processes the provider left running, killed by the harness \(\d+;/);
   t.match(r.stdout, /ATTACH-ACCEPTED: pid \d+ (setsid )?sleep 300 \(left by attach\)/);
   t.notMatch(r.stdout, /killed 1 process/, 'once: in the verdict, not also under the counts');
+  // On GitHub, a failing check is annotated on the provider's script, inside the workspace.
+  const gh = runCli(['test', p, '--backend', backend, '--only', 'ATTACH-ACCEPTED'], {
+    cwd: dir,
+    env: { GITHUB_ACTIONS: 'true', GITHUB_WORKSPACE: dir },
+  });
+  t.match(gh.stdout, /^::error file=p\/attach,line=1,col=1,title=ATTACH-ACCEPTED%3A /m);
   const json = join(dir, 'r.json');
   runCli(['test', p, '--backend', backend, '--only', 'ATTACH-ACCEPTED', '--json', json], { cwd: dir });
   const report = JSON.parse(readFileSync(json, 'utf8')) as { conformance: { killed: { command: string }[] } };

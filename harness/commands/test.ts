@@ -2,7 +2,7 @@
 
 import { existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { relative, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PACKAGE_ROOT } from '../build/reference.js';
 import { EXIT, HELP_OPTION, UsageError, usageErrors, type Command } from '../cli/command.js';
@@ -18,7 +18,7 @@ import {
 import { loadBackend, type Backend } from '../conformance/backend.js';
 import { LiveRegistry } from '../conformance/live.js';
 import { checkIds, loadSuite, prepareScenario, SUITE_DIR } from '../conformance/suite.js';
-import { buildVerdict, renderVerdict } from '../conformance/verdict.js';
+import { buildVerdict, judgeCheckResult, renderVerdict } from '../conformance/verdict.js';
 import { parseGanetiVersion, UnsupportedVersionError } from '../ganeti/versions.js';
 import { checkProvider } from '../provider/check.js';
 import { isProviderProject, projectBuild } from './provider-arg.js';
@@ -250,6 +250,11 @@ export const testCommand: Command = {
       cwd: process.cwd(),
       // The suite's files are named as in the kit ("spec/conformance/attach.yaml"), wherever it is installed.
       listKilled: false, // the verdict lists them, by check
+      // The suite's files are the kit's: a failing check is annotated on the provider's script.
+      annotationPlace: (step) =>
+        existsSync(join(providerDir, step.action))
+          ? { file: join(providerDir, step.action), line: 1, col: 1 }
+          : undefined,
       pathLabel: (file) => (file.startsWith(`${SUITE_DIR}/`) ? relative(PACKAGE_ROOT, file) : file),
     });
     // Set inside the callback, where TypeScript's flow analysis does not look.
@@ -265,6 +270,7 @@ export const testCommand: Command = {
           reporter,
           providerLabel: providerDir,
           realDevices: values.live,
+          judge: (result) => judgeCheckResult(result, values.live),
           signal,
         });
       } finally {

@@ -171,6 +171,19 @@ function needsOutcome(
   return { exercised, missing, unmet };
 }
 
+/**
+ * How a check's scenario is reported, before the verdict: one that could not exercise what it
+ * judges (a need unmet, and no failure outside the unmet actions) is "not verified", not an "ok"
+ * or a "FAIL" in the progress, JUnit, TAP and annotations; the verdict reads it the same way.
+ */
+export function judgeCheckResult(result: ScenarioResult, live: boolean): ScenarioResult {
+  const needs = result.check?.needs;
+  if (!needs || result.status === 'skip') return result;
+  const { missing, unmet } = needsOutcome(needs, result, live);
+  if (missing.length === 0 || failureCounts(result, unmet)) return result;
+  return { ...result, status: 'skip', skipReason: `${NOT_VERIFIED_SKIP}${missing.join('; ')}`, notExercised: true };
+}
+
 /** A failed scenario counts against the provider unless every failure is in an action whose needs were unmet. */
 function failureCounts(result: ScenarioResult, unmet: ReadonlySet<string>): boolean {
   if (result.status !== 'fail') return false;
@@ -240,7 +253,8 @@ export function buildVerdict(
       checks.push({ ...info, status: 'skip', reasons: skippedIds.has(check.id) ? notSelected : ['not run'] });
       continue;
     }
-    const ran = results.filter((r) => r.status !== 'skip');
+    // Results the run marked not exercised (judgeCheckResult) ran, and are judged with the others.
+    const ran = results.filter((r) => r.status !== 'skip' || r.notExercised === true);
     // What each scenario of the check could show: a failure seen where the needs were not met is
     // no failure of the provider (a stateless stub says yes to attaching a volume never created).
     // Each scenario of a check may need other actions (BACKEND-FAILURE has one per action).
@@ -276,7 +290,7 @@ export function buildVerdict(
     }
     // Failures in actions whose needs were not met are shown, but not held against the provider.
     const discounted = judged
-      .filter((j) => j.result.status === 'fail' && j.missing.length > 0)
+      .filter((j) => (j.result.status === 'fail' || j.result.notExercised === true) && j.missing.length > 0)
       .flatMap(({ result: r }) =>
         failureLines(r).map((l) => `not judged (a need above was not met): ${checkScenarioName(r)}: ${l}`),
       );

@@ -4,7 +4,7 @@
 import { resolve } from 'node:path';
 import type { Reporter, RunStart, ScenarioStart } from '../run/events.js';
 import type { RunSummary, ScenarioResult } from '../run/result.js';
-import { GithubReporter } from './github.js';
+import { type AnnotationPlace, GithubReporter } from './github.js';
 import { cwdPathLabel, HumanReporter, type PathLabel, sameDestination } from './human.js';
 import { JsonReporter } from './json.js';
 import { JunitReporter } from './junit.js';
@@ -23,6 +23,8 @@ export interface ReporterOptions {
   readonly cwd: string;
   /** How the human report names a scenario file (default: relative to cwd when inside it). */
   readonly pathLabel?: PathLabel;
+  /** Where GitHub annotations of failing steps point, when not at the step's line. */
+  readonly annotationPlace?: AnnotationPlace;
   /** false: the human report does not list the processes killed (the caller reports them). */
   readonly listKilled?: boolean;
 }
@@ -80,7 +82,7 @@ export function createReporters(options: ReporterOptions): CompositeReporter {
       : new TapReporter(options.stdout, options.reporter === 'tap13' ? 13 : 14),
   ];
   if (options.env.GITHUB_ACTIONS === 'true')
-    reporters.push(new GithubReporter(options.stdout, options.env, options.cwd));
+    reporters.push(new GithubReporter(options.stdout, options.env, options.cwd, options.annotationPlace));
   if (options.junit !== undefined) reporters.push(new JunitReporter(resolve(options.cwd, options.junit)));
   if (options.json !== undefined) reporters.push(new JsonReporter(resolve(options.cwd, options.json)));
   return new CompositeReporter(reporters, options.stderr);

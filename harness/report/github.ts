@@ -7,7 +7,7 @@
 // Escaping as the Actions runner unescapes: in the message % \r \n; in properties also : and ,.
 
 import { isAbsolute, relative, resolve, sep } from 'node:path';
-import type { Failure, RunSummary } from '../run/result.js';
+import type { Failure, RunSummary, StepResult } from '../run/result.js';
 import type { SourcePosition } from '../scenario/model.js';
 import { describeExit, describeFault, failingRun, streamTail, tailText, visible } from './format.js';
 import type { Reporter } from '../run/events.js';
@@ -41,8 +41,19 @@ function failureText(failure: Failure): string {
   return lines.join('\n');
 }
 
+/**
+ * Where a failing step is annotated, when not at its line in the scenario file (test: the suite's
+ * files are the kit's, outside the author's workspace, so the provider's script for the action).
+ */
+export type AnnotationPlace = (step: StepResult) => SourcePosition | undefined;
+
 /** The annotations for a run; paths relative to GITHUB_WORKSPACE (else as the results name them). */
-export function annotations(summary: RunSummary, env: NodeJS.ProcessEnv = {}, cwd = process.cwd()): Annotation[] {
+export function annotations(
+  summary: RunSummary,
+  env: NodeJS.ProcessEnv = {},
+  cwd = process.cwd(),
+  place?: AnnotationPlace,
+): Annotation[] {
   const where = (position: SourcePosition) => ({
     file: workspacePath(position.file, env, cwd),
     line: position.line,
@@ -62,7 +73,7 @@ export function annotations(summary: RunSummary, env: NodeJS.ProcessEnv = {}, cw
       if (chosen && chosen.run.stderr.totalBytes > 0) parts.push(`stderr:\n${tailText(streamTail(chosen.run.stderr))}`);
       const run = chosen && step.runs.length > 1 ? ` (run ${chosen.number})` : '';
       out.push({
-        ...where(step.position),
+        ...where(place?.(step) ?? step.position),
         title: `${result.name}: ${step.label || step.action}${run}`,
         message: parts.join('\n'),
       });
@@ -97,6 +108,7 @@ export class GithubReporter implements Reporter {
     private readonly stdout: OutputStream,
     private readonly env: NodeJS.ProcessEnv,
     private readonly cwd: string,
+    private readonly place?: AnnotationPlace,
   ) {}
 
   start(): void {}
@@ -104,7 +116,7 @@ export class GithubReporter implements Reporter {
   scenarioFinished(): void {}
 
   async finish(summary: RunSummary): Promise<void> {
-    const lines = annotations(summary, this.env, this.cwd).map(formatAnnotation);
+    const lines = annotations(summary, this.env, this.cwd, this.place).map(formatAnnotation);
     await writeAll(this.stdout, lines.map((l) => `${l}\n`).join(''));
   }
 }

@@ -80,6 +80,11 @@ export interface ScenarioResult {
   readonly position: SourcePosition;
   readonly status: 'pass' | 'fail' | 'skip';
   readonly skipReason?: string;
+  /**
+   * It ran, but could not exercise what it judges (a conformance check whose needs were not met):
+   * reported as skipped, "not verified", whatever its expectations said; its steps stay for the record.
+   */
+  readonly notExercised?: boolean;
   readonly steps: readonly StepResult[];
   /** Problems outside any step: unused stub entries, processes left behind, sandbox errors. */
   readonly failures: readonly Failure[];

@@ -34,6 +34,11 @@ export interface RunOptions {
   readonly realDevices?: boolean;
   /** Aborting stops new scenarios from starting; running ones are killed by the caller. */
   readonly signal?: AbortSignal;
+  /**
+   * The caller's last word on each result before it is reported (test: a check that could not
+   * exercise what it judges is "not verified", not a pass or a failure).
+   */
+  readonly judge?: (result: ScenarioResult) => ScenarioResult;
 }
 
 /** Stable order, then --filter (on "file: name" or the name), then every Nth for --shard. */
@@ -73,7 +78,7 @@ export async function runScenarios(planned: readonly PlannedScenario[], options:
       const i = next++;
       const { scenario, providerDir } = selected[i]!;
       options.reporter.scenarioStarted({ file: scenario.file, name: scenario.name, index: scenario.index });
-      const result = await runScenario(scenario, {
+      const ran = await runScenario(scenario, {
         providerDir,
         providerCheck: checkOf(providerDir),
         keep: options.keep,
@@ -81,6 +86,7 @@ export async function runScenarios(planned: readonly PlannedScenario[], options:
         ...(options.real ? { real: options.real } : {}),
         ...(options.realDevices ? { realDevices: true } : {}),
       });
+      const result = options.judge ? options.judge(ran) : ran;
       results[i] = result;
       options.reporter.scenarioFinished(result);
       if (result.status === 'fail' && options.bail) stop = true;

@@ -10,6 +10,8 @@ export interface DocCommand {
   readonly source: string;
   /** The command as shown, continuation lines joined, without the prompt or a trailing comment. */
   readonly command: string;
+  /** The code block (or --help) it is in: a reader runs a block's commands in order, on one machine. */
+  readonly block: string;
 }
 
 const SHELL_LANGS = new Set(['sh', 'bash', 'shell', 'console']);
@@ -51,6 +53,7 @@ export function markdownCommands(file: string, label: string): DocCommand[] {
   const out: DocCommand[] = [];
   let lang: string | null = null;
   let block: { text: string; line: number }[] = [];
+  let blockId = '';
   const flush = () => {
     if (lang === null) return;
     if (SHELL_LANGS.has(lang)) {
@@ -59,16 +62,20 @@ export function markdownCommands(file: string, label: string): DocCommand[] {
           ? block.filter((l) => l.text.startsWith('$ ')).map((l) => ({ ...l, text: l.text.slice(2) }))
           : block.filter((l) => l.text.trim() !== '' && !l.text.trim().startsWith('#'));
       for (const l of joinContinuations(kept))
-        out.push({ source: `${label}:${l.line}`, command: withoutComment(l.text.trim()) });
+        out.push({ source: `${label}:${l.line}`, command: withoutComment(l.text.trim()), block: blockId });
     } else if (lang === 'yaml' || lang === 'yml') {
       // CI files: a step's "run: CMD" and the items of a GitLab "script:" list.
       let inScript = false;
       for (const l of block) {
         const run = /^\s*(?:- )?run: (?![|>])(.+)$/.exec(l.text);
-        if (run) out.push({ source: `${label}:${l.line}`, command: withoutComment(run[1]!.trim()) });
+        if (run) out.push({ source: `${label}:${l.line}`, command: withoutComment(run[1]!.trim()), block: blockId });
         if (/^\s*(before_)?script:\s*$/.test(l.text)) inScript = true;
         else if (inScript && /^\s*- /.test(l.text))
-          out.push({ source: `${label}:${l.line}`, command: withoutComment(l.text.replace(/^\s*- /, '').trim()) });
+          out.push({
+            source: `${label}:${l.line}`,
+            command: withoutComment(l.text.replace(/^\s*- /, '').trim()),
+            block: blockId,
+          });
         else if (inScript && !/^\s*$/.test(l.text)) inScript = false;
       }
     }
@@ -78,6 +85,7 @@ export function markdownCommands(file: string, label: string): DocCommand[] {
     if (fence && lang === null) {
       lang = fence[1] ?? '';
       block = [];
+      blockId = `${label}:${i + 1}`;
     } else if (fence) {
       flush();
       lang = null;
@@ -106,5 +114,5 @@ export function helpExamples(help: string, label: string): DocCommand[] {
     .split('\n')
     .filter((l) => l.trim() !== '')
     .map((text, i) => ({ text: text.trim(), line: i + 1 }));
-  return joinContinuations(lines).map((l) => ({ source: label, command: withoutComment(l.text) }));
+  return joinContinuations(lines).map((l) => ({ source: label, command: withoutComment(l.text), block: label }));
 }

@@ -1,17 +1,17 @@
-// The doc test's ground: every command the documentation shows runs, with the exit status a reader should expect:
-// the shell lines of README.md and docs/*.md and the Examples of every --help
-// (helpers/doc-commands.ts finds them). Each one must have an entry in EXPECTED below, and each
-// entry must still be documented, so a new example cannot go untested and a stale entry fails.
+// The doc test's ground: the commands the documentation shows (helpers/doc-commands.ts finds
+// them), what each should do (EXPECTED: every one must have an entry, every entry must still be
+// shown), and the folder they run in.
 //
 // They run as a reader runs them: through bash, in a folder holding what the examples name (a
-// provider project "my-provider" made by `new`, scenario files, backend files, an attach script),
-// with `extstorage-kit` on PATH and `npx extstorage-kit` resolving to this kit. The host's storage
-// commands are the kit's own simulators (rbd and losetup, placed first on the standard PATH, with
-// their state in the folder), so `record`, `--real` and `--live` examples run without a cluster; the
-// e2e run (npm run test:e2e) plays the same commands against real Ceph, GlusterFS and loop devices.
-// Each command runs in a private mount namespace where /srv, /tmp, /usr/share and /usr/local/sbin
-// are overlays whose changes stay in the folder: `install` writes to /srv/ganeti/extstorage as
-// documented without touching the host.
+// provider project "my-provider" made by `new`, a built provider "provider", scenario and backend
+// files, an attach script), with `extstorage-kit` on PATH and `npx extstorage-kit` resolving to this
+// kit. The host's storage commands are the kit's own simulators (rbd and losetup first on the
+// standard PATH, their state in the folder, and a ceph that answers the pool list from it), so the
+// `record`, `--real` and `--live` examples run without a cluster; the e2e run plays the same kinds
+// of commands against real Ceph, GlusterFS and loop devices. Each command runs in a private mount
+// namespace where /srv, /tmp, /usr/share and /usr/local/sbin are overlays kept per code block (a
+// reader runs a block's lines in order on one machine; each block starts from the same host), so
+// `install` writes to /srv/ganeti/extstorage as documented without touching the host.
 
 import { spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -26,18 +26,33 @@ export type Expectation =
   | { readonly exit: number; readonly before?: string; readonly cwd?: string }
   /** Runs in CI itself: .ci/run must hold this line. */
   | { readonly ci: string }
-  /** Needs a real Ceph (the real backend calls ceph too): the e2e stage of this name runs exactly it. */
-  | { readonly e2e: string };
+  /** Cannot run as written (OWNER's repository, a registry release to come): the test file that runs its route. */
+  | { readonly by: string; readonly why: string };
 
 const INSTALLED_RBD = 'extstorage-kit install rbd';
 const RECORDED_ATTACH =
   'extstorage-kit record /srv/ganeti/extstorage/rbd --action attach --volume vol1 --param pool=rbd -o scenarios/attach.yaml';
+const ROUTES = 'test/install-routes.test.ts';
+const LIVE_ACCEPTED = '--allow-unverified GROW-NEW-SIZE --allow-unverified BACKEND-FAILURE';
 
 export const EXPECTED: Readonly<Record<string, Expectation>> = {
   // README's quick start: CI runs exactly these (and this test is part of `npm test`).
   'npm ci && npm start': { ci: 'npm start' },
   'npm test': { ci: 'npm test' },
   'npm run test:e2e': { ci: 'npm run test:e2e' },
+  // Installing the kit: OWNER stands for the reader's copy of the repository; the registry release
+  // is to come. install-routes installs from a git clone, a packed tarball, and dry-runs the publish.
+  'npm install --save-dev "git+https://github.com/OWNER/extstorage-kit.git#v0.1.0"': {
+    by: ROUTES,
+    why: 'the git route, from a clone of this repository',
+  },
+  'npm install --save-dev ./extstorage-kit-0.1.0.tgz': { by: ROUTES, why: 'the tarball route, from npm pack' },
+  'npm install --no-save "git+https://github.com/OWNER/extstorage-kit.git#v0.1.0"': {
+    by: ROUTES,
+    why: 'the git route, from a clone of this repository',
+  },
+  'npm install --no-save ./extstorage-kit-0.1.0.tgz': { by: ROUTES, why: 'the tarball route, from npm pack' },
+  'npm install --no-save extstorage-kit': { by: ROUTES, why: 'the registry route: npm publish --dry-run is clean' },
   // parse: 1 whenever a version asked for rejects the output (2.12 reads one line only).
   "printf '/dev/rbd0\\nkvm:rbd:rbd/vol' | npx extstorage-kit parse": { exit: 1 },
   "printf '/dev/rbd0\\nkvm:rbd:rbd/vol' | extstorage-kit parse": { exit: 1 },
@@ -55,17 +70,29 @@ export const EXPECTED: Readonly<Record<string, Expectation>> = {
   'extstorage-kit run ./my-provider attach.yaml --filter idempot --keep': { exit: 0 },
   'extstorage-kit run ./my-provider tests/ --reporter tap --junit report.xml': { exit: 0 },
   'extstorage-kit run ./my-provider tests/ --shard 1/3 --jobs 4': { exit: 0 },
-  'extstorage-kit run providers/rbd --real rbd': {
-    e2e: 'simulators vs reality: rbd scenarios with the real rbd and Ceph',
+  'extstorage-kit run providers/rbd --real rbd': { exit: 0 },
+  'npx extstorage-kit run ./provider scenarios/': { exit: 0 },
+  'npx extstorage-kit run ./provider scenarios/ --shard ${{ matrix.shard }}/3 --junit scenarios-${{ matrix.shard }}.xml':
+    { exit: 0 },
+  'npx extstorage-kit run ./provider scenarios/ --shard ${CI_NODE_INDEX}/${CI_NODE_TOTAL} --junit scenarios.xml': {
+    exit: 0,
   },
+  'extstorage-kit run ./provider scenarios/ --real rbd --real losetup --junit real.xml': { exit: 0 },
   // test
   'npx extstorage-kit test ./my-provider --backend ci/backend.yaml --ganeti 2.16 --ganeti 3.1': { exit: 0 },
+  'npx extstorage-kit test ./provider --backend ci/backend.yaml --ganeti 2.16 --ganeti 3.1 --junit report.xml': {
+    exit: 0,
+  },
+  'npx extstorage-kit test ./provider --backend ci/backend.yaml --junit report.xml': { exit: 0 },
   'extstorage-kit test ./my-provider --backend my-backend.yaml': { exit: 0 },
   'extstorage-kit test providers/rbd --backend providers/rbd/backend.yaml': { exit: 0 },
-  'extstorage-kit test /srv/ganeti/extstorage/rbd --live -p pool=test --ganeti 2.16 --ganeti 3.1 --allow-unverified GROW-NEW-SIZE --allow-unverified BACKEND-FAILURE':
-    { exit: 0, before: INSTALLED_RBD },
+  [`extstorage-kit test /srv/ganeti/extstorage/rbd --live -p pool=test --ganeti 2.16 --ganeti 3.1 ${LIVE_ACCEPTED}`]: {
+    exit: 0,
+    before: INSTALLED_RBD,
+  },
+  [`extstorage-kit test ./provider --live -p pool=ci --ganeti 2.16 --ganeti 3.1 ${LIVE_ACCEPTED}`]: { exit: 0 },
   'extstorage-kit test ./my-provider --backend b.yaml --only ATTACH-IDEMPOTENT --reporter tap': { exit: 0 },
-  // record
+  // record (0: the recording was made, whatever the script did)
   [RECORDED_ATTACH]: { exit: 0, before: INSTALLED_RBD },
   "extstorage-kit record ./my-provider -a grow --volume vol1 --size 1024 --new-size 2048 --param pool=fast --mask 'AQ[A-Za-z0-9+/]{36}=='":
     { exit: 0 },
@@ -74,9 +101,24 @@ export const EXPECTED: Readonly<Record<string, Expectation>> = {
     exit: 0,
     before: `${INSTALLED_RBD} && ${RECORDED_ATTACH}`,
   },
+  'npx extstorage-kit record ./provider --action create --volume esk-rec-1.ext.disk0 --size 1024 --param pool=rbd -o scenarios/recorded/create.yaml':
+    { exit: 0 },
+  'npx extstorage-kit record ./provider --action attach --volume esk-rec-1.ext.disk0 --param pool=rbd -o scenarios/recorded/attach.yaml':
+    { exit: 0 },
+  'npx extstorage-kit record ./provider --action grow --volume esk-rec-1.ext.disk0 --size 1024 --new-size 2048 --param pool=rbd -o scenarios/recorded/grow.yaml':
+    { exit: 0 },
+  'npx extstorage-kit record ./provider --action detach --volume esk-rec-1.ext.disk0 --param pool=rbd -o scenarios/recorded/detach.yaml':
+    { exit: 0 },
+  'npx extstorage-kit record ./provider --action remove --volume esk-rec-1.ext.disk0 --param pool=rbd -o scenarios/recorded/remove.yaml':
+    { exit: 0 },
+  "npx extstorage-kit record ./provider --action attach --volume vol1 --param pool=rbd --mask 'AQ[A-Za-z0-9+/]{36}==' -o scenarios/recorded/attach.yaml":
+    { exit: 0 },
+  'grep -nE \'AQ[A-Za-z0-9+/]{36}==\' scenarios/recorded/attach.yaml || echo "no key left"': { exit: 0 },
   // new, build, install
   'extstorage-kit new zfs-zvol --from legacy': { exit: 0 },
   'extstorage-kit new my-ceph --from rbd --dir ~/src/my-ceph': { exit: 0 },
+  // The project names a tarball that is not there yet: new says so and still makes the project.
+  'extstorage-kit new my-lvm --from legacy --kit-spec file:../extstorage-kit-0.1.0.tgz': { exit: 0 },
   'extstorage-kit build': { exit: 0, cwd: 'my-provider' },
   'extstorage-kit build ./my-provider --out /tmp/my-provider': { exit: 0 },
   'extstorage-kit install rbd': { exit: 0 },
@@ -124,7 +166,7 @@ export interface World {
   readonly dir: string;
   run(
     command: string,
-    options?: { before?: string | undefined; cwd?: string | undefined },
+    options?: { before?: string | undefined; cwd?: string | undefined; block?: string | undefined },
   ): {
     code: number | null;
     output: string;
@@ -186,9 +228,25 @@ export function makeWorld(): World | string {
   writeFileSync(join(dir, 'tests', 'attach.yaml'), attachScenario);
   mkdirSync(join(dir, 'scenarios'));
   writeFileSync(join(dir, 'scenarios', 'attach-twice.yaml'), attachScenario);
+  const overlays = new Map<string, string>();
+  const overlayOf = (block: string | undefined) => {
+    if (block === undefined) return mkdtempSync(join(dir, 'overlay-'));
+    if (!overlays.has(block)) overlays.set(block, mkdtempSync(join(dir, 'overlay-')));
+    return overlays.get(block)!;
+  };
+  // The real rbd backend (run --real rbd) asks ceph for the pools: the world's ceph answers that
+  // one question from the rbd simulator's state, and refuses anything else.
+  writeFileSync(
+    join(hostBin, 'ceph'),
+    `#!/bin/sh
+[ "$*" = "osd pool ls --format json" ] || { echo "ceph (doc world): only 'osd pool ls --format json' is played" >&2; exit 1; }
+exec ${process.execPath} -e 'const s = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); console.log(JSON.stringify(s.pools.filter((p) => !p.includes("/"))))' ${join(dir, 'sim-state', 'rbd.json')}
+`,
+  );
+  chmodSync(join(hostBin, 'ceph'), 0o755);
   const world: World = {
     dir,
-    run(command, { before, cwd } = {}) {
+    run(command, { before, cwd, block } = {}) {
       const prelude = `set -e
 for d in /srv /tmp /usr/share /usr/local/sbin; do
   [ -d "$d" ] || continue
@@ -207,8 +265,9 @@ exec bash -o pipefail -c "$ESK_DOC_COMMAND"`;
         npm_config_offline: 'true',
         CI_NODE_INDEX: '1',
         CI_NODE_TOTAL: '2',
-        // A fresh overlay each time: every example starts from the same host.
-        ESK_OVERLAY: mkdtempSync(join(dir, 'overlay-')),
+        // One overlay per code block: a reader runs a block's lines in order on one machine; each
+        // block starts from the same host.
+        ESK_OVERLAY: overlayOf(block),
         ESK_HOST_SBIN: hostBin,
         ESK_DOC_COMMAND: command,
         ESK_DOC_BEFORE: before ?? '',
