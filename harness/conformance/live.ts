@@ -50,7 +50,13 @@ export class LiveRegistry {
         for (const action of ['detach', 'remove'] as const) {
           const env = actionEnvironment(
             action,
-            { provider: providerName(providerDir), name: volume.name, size: 1024, uuid: randomUUID(), params: volume.params },
+            {
+              provider: providerName(providerDir),
+              name: volume.name,
+              size: 1024,
+              uuid: randomUUID(),
+              params: volume.params,
+            },
             { args: [], unset: [], env: {} },
             volume.env,
             paths,
