@@ -37,7 +37,8 @@ t.test('parse: --file, --hypervisor, and escaping of invisible characters', asyn
   const r = runCli(['parse', '--file', file, '--hypervisor', 'xen-pvm', '-g', '3.1']);
   t.equal(r.code, 0);
   t.match(r.stdout, /3\.1\s+accepts\s+\(none: userspace only\)\s+phy:\/dev\/x/);
-  const k = runCli(['parse', '--file', file, '-g', '3.1']);
+  // 2.x keeps the CR in the URI (3.x reads CRLF as a line break).
+  const k = runCli(['parse', '--file', file, '-g', '2.16']);
   t.match(k.stdout, /"rbd:a\/b\\r"/, 'the CR is shown, not printed');
 });
 

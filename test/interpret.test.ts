@@ -27,7 +27,10 @@ t.test('A (2.7-2.12): the whole output is the device path', async (t) => {
   t.same(codes(multi), ['legacy-extra-lines']);
   t.equal(multi.problems[0]!.line, 2);
   t.match(interpret('', '2.9'), { ok: false });
-  t.match(interpret('dev/loop0', '2.10'), { ok: false });
+  // The node daemon stats from its working directory, /: dev/loop0 is /dev/loop0 (the model places
+  // relative paths under dev/ only).
+  t.match(interpret('dev/loop0', '2.10'), { ok: true, device: 'dev/loop0' });
+  t.match(interpret('loop0', '2.10'), { ok: false });
   t.match(interpret('\nkvm:rbd:a/b', '2.12'), { ok: false });
   t.match(interpret('/dev/loop0 ', '2.12'), { ok: true, device: '/dev/loop0 ' }, 'a trailing space stays in the path');
   t.ok(codes(interpret('/dev/loop0 ', '2.12')).includes('device-whitespace'));
@@ -96,13 +99,36 @@ t.test('D (3.0, 3.1): as C, and the output must be valid UTF-8', async (t) => {
   t.equal(interpret('\ufeff/dev/rbd0', '3.1').ok, false, 'a BOM is kept, so the path is not absolute');
 });
 
-t.test('CRLF: the CR stays in the device path and in URIs', async (t) => {
-  const r = interpret('/dev/rbd0\r\nkvm:rbd:rbd/vol\r\n', '3.1');
+t.test('CRLF under 2.x: the CR stays in the device path and in URIs', async (t) => {
+  const r = interpret('/dev/rbd0\r\nkvm:rbd:rbd/vol\r\n', '2.16');
   t.equal(r.ok, false, 'the device path /dev/rbd0\\r has a control character');
   t.same(codes(r), ['crlf']);
   const userspace = interpret('\nkvm:rbd:rbd/vol\r\n', '2.16');
   t.match(userspace, { ok: true, select: { kvm: 'rbd:rbd/vol\r' } }, 'verbatim');
   t.ok(codes(userspace).includes('crlf'));
+});
+
+// Ganeti 3.x reads through Popen(encoding="utf-8"): universal newlines before the split on LF.
+t.test('CR and CRLF under 3.x: line breaks', async (t) => {
+  for (const v of ['3.0.0', '3.1']) {
+    const r = interpret('/dev/rbd0\r\nkvm:rbd:rbd/vol\r\n', v);
+    t.match(r, { ok: true, device: '/dev/rbd0', uris: ['kvm:rbd:rbd/vol', ''], select: { kvm: 'rbd:rbd/vol' } }, v);
+    t.same(
+      r.problems.map((p) => [p.code, p.severity, p.line]),
+      [['crlf', 'warning', 1]],
+      `${v}: a warning, 2.x would keep the CR`,
+    );
+  }
+  t.match(interpret('\nkvm:x\r\n', '3.0'), { ok: true, device: null, uris: ['kvm:x', ''], select: { kvm: 'x' } });
+  t.match(
+    interpret('\rkvm:rbd:a/b', '3.0'),
+    { ok: true, device: null, uris: ['kvm:rbd:a/b'], select: { kvm: 'rbd:a/b' } },
+    'a lone CR first: userspace only',
+  );
+  t.match(interpret('/dev/rbd0\rkvm:a', '3.1'), { ok: true, device: '/dev/rbd0', uris: ['kvm:a'] }, 'a lone CR inside');
+  t.match(interpret('/dev/rbd0\nkvm:a\r', '3.1'), { uris: ['kvm:a', ''], select: { kvm: 'a' } }, 'a CR at the end');
+  t.match(interpret('/dev/rbd0\r\r\nkvm:a', '3.1'), { uris: ['', 'kvm:a'] }, 'CR then CRLF: two breaks');
+  t.match(interpret('/dev/rbd0\rkvm:a', '2.16'), { ok: false }, '2.x: the CR is in the device path');
 });
 
 t.test('URI selection: first match wins, prefix case-insensitive, rest verbatim', async (t) => {
@@ -142,6 +168,15 @@ t.test('the device model without and with stat', async (t) => {
   t.ok(codes(notBlock).includes('device-not-block'));
   t.equal(interpret('/dev/null', '3.1', { stat: true }).ok, false, 'a character device is not a block device');
   t.equal(interpret('\nkvm:rbd:a/b', '3.1', { stat: true }).ok, true, 'userspace-only needs no stat');
+  // The node daemon's working directory is /, so a relative path is stat()ed from there, not from
+  // the kit's working directory (which has no dev/ folder).
+  const relative = interpret('dev/null', '3.1', { stat: true });
+  t.ok(codes(relative).includes('device-not-block'), 'dev/null is /dev/null: it exists, as a character device');
+  t.notOk(codes(relative).includes('device-missing'));
+  t.match(
+    relative.problems.find((p) => p.code === 'relative-device'),
+    { severity: 'warning', message: /"\/dev\/null"/ },
+  );
 });
 
 t.test('unsupported versions throw, naming the range', async (t) => {

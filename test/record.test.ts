@@ -16,7 +16,7 @@ import { validUtf8Runs } from '../harness/record/scenario-writer.js';
 import { isSpiedByDefault, RECORD_PATH_VARIABLE, selectSpies } from '../harness/record/spies.js';
 import { doubleQuoted, regexScalar, scalar } from '../harness/record/yaml-text.js';
 import type { Action } from '../harness/provider/layout.js';
-import { actionEnvironment } from '../harness/run/environment.js';
+import { actionEnvironment, providerName } from '../harness/run/environment.js';
 import { loadScenarioFile, parseScenarioText } from '../harness/scenario/load.js';
 import type { ScenarioFile } from '../harness/scenario/model.js';
 import { SCHEMA_PATH } from '../harness/scenario/schema.js';
@@ -224,7 +224,7 @@ function runDirectly(t: Test, action: Action, params: Record<string, string> = {
   const root = tempDir(t, 'esk-direct-');
   const env = actionEnvironment(
     action,
-    { name: 'vol1', size: 1024, uuid: UUID, params },
+    { provider: providerName(PROVIDER), name: 'vol1', size: 1024, uuid: UUID, params },
     { args: [], unset: [], env: {} },
     {},
     { id: 'direct', root, stubsDir: join(root, 'none'), home: root, tmp: root },

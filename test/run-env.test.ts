@@ -4,6 +4,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
+import { actionEnvironment } from '../harness/run/environment.js';
 import { explain, providerDir, runWithJson, scenarioFile, type JsonScenario } from './helpers/run-fixtures.js';
 
 interface Dump {
@@ -46,6 +47,9 @@ t.test('the environment of every action, exactly', async (t) => {
     TMPDIR: join(sandbox, 'tmp'),
     LC_ALL: 'C',
     VOL_NAME: 'vol1',
+    // Ganeti's own disk parameters reach every script: the provider and the disk's access mode.
+    EXTP_ACCESS: 'kernelspace',
+    EXTP_PROVIDER: 'env-dump',
     EXTP_POOL: 'fast',
     EXTP_MIXED_CASE: 'Value 1',
     EXTP_COUNT: '3',
@@ -110,9 +114,10 @@ t.test('defaults: a random volume name and uuid, no VOL_CNAME, the default metad
   t.match(attach.VOL_UUID, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
   t.not(attach.VOL_NAME!.replace(/\.ext\.disk0$/, ''), attach.VOL_UUID, 'two different uuids');
   t.notOk('VOL_CNAME' in attach, 'no VOL_CNAME for a disk without a name');
-  t.notOk(
-    Object.keys(attach).some((k) => k.startsWith('EXTP_')),
-    'no EXTP_ without params (the caller has EXTP_POOL)',
+  t.same(
+    Object.keys(attach).filter((k) => k.startsWith('EXTP_')),
+    ['EXTP_ACCESS', 'EXTP_PROVIDER'],
+    "without params only Ganeti's own (the caller's EXTP_POOL stays out)",
   );
   for (const dump of seen.values())
     t.equal(dump.env.VOL_NAME, attach.VOL_NAME, `${dump.action}: the same volume throughout`);
@@ -140,5 +145,41 @@ t.test('a default grow starts from the current size', async (t) => {
   t.ok(
     Number(afterGrow.VOL_NEW_SIZE) > Number(afterGrow.VOL_SIZE),
     `VOL_NEW_SIZE ${afterGrow.VOL_NEW_SIZE} > VOL_SIZE ${afterGrow.VOL_SIZE}, as Ganeti guarantees`,
+  );
+});
+
+t.test("EXTP_ACCESS and EXTP_PROVIDER are built as Ganeti 3.0.2 builds the disk's ext parameters", async (t) => {
+  const sandbox = { id: 'x', root: '/r', stubsDir: '/r/stubs', home: '/r/home', tmp: '/r/tmp' };
+  const input = { args: [], unset: [], env: {} };
+  const envOf = (params: Record<string, string>) => {
+    const volume = { provider: 'rbd', name: 'v', size: 1, uuid: 'u', params };
+    const env = actionEnvironment('attach', volume, input, {}, sandbox);
+    return Object.entries(env).filter(([name]) => name.startsWith('EXTP_'));
+  };
+  t.same(envOf({}), [
+    ['EXTP_ACCESS', 'kernelspace'],
+    ['EXTP_PROVIDER', 'rbd'],
+  ]);
+  t.same(
+    envOf({ pool: 'fast', access: 'userspace' }),
+    [
+      ['EXTP_ACCESS', 'userspace'],
+      ['EXTP_PROVIDER', 'rbd'],
+      ['EXTP_POOL', 'fast'],
+    ],
+    "the disk's access parameter, when it has one",
+  );
+  t.same(
+    envOf({ provider: 'other' }),
+    [
+      ['EXTP_ACCESS', 'kernelspace'],
+      ['EXTP_PROVIDER', 'rbd'],
+    ],
+    'provider is always the provider that runs (a disk cannot name another)',
+  );
+  t.same(
+    Object.fromEntries(envOf({ Access: 'x' })),
+    { EXTP_ACCESS: 'x', EXTP_PROVIDER: 'rbd' },
+    "a user key that upper-cases onto Ganeti's comes later and wins, as in Ganeti's dict",
   );
 });

@@ -137,6 +137,7 @@ function kitEnvironment(run: ScriptRun, disk: DiskSpec, input: Record<string, un
   if (!isAction(run.script)) throw new Error(`Ganeti ran ${run.script}, which is not an action the kit knows`);
   const sandbox = { id: 'differential', root: '/', stubsDir: '/nonexistent', home: '/nonexistent', tmp: '/tmp' };
   const volume = {
+    provider: disk.provider,
     name: disk.volume,
     size: disk.size,
     uuid: disk.uuid ?? '',

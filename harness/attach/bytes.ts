@@ -76,6 +76,39 @@ export function splitLines(bytes: Uint8Array): Uint8Array[] {
   return lines;
 }
 
+/** Output as Ganeti 3.x reads it, with where its line breaks came from. */
+export interface UniversalNewlines {
+  /** The bytes with every CRLF and every lone CR turned into one LF. */
+  readonly bytes: Uint8Array;
+  /** 1-based numbers of the lines (in the translated bytes) that a CR or CRLF ended. */
+  readonly crEnded: readonly number[];
+}
+
+/**
+ * Python 3's universal newlines on the whole output at once: Ganeti 3.x reads script output through
+ * Popen(..., encoding="utf-8") (utils/process.py), whose text stream turns CRLF and a lone CR into
+ * LF before extstorage.py splits on LF. CR and LF are never part of a multi-byte UTF-8 sequence,
+ * so translating the bytes is translating the text.
+ */
+export function universalNewlines(bytes: Uint8Array): UniversalNewlines {
+  const out: number[] = [];
+  const crEnded: number[] = [];
+  let line = 1;
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i]!;
+    if (byte === 0x0d) {
+      crEnded.push(line);
+      if (bytes[i + 1] === 0x0a) i += 1;
+      out.push(0x0a);
+      line += 1;
+      continue;
+    }
+    out.push(byte);
+    if (byte === 0x0a) line += 1;
+  }
+  return { bytes: Uint8Array.from(out), crEnded };
+}
+
 /** C0 controls and DEL: what can never be part of a usable path or URI. */
 export function isControlByte(byte: number): boolean {
   return byte <= 0x1f || byte === 0x7f;

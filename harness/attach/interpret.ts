@@ -10,7 +10,7 @@ import { judgeAttachOutput } from './verdict.js';
 export type { AttachProblem } from './lint.js';
 
 export interface InterpretOptions {
-  /** stat() the device path for real instead of the model (absolute, no control character). */
+  /** stat() the device path for real (a relative one from /, as the node daemon) instead of the model. */
   readonly stat?: boolean;
 }
 

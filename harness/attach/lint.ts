@@ -52,6 +52,7 @@ export function lintAttachOutput(reading: AttachReading, verdict: AttachVerdict)
     );
   }
 
+  // 2.x splits on LF only, so a CRLF's CR stays in the line; 3.x reads CR and CRLF as line breaks.
   const crlfLines = new Set(lines.filter((l, i) => i < lines.length - 1 && endsWithCr(l)).map((l) => l.number));
   if (crlfLines.size > 0) {
     const first = Math.min(...crlfLines);
@@ -59,7 +60,16 @@ export function lintAttachOutput(reading: AttachReading, verdict: AttachVerdict)
       'crlf',
       'error',
       first,
-      `CRLF line ending${crlfLines.size > 1 ? `s (lines ${[...crlfLines].join(', ')})` : ''}: Ganeti splits on LF only, so the CR stays in the ${first === 1 ? 'device path' : 'URI'}`,
+      `CRLF line ending${crlfLines.size > 1 ? `s (lines ${[...crlfLines].join(', ')})` : ''}: Ganeti ${version.asked} splits on LF only, so the CR stays in the ${first === 1 ? 'device path' : 'URI'} (3.x would read it as a line break)`,
+    );
+  }
+  if (reading.crLineBreaks.length > 0) {
+    const crLines = reading.crLineBreaks;
+    add(
+      'crlf',
+      'warning',
+      crLines[0]!,
+      `CR line break${crLines.length > 1 ? `s (lines ${crLines.join(', ')})` : ''}: Ganeti ${version.asked} reads CRLF and a lone CR as LF, but 2.13-2.16 split on LF only and keep the CR in the device path or URI; end lines with LF alone`,
     );
   }
 
@@ -138,12 +148,14 @@ function lintLegacy(reading: AttachReading, add: Add): void {
 
 function lintDevice(line: AttachLine, verdict: AttachVerdict, crlfLines: Set<number>, add: Add): void {
   const text = line.text;
-  if (!text.startsWith('/')) {
+  if (text.length > 0 && !text.startsWith('/')) {
+    // The node daemon stats it from its working directory, /; the model only places dev/... there.
+    const unplaced = verdict.probe === 'relative';
     add(
       'relative-device',
-      'error',
+      unplaced ? 'error' : 'warning',
       line.number,
-      `device path ${JSON.stringify(text)} is not absolute: Ganeti stat()s it from the provider directory`,
+      `device path ${JSON.stringify(text)} is not absolute: Ganeti stat()s it from the node daemon's working directory, /, as ${JSON.stringify(`/${text}`)}${unplaced ? ', which is not under /dev' : ''}; print the absolute path`,
     );
   }
   const controls = strayControls(line, crlfLines);

@@ -4,7 +4,7 @@
 import { statSync } from 'node:fs';
 import { HYPERVISORS, type Hypervisor } from '../ganeti/hypervisors.js';
 import { isPython2, type GanetiVersion } from '../ganeti/versions.js';
-import { decodeLossy, encodeUtf8, firstInvalidUtf8, hasControlByte, splitLines } from './bytes.js';
+import { decodeLossy, encodeUtf8, firstInvalidUtf8, hasControlByte, splitLines, universalNewlines } from './bytes.js';
 
 export interface AttachLine {
   /** 1-based line number in the output. */
@@ -17,8 +17,13 @@ export interface AttachLine {
 export interface AttachReading {
   readonly version: GanetiVersion;
   readonly bytes: Uint8Array;
-  /** The output split on LF; n newlines give n+1 lines, as Python's split("\n"). */
+  /**
+   * The output split on LF; n newlines give n+1 lines, as Python's split("\n"). For 3.x the split
+   * comes after universal newlines (CRLF and a lone CR are LF too), so no line holds a CR.
+   */
   readonly lines: readonly AttachLine[];
+  /** 3.x: the lines (1-based, as in `lines`) that a CR or CRLF ended; [] for 2.x. */
+  readonly crLineBreaks: readonly number[];
   /** Offset of the first byte that is not valid UTF-8, or -1. */
   readonly invalidUtf8At: number;
   /** Ganeti 3.x could not decode the output, so the whole call failed. */
@@ -27,7 +32,10 @@ export interface AttachReading {
 
 export function readAttachOutput(bytes: Uint8Array, version: GanetiVersion): AttachReading {
   const invalidUtf8At = firstInvalidUtf8(bytes);
-  const lines = splitLines(bytes).map((lineBytes, index) => ({
+  const undecodable = invalidUtf8At >= 0 && !isPython2(version);
+  // Python 2 reads bytes as they are; Python 3 decodes with universal newlines (spec/SPEC.md §5.4).
+  const read = isPython2(version) || undecodable ? { bytes, crEnded: [] } : universalNewlines(bytes);
+  const lines = splitLines(read.bytes).map((lineBytes, index) => ({
     number: index + 1,
     bytes: lineBytes,
     text: decodeLossy(lineBytes),
@@ -36,27 +44,36 @@ export function readAttachOutput(bytes: Uint8Array, version: GanetiVersion): Att
     version,
     bytes,
     lines,
+    crLineBreaks: read.crEnded,
     invalidUtf8At,
-    undecodable: invalidUtf8At >= 0 && !isPython2(version),
+    undecodable,
   };
 }
 
-/** What became of stat() on the device path. */
+/** What became of stat() on the device path ('relative': a relative path the model cannot place). */
 export type DeviceProbe = 'block' | 'relative' | 'control' | 'missing' | 'not-block';
 
+const SLASH = 0x2f;
+const DEV_SLASH = encodeUtf8('dev/');
+
 /**
- * Would Ganeti's os.stat() + S_ISBLK accept this path? Without `stat` the answer is a model:
- * an absolute path with no control character counts as an existing block device.
+ * Would Ganeti's os.stat() + S_ISBLK accept this path? The node daemon stats it in its own process,
+ * whose working directory is / (it daemonizes with chdir("/")), so a relative path is taken from /.
+ * Without `stat` the answer is a model: a path free of control bytes counts as an existing block
+ * device when it is absolute or, relative, lies under dev/ (that is /dev/...).
  */
 export function probeDevice(path: Uint8Array, stat: boolean): DeviceProbe {
+  if (path.length === 0) return 'missing'; // os.stat("") fails
+  const relative = path[0] !== SLASH;
   if (!stat) {
-    if (path[0] !== 0x2f) return 'relative';
-    return hasControlByte(path) ? 'control' : 'block';
+    if (hasControlByte(path)) return 'control';
+    if (relative && !DEV_SLASH.every((byte, i) => path[i] === byte)) return 'relative';
+    return 'block';
   }
-  if (path.length === 0) return 'missing';
   if (path.includes(0)) return 'control'; // Python refuses to stat a path with NUL
+  const fromRoot = relative ? Buffer.concat([Buffer.from('/'), path]) : Buffer.from(path);
   try {
-    return statSync(Buffer.from(path)).isBlockDevice() ? 'block' : 'not-block';
+    return statSync(fromRoot).isBlockDevice() ? 'block' : 'not-block';
   } catch {
     return 'missing';
   }

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { actionEnvironment, SANDBOX_MARKER, type SandboxPaths } from '../run/environment.js';
+import { actionEnvironment, providerName, SANDBOX_MARKER, type SandboxPaths } from '../run/environment.js';
 import { invokeScript } from '../run/invoke.js';
 import type { Scenario } from '../scenario/model.js';
 
@@ -50,7 +50,13 @@ export class LiveRegistry {
         for (const action of ['detach', 'remove'] as const) {
           const env = actionEnvironment(
             action,
-            { name: volume.name, size: 1024, uuid: randomUUID(), params: volume.params },
+            {
+              provider: providerName(providerDir),
+              name: volume.name,
+              size: 1024,
+              uuid: randomUUID(),
+              params: volume.params,
+            },
             { args: [], unset: [], env: {} },
             volume.env,
             paths,

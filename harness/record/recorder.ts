@@ -11,6 +11,7 @@ import tmp from 'tmp';
 import type { Action } from '../provider/layout.js';
 import {
   actionEnvironment,
+  providerName,
   defaultNewSize,
   SYSTEM_PATH,
   type SandboxPaths,
@@ -93,6 +94,7 @@ export async function recordAction(request: RecordRequest, systemPath = spiedSys
     const expand = (values: Readonly<Record<string, string>>) =>
       Object.fromEntries(Object.entries(values).map(([k, v]) => [k, expandSandbox(v, root)]));
     const volume: VolumeState = {
+      provider: providerName(request.providerDir),
       name: request.volume.name,
       size: request.volume.size,
       ...(request.volume.cname !== undefined ? { cname: request.volume.cname } : {}),

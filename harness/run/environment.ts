@@ -1,6 +1,7 @@
 // The environment Ganeti builds for each action (spec/SPEC.md §4), on a base that is the same on
 // every machine: nothing leaks in from the caller's environment.
 
+import { basename, resolve } from 'node:path';
 import type { Action } from '../provider/layout.js';
 import { DEFAULT_GROW_BY, type StepInput } from '../scenario/model.js';
 
@@ -26,11 +27,39 @@ export const DEFAULT_METADATA = 'originstname+instance1.example.com';
 
 /** The volume as Ganeti knows it during a scenario; size follows successful grows. */
 export interface VolumeState {
+  /** The provider's name (its directory's name): Ganeti passes it as EXTP_PROVIDER. */
+  readonly provider: string;
   readonly name: string;
   size: number;
   readonly cname?: string;
   readonly uuid: string;
+  /** The user's ext parameters; `access` is the disk's access mode (kernelspace when absent). */
   readonly params: Readonly<Record<string, string>>;
+}
+
+/** The name Ganeti knows a provider by: its directory's name. */
+export function providerName(providerDir: string): string {
+  return basename(resolve(providerDir));
+}
+
+/** Ganeti's default for the disk's access parameter (constants.DISK_DT_DEFAULTS["ext"]). */
+export const DEFAULT_ACCESS = 'kernelspace';
+
+/**
+ * The disk's ext parameters in the order a node gets them (Ganeti 3.0.2: GenerateDiskTemplate in
+ * cmdlib/instance_storage.py adds `provider` and `access` to the user's keys; AnnotateDiskParams in
+ * rpc/node.py fills them over the cluster's ext defaults, so `access` comes first). `provider` and
+ * `access` are Ganeti's own disk parameters: a user key of that name is the disk's, not an extra.
+ */
+export function diskParameters(volume: VolumeState): [string, string][] {
+  const params = new Map<string, string>([
+    ['access', volume.params.access ?? DEFAULT_ACCESS],
+    ['provider', volume.provider],
+  ]);
+  for (const [name, value] of Object.entries(volume.params)) {
+    if (name !== 'access' && name !== 'provider') params.set(name, value);
+  }
+  return [...params];
 }
 
 export interface SandboxPaths {
@@ -85,7 +114,8 @@ export function actionEnvironment(
 ): Record<string, string> {
   const env = baseEnvironment(sandbox);
   env.VOL_NAME = volume.name;
-  for (const [name, value] of Object.entries(volume.params)) env[`EXTP_${name.toUpperCase()}`] = value;
+  // extstorage.py _ExtStorageEnvironment: one EXTP_ per parameter; on an upper-case clash the later wins.
+  for (const [name, value] of diskParameters(volume)) env[`EXTP_${name.toUpperCase()}`] = value;
   if (action === 'create' || action === 'grow') env.VOL_SIZE = String(input.size ?? volume.size);
   if (action === 'grow') env.VOL_NEW_SIZE = String(input.newSize ?? defaultNewSize(input.size ?? volume.size));
   if (action === 'setinfo') env.VOL_METADATA = sanitizeMetadata(input.metadata ?? DEFAULT_METADATA);

@@ -15,6 +15,7 @@ import type { Scenario, SimulatorName, Step } from '../scenario/model.js';
 import { completeBytes } from './capture.js';
 import {
   actionEnvironment,
+  providerName,
   baseEnvironment,
   defaultNewSize,
   realEnvironment,
@@ -57,9 +58,10 @@ function expandAll(values: Readonly<Record<string, string>>, sandboxDir: string)
   return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, expandSandbox(v, sandboxDir)]));
 }
 
-function initialVolume(scenario: Scenario, sandboxDir: string): VolumeState {
+function initialVolume(scenario: Scenario, sandboxDir: string, providerDir: string): VolumeState {
   const spec = scenario.volume;
   return {
+    provider: providerName(providerDir),
     name: spec.name ?? `${randomUUID()}.ext.disk0`,
     size: spec.size,
     ...(spec.cname !== undefined ? { cname: spec.cname } : {}),
@@ -311,7 +313,7 @@ export async function runScenario(scenario: Scenario, context: ScenarioContext):
                 all[name] = await realBackend(name).view(scenario.simulators[name], real);
             return all;
           };
-    const volume = initialVolume(scenario, sandbox.name);
+    const volume = initialVolume(scenario, sandbox.name, context.providerDir);
     const progress: ScenarioProgress = { attached: null };
     for (const [index, step] of scenario.steps.entries()) {
       const result = await runStep(step, index, scenario, volume, paths, stubs, views, context, progress, isolation);

@@ -1,35 +1,55 @@
 #!/usr/bin/env python3
-"""A test oracle: Ganeti's reading of attach output, written the way Ganeti's Python code does it.
+"""A test oracle: Ganeti's reading of attach output, per behaviour (spec/SPEC.md section 5).
 
-It mirrors ExtStorageDevice.Attach and GetUserspaceAccessUri (lib/storage/extstorage.py) per
-behaviour (spec/SPEC.md section 5), using real Python semantics: bytes for Ganeti 2.x (Python 2
-byte strings, ASCII-only lower()), str for 3.x (strict UTF-8 decode, Unicode lower()).
+Behaviour D (3.x) runs Ganeti 3.0's own code when it is installed (Debian's ganeti-3.0, under
+/usr/share/ganeti/3.0, run with /usr/bin/python3): ExtStorageDevice.Attach and
+GetUserspaceAccessUri from lib/storage/extstorage.py, on the text that utils/process.py's
+Popen(..., encoding="utf-8") would read, that is io.TextIOWrapper(..., encoding="utf-8") over the
+bytes (strict UTF-8, universal newlines). Only the script run and os.stat are replaced: attach
+"prints" the case's bytes, and stat follows the kit's device model. Without Ganeti 3.0, and always
+for A to C (Python 2 releases, which no machine here can run), it uses a model written the way
+Ganeti's Python code reads: bytes for 2.x (ASCII-only lower()), str for 3.x.
 
 Reads JSON lines {"id", "hex", "behaviour"} on stdin and writes JSON lines
-{"id", "ok", "device", "uris", "select"} on stdout. Device existence uses the model of the spec:
-an absolute path with no control character counts as an existing block device.
+{"id", "ok", "device", "uris", "select"} on stdout. The first line written is
+{"ganeti": "<release>"} when Ganeti's code judges behaviour D, or {"ganeti": null}.
+
+Device model (the kit's, without --stat): the node daemon stats from its working directory, /; a
+path free of control bytes counts as an existing block device when it is absolute or starts with
+"dev/".
 """
+import io
 import json
+import logging
+import os
+import stat
 import sys
 
 HYPERVISORS = ["kvm", "xen-pvm", "xen-hvm", "lxc", "chroot", "fake"]
 CONTROL = set(range(0x20)) | {0x7F}
+GANETI_LIB = "/usr/share/ganeti/3.0"
 
 
 def exists(path):
     data = path if isinstance(path, bytes) else path.encode("utf-8")
-    return data[:1] == b"/" and not any(b in CONTROL for b in data)
+    placed = data[:1] == b"/" or data[:4] == b"dev/"
+    return placed and not any(b in CONTROL for b in data)
 
 
 def text(value):
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
 
 
-def interpret(data, behaviour):
+def read_as_ganeti3(data):
+    """What Popen(..., encoding="utf-8") hands Ganeti 3.x for output read in one piece."""
+    return io.TextIOWrapper(io.BytesIO(data), encoding="utf-8").read()
+
+
+def model(data, behaviour):
     no_select = {h: None for h in HYPERVISORS}
     if behaviour == "D":
         try:
-            out = data.decode("utf-8")  # strict, as Ganeti 3.x's RPC layer
+            out = read_as_ganeti3(data)
         except UnicodeDecodeError:
             return {"ok": False, "device": None, "uris": [], "select": no_select}
         newline = "\n"
@@ -65,10 +85,77 @@ def interpret(data, behaviour):
     return {"ok": ok, "device": device, "uris": [text(u) for u in uris], "select": select}
 
 
+class _ModelOs:
+    """extstorage.py's `os`, with stat() answering by the device model."""
+
+    def __getattr__(self, name):
+        return getattr(os, name)
+
+    @staticmethod
+    def stat(path):
+        if "\0" in path:
+            raise ValueError("embedded null byte")  # what os.stat raises
+        if not exists(path):
+            raise FileNotFoundError(2, "No such file or directory", path)
+        return os.stat_result((stat.S_IFBLK | 0o660, 0, 0, 1, 0, 0, 0, 0, 0, 0), {"st_rdev": os.makedev(7, 0)})
+
+
+def load_ganeti():
+    """Ganeti 3.0's extstorage module with the script run replaced, or None when not installed."""
+    if not os.path.isdir(os.path.join(GANETI_LIB, "ganeti")):
+        return None
+    sys.path.insert(0, GANETI_LIB)
+    try:
+        from ganeti import constants, errors  # pylint: disable=import-outside-toplevel
+        from ganeti.storage import extstorage  # pylint: disable=import-outside-toplevel
+    except ImportError as err:
+        sys.stderr.write("Ganeti 3.0 is installed but cannot be imported (%s): using the model\n" % err)
+        return None
+    extstorage.os = _ModelOs()
+    logging.disable(logging.CRITICAL)  # Ganeti logs every refusal; the verdicts are what count
+    return constants, errors, extstorage
+
+
+def ganeti(modules, data):
+    """Behaviour D by Ganeti's own ExtStorageDevice; attach's output is `data`."""
+    _, errors, extstorage = modules
+    no_select = {h: None for h in HYPERVISORS}
+
+    def action(action_name, *_args, **_kwargs):
+        assert action_name == "attach", action_name
+        return read_as_ganeti3(data)  # raises UnicodeDecodeError as RunCmd would
+
+    extstorage._ExtStorageAction = action  # pylint: disable=protected-access
+    # Built in two steps to keep the object when Attach raises (os.stat of a path with NUL).
+    device = extstorage.ExtStorageDevice.__new__(extstorage.ExtStorageDevice)
+    try:
+        device.__init__(("oracle", "vol"), [], 1, {}, {}, name=None, uuid=None)
+    except UnicodeDecodeError:  # before the split: no URI lines at all
+        return {"ok": False, "device": None, "uris": [], "select": no_select}
+    except ValueError:
+        return {"ok": False, "device": None, "uris": device.uris, "select": no_select}
+    if not device.attached:
+        return {"ok": False, "device": None, "uris": device.uris, "select": no_select}
+    select = dict(no_select)
+    for hypervisor in HYPERVISORS:
+        try:
+            select[hypervisor] = device.GetUserspaceAccessUri(hypervisor)
+        except errors.BlockDeviceError:
+            pass
+    return {"ok": True, "device": device.dev_path, "uris": device.uris, "select": select}
+
+
 def main():
+    modules = load_ganeti()
+    release = modules[0].RELEASE_VERSION if modules else None
+    sys.stdout.write(json.dumps({"ganeti": release}) + "\n")
     for line in sys.stdin:
         case = json.loads(line)
-        answer = interpret(bytes.fromhex(case["hex"]), case["behaviour"])
+        data = bytes.fromhex(case["hex"])
+        if case["behaviour"] == "D" and modules:
+            answer = ganeti(modules, data)
+        else:
+            answer = model(data, case["behaviour"])
         answer["id"] = case["id"]
         sys.stdout.write(json.dumps(answer) + "\n")
 
