@@ -3,7 +3,7 @@
 
 import { interpretAttachOutput } from '../attach/interpret.js';
 import { readAttachOutput, uriFor } from '../attach/reading.js';
-import { REPRESENTATIVE_VERSIONS, parseGanetiVersion } from '../ganeti/versions.js';
+import { isPython2, REPRESENTATIVE_VERSIONS, parseGanetiVersion } from '../ganeti/versions.js';
 import type { DeviceExpectation, Step, StreamExpectation } from '../scenario/model.js';
 import { completeBytes, streamText } from './capture.js';
 import type { CompatibilityRow, Failure, ScriptRun } from './result.js';
@@ -181,6 +181,30 @@ export function readDeviceAndUris(bytes: Uint8Array): AttachedVolume {
   };
 }
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The problem an ill-formed UTF-8 byte on attach's stderr is for Ganeti 3.x, or null: it decodes
+ * both pipes (utils/process.py, encoding="utf-8") and the attach fails with UnicodeDecodeError
+ * whatever stdout said (spec/SPEC.md §5.4). A stderr cut short cannot be judged.
+ */
+function stderrNotUtf8(run: ScriptRun): { code: string; severity: 'error'; line: number; message: string } | null {
+  const bytes = completeBytes(run.stderr);
+  if (bytes === null) return null;
+  try {
+    strictUtf8.decode(bytes);
+    return null;
+  } catch {
+    return {
+      code: 'stderr-invalid-utf8',
+      severity: 'error',
+      line: 1,
+      message:
+        "stderr is not well-formed UTF-8: Ganeti 3.x decodes attach's stderr too and fails the attach with UnicodeDecodeError",
+    };
+  }
+}
+
 function attachFailures(step: Step, run: ScriptRun): { failures: Failure[]; compatibility: CompatibilityRow } {
   const failures: Failure[] = [];
   const bytes = completeBytes(run.stdout);
@@ -195,7 +219,15 @@ function attachFailures(step: Step, run: ScriptRun): { failures: Failure[]; comp
     };
   }
   const versions = rowVersions(step);
-  const results = new Map(versions.map((v) => [v, interpretAttachOutput(bytes, v)]));
+  const stderrRejects = stderrNotUtf8(run);
+  const results = new Map(
+    versions.map((v) => {
+      const r = interpretAttachOutput(bytes, v);
+      // Ganeti 3.x reads attach's stderr as UTF-8 too: an ill-formed byte there fails the attach.
+      if (stderrRejects === null || isPython2(parseGanetiVersion(v))) return [v, r];
+      return [v, { ...r, ok: false, problems: [...r.problems, stderrRejects] }];
+    }),
+  );
   const compatibility = versions.map((v) => ({ ganeti: v, ok: results.get(v)!.ok }));
   const expect = step.expect;
 

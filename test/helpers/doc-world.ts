@@ -213,10 +213,11 @@ export function makeWorld(): World | string {
     mkdirSync(join(dir, file, '..'), { recursive: true });
     writeFileSync(join(dir, file), backend);
   }
+  // On the pool "ci", empty in the world's cluster: run --real needs a scenario's pools empty.
   const attachScenario = `scenarios:
   - name: attach is idempotent
-    simulate: { rbd: { pools: [rbd] } }
-    volume: { params: { pool: rbd } }
+    simulate: { rbd: { pools: [ci] } }
+    volume: { params: { pool: ci } }
     steps:
       - action: create
       - action: attach
