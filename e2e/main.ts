@@ -14,7 +14,7 @@ import { detachNewLoops, leaksSince, loops, takeInventory } from './backends/lea
 import { checkPrerequisites, openNamespace, type Namespace } from './backends/namespace.js';
 import { ensurePackages } from './backends/packages.js';
 import { reapStaleRuns, recordOwner } from './backends/stale.js';
-import { tail } from './lib/exec.js';
+import { tail } from './lib/logs.js';
 import { E2eReport, lastLines, seconds, type StageOutcome } from './report.js';
 import { STAGES, type CheckResult, type Stage, type StageEnvironment } from './stages.js';
 
