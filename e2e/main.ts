@@ -15,7 +15,7 @@ import { checkPrerequisites, openNamespace, type Namespace } from './backends/na
 import { ensurePackages } from './backends/packages.js';
 import { ensureGaneti, type GanetiAvailability } from './ganeti/install.js';
 import { reapStaleRuns, recordOwner } from './backends/stale.js';
-import { tail } from './lib/exec.js';
+import { tail } from './lib/logs.js';
 import { E2eReport, lastLines, seconds, type StageOutcome } from './report.js';
 import { STAGES, type CheckResult, type Stage, type StageEnvironment } from './stages.js';
 

@@ -6,7 +6,9 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Phases, ensureMountPoint, isAlive, listProcesses, tails, terminate } from '../lib/exec.js';
+import { tails } from '../lib/logs.js';
+import { isAlive, listProcesses, terminate } from '../lib/processes.js';
+import { Phases, ensureMountPoint } from '../lib/setup.js';
 import type { Namespace } from './namespace.js';
 
 export interface CephCluster {

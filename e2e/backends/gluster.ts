@@ -4,7 +4,10 @@
 import { mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Phases, ensureMountPoint, listProcesses, startDetached, tails, terminate } from '../lib/exec.js';
+import { startDetached } from '../lib/exec.js';
+import { tails } from '../lib/logs.js';
+import { listProcesses, terminate } from '../lib/processes.js';
+import { Phases, ensureMountPoint } from '../lib/setup.js';
 import type { Namespace } from './namespace.js';
 
 export interface GlusterVolume {
@@ -164,7 +167,7 @@ export async function startGluster(ns: Namespace, workDir: string): Promise<Glus
         mounted.push(target);
       }
       // -N keeps glusterd in the foreground: its pid is the one we spawn (nsenter execs it).
-      glusterdPid = startDetached(ns.argv(['glusterd', '-N', '-f', volFile, '-p', pidFile, '-l', glusterdLog]), {
+      glusterdPid = await startDetached(ns.argv(['glusterd', '-N', '-f', volFile, '-p', pidFile, '-l', glusterdLog]), {
         logFile: daemonOutput,
       });
       const deadline = Date.now() + READY_TIMEOUT_MS;

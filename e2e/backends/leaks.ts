@@ -1,11 +1,11 @@
 // Snapshots of host state (loop devices, mounts, storage processes, TCP listeners, temp
 // files) taken before and after the e2e tests, to report whatever the tests left behind.
 
-import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join } from 'node:path';
-import { listProcesses } from '../lib/exec.js';
+import { execaSync } from 'execa';
+import { listProcesses } from '../lib/processes.js';
 
 export interface Inventory {
   /** `/dev/loopN -> backing file`. */
@@ -167,8 +167,8 @@ export function leaksSince(before: Inventory, after: Inventory): string[] {
 /** Detaches the given entries of loops(); one line per device, saying whether it worked. */
 function detach(entries: readonly string[]): string[] {
   return entries.map((entry) => {
-    const detached = spawnSync('losetup', ['--detach', entry.split(' -> ')[0]!], { encoding: 'utf8' });
-    return `${entry}: ${detached.status === 0 ? 'detached' : `could not be detached: ${detached.stderr.trim()}`}`;
+    const detached = execaSync('losetup', ['--detach', entry.split(' -> ')[0]!], { reject: false, timeout: 30_000 });
+    return `${entry}: ${detached.failed ? `could not be detached: ${detached.stderr || detached.shortMessage}` : 'detached'}`;
   });
 }
 

@@ -1,10 +1,10 @@
 // A private network + mount namespace, kept alive by a `sleep infinity` holder, so the
 // storage daemons can bind 127.0.0.1 ports and mount over /etc without touching the host.
 
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { exec, findInPath, isAlive, terminate, type ExecOptions, type ExecResult } from '../lib/exec.js';
+import { exec, findInPath, startDetached, type ExecOptions, type ExecResult } from '../lib/exec.js';
+import { isAlive, terminate } from '../lib/processes.js';
 
 export interface Namespace {
   readonly holderPid: number;
@@ -47,30 +47,17 @@ function childrenOf(pid: number): number[] {
 
 export async function openNamespace(): Promise<Namespace> {
   // --fork: the namespace then belongs to a child we can nsenter, and unshare waits for it.
-  const unshare = spawn('unshare', ['--net', '--mount', '--fork', '--', 'sleep', 'infinity'], {
-    stdio: 'ignore',
-    detached: true,
-  });
-  let spawnError: Error | undefined;
-  unshare.on('error', (error) => (spawnError = error));
-  unshare.unref();
-  const unsharePid = unshare.pid;
-  if (unsharePid === undefined) {
-    await sleep(0);
-    throw new Error(`cannot start unshare: ${spawnError?.message ?? 'unknown error'}`);
-  }
+  const unsharePid = await startDetached(['unshare', '--net', '--mount', '--fork', '--', 'sleep', 'infinity']);
 
   let holderPid: number | undefined;
   const deadline = Date.now() + 5_000;
-  while (holderPid === undefined && Date.now() < deadline && spawnError === undefined && isAlive(unsharePid)) {
+  while (holderPid === undefined && Date.now() < deadline && isAlive(unsharePid)) {
     holderPid = childrenOf(unsharePid)[0];
     if (holderPid === undefined) await sleep(20);
   }
   if (holderPid === undefined) {
     await terminate([unsharePid], 1_000).catch(() => undefined);
-    throw new Error(
-      `unshare --net --mount did not start its holder process within 5 s${spawnError ? `: ${spawnError.message}` : ''}`,
-    );
+    throw new Error('unshare --net --mount did not start its holder process within 5 s');
   }
 
   const ns = makeNamespace(holderPid, unsharePid);

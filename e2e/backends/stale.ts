@@ -4,7 +4,7 @@
 
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isAlive, listProcesses, terminate } from '../lib/exec.js';
+import { isAlive, listProcesses, terminate } from '../lib/processes.js';
 import { detachLoopsUnder } from './leaks.js';
 
 /** The file in a run's folder that says whose it is. */

@@ -2,9 +2,9 @@
 // lines, in the same order, on the same backing files, as root, while no other loop device is in
 // use (the simulator's device numbers are the lowest free ones, as the kernel's are).
 
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { execaSync, type SyncResult } from 'execa';
 import { installSimulators } from '../../harness/simulate/install.js';
 import { detachLoopsUnder } from '../backends/leaks.js';
 
@@ -51,11 +51,19 @@ export const LOSETUP_DRIFT_CASES: readonly (readonly string[])[] = [
   ['-J'],
 ];
 
+/** Per command, on each side: a hung command must not hang the run (this comparison is synchronous). */
+const TIMEOUT_MS = 60_000;
+
+/** Exit status, stdout and stderr of one side, as one comparable string. */
+function outcome(result: SyncResult): string {
+  return JSON.stringify([result.exitCode, result.signal, result.stdout, result.stderr]);
+}
+
 /** Why the comparison cannot run on this host, or null. */
 export function losetupDriftUnavailable(): string | null {
   if (process.getuid?.() !== 0) return 'the real losetup needs root';
-  const attached = spawnSync('losetup', ['-a'], { encoding: 'utf8' });
-  if (attached.status !== 0) return `losetup -a failed: ${attached.stderr.trim()}`;
+  const attached = execaSync('losetup', ['-a'], { reject: false, timeout: TIMEOUT_MS, stripFinalNewline: false });
+  if (attached.failed) return `losetup -a failed: ${attached.stderr.trim() || attached.shortMessage}`;
   if (attached.stdout !== '')
     return `loop devices are in use on this host (${attached.stdout.trim().split('\n').length}): the device numbers would differ`;
   return null;
@@ -81,19 +89,21 @@ export function compareLosetup(workDir: string): { compared: number; mismatches:
   const mismatches: string[] = [];
   try {
     for (const argv of LOSETUP_DRIFT_CASES) {
-      const real = spawnSync('losetup', argv, {
-        cwd: files,
-        env: { PATH: '/usr/sbin:/sbin:/usr/bin:/bin', LC_ALL: 'C' },
-        encoding: 'utf8',
-      });
-      const sim = spawnSync(join(stubs, 'losetup'), argv, {
-        cwd: files,
-        env: { PATH: `${stubs}:/usr/bin:/bin`, LC_ALL: 'C' },
-        encoding: 'utf8',
-      });
-      if (real.status === sim.status && real.stdout === sim.stdout && real.stderr === sim.stderr) continue;
-      const show = (r: typeof real) =>
-        `exit ${r.status}\n  stdout: ${JSON.stringify(r.stdout)}\n  stderr: ${JSON.stringify(r.stderr)}`;
+      // Each side with only its own environment, and its output exactly as printed.
+      const run = (program: string, path: string) =>
+        execaSync(program, argv, {
+          cwd: files,
+          env: { PATH: path, LC_ALL: 'C' },
+          extendEnv: false,
+          timeout: TIMEOUT_MS,
+          stripFinalNewline: false,
+          reject: false,
+        });
+      const real = run('losetup', '/usr/sbin:/sbin:/usr/bin:/bin');
+      const sim = run(join(stubs, 'losetup'), `${stubs}:/usr/bin:/bin`);
+      if (outcome(real) === outcome(sim)) continue;
+      const show = (r: SyncResult) =>
+        `${r.exitCode === undefined ? r.shortMessage : `exit ${r.exitCode}`}\n  stdout: ${JSON.stringify(r.stdout)}\n  stderr: ${JSON.stringify(r.stderr)}`;
       mismatches.push(`losetup ${argv.join(' ')}\n real:      ${show(real)}\n simulated: ${show(sim)}`);
     }
   } finally {

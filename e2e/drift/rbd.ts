@@ -4,9 +4,9 @@
 // run to run is masked (image ids, times, thread ids, addresses), plus the differences
 // spec/SCENARIOS.md §12.6 documents, each named below; anything else is drift.
 
-import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { SYSTEM_PATH } from '../../harness/run/environment.js';
 import { hostHasRbdModule } from '../../harness/real/rbd.js';
 import { installSimulators } from '../../harness/simulate/install.js';
@@ -168,10 +168,17 @@ export async function compareRbd(
   const known: string[] = [];
   for (const argv of RBD_DRIFT_CASES) {
     const real = await ns.exec(['env', 'LC_ALL=C', 'rbd', ...argv], { allowFailure: true, timeoutMs: 60_000 });
-    const sim = spawnSync(join(stubsDir, 'rbd'), argv, { env: simEnv, encoding: 'utf8', timeout: 60_000 });
+    const sim = await execa(join(stubsDir, 'rbd'), argv, {
+      env: simEnv,
+      extendEnv: false,
+      stdin: 'ignore',
+      timeout: 60_000,
+      stripFinalNewline: false,
+      reject: false,
+    });
     const mask = (text: string) => maskSnapshotIds(argv, maskVolatile(text));
     const a: Outcome = { code: real.code, stdout: mask(real.stdout), stderr: separateLog(mask(real.stderr)) };
-    const b: Outcome = { code: sim.status, stdout: mask(sim.stdout), stderr: separateLog(mask(sim.stderr)) };
+    const b: Outcome = { code: sim.exitCode ?? null, stdout: mask(sim.stdout), stderr: separateLog(mask(sim.stderr)) };
     const line = `rbd ${argv.join(' ')}`;
     const documented = KNOWN.find((k) => k.argv.join('\0') === argv.join('\0'));
     const same = a.code === b.code && a.stdout === b.stdout && (documented !== undefined || a.stderr === b.stderr);

@@ -4,7 +4,6 @@
 // state for real, reads the state back in the simulator's documented shape (what expect.simulated
 // compares with), and removes what the scenario left.
 
-import { execFile } from 'node:child_process';
 import type { LosetupSimulation, RbdSimulation, SimulatorName } from '../scenario/model.js';
 
 /** What a real backend works with during one scenario. */
@@ -41,23 +40,31 @@ export interface CommandOutput {
   readonly stderr: string;
 }
 
-/** Runs one of the backend's commands (argv, never a shell); a minute at most. */
-export function runCommand(argv: readonly string[], env: Readonly<Record<string, string>>): Promise<CommandOutput> {
-  return new Promise((resolve) => {
-    execFile(
-      argv[0]!,
-      argv.slice(1),
-      { env: { ...env }, timeout: 60_000, maxBuffer: 16 * 1024 * 1024, encoding: 'utf8' },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
-        resolve({
-          code,
-          stdout,
-          stderr: error !== null && typeof error.code !== 'number' ? `${stderr}${error.message}\n` : stderr,
-        });
-      },
-    );
+/**
+ * Runs one of the backend's commands (argv, never a shell) in exactly `env`; a minute at most. A
+ * non-zero exit is the command's answer; a command that could not run, was killed or printed too
+ * much ends with code 1 and execa's reason on stderr.
+ */
+export async function runCommand(
+  argv: readonly string[],
+  env: Readonly<Record<string, string>>,
+): Promise<CommandOutput> {
+  // Loaded here: only `run --real` runs backend commands, and every other run of the CLI would
+  // load execa's modules at start-up for nothing (bench/README.md, "Start-up").
+  const { execa } = await import('execa');
+  const result = await execa(argv[0]!, argv.slice(1), {
+    env: { ...env },
+    extendEnv: false,
+    stdin: 'ignore',
+    timeout: 60_000,
+    maxBuffer: 16 * 1024 * 1024,
+    stripFinalNewline: false,
+    reject: false,
   });
+  const { exitCode, stdout, stderr } = result;
+  if (!result.failed) return { code: 0, stdout, stderr };
+  if (exitCode !== undefined && exitCode !== 0 && !result.isMaxBuffer) return { code: exitCode, stdout, stderr };
+  return { code: 1, stdout, stderr: `${stderr}${result.shortMessage ?? 'failed'}\n` };
 }
 
 /** Runs a command that must succeed; its stdout. */
