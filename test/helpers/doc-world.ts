@@ -29,7 +29,12 @@ export type Expectation =
   /** Cannot run as written (OWNER's repository, a registry release to come): the test file that runs its route. */
   | { readonly by: string; readonly why: string };
 
-const INSTALLED_RBD = 'extstorage-kit install rbd';
+// What a reader's machine already has for an example (run first, in the same code block's machine).
+const INSTALLED_RBD = 'extstorage-kit install rbd --force';
+/** An image vol1 in pool rbd, as the record examples expect. */
+const HAS_VOL1 = 'rbd info rbd/vol1 >/dev/null 2>&1 || rbd create --size 1024 rbd/vol1';
+/** A test cluster whose pool rbd is empty, as run --real asks. */
+const EMPTY_RBD_POOL = 'for image in $(rbd ls rbd); do rbd rm "rbd/$image"; done';
 const RECORDED_ATTACH =
   'extstorage-kit record /srv/ganeti/extstorage/rbd --action attach --volume vol1 --param pool=rbd -o scenarios/attach.yaml';
 const ROUTES = 'test/install-routes.test.ts';
@@ -70,7 +75,7 @@ export const EXPECTED: Readonly<Record<string, Expectation>> = {
   'extstorage-kit run ./my-provider attach.yaml --filter idempot --keep': { exit: 0 },
   'extstorage-kit run ./my-provider tests/ --reporter tap --junit report.xml': { exit: 0 },
   'extstorage-kit run ./my-provider tests/ --shard 1/3 --jobs 4': { exit: 0 },
-  'extstorage-kit run providers/rbd --real rbd': { exit: 0 },
+  'extstorage-kit run providers/rbd --real rbd': { exit: 0, before: EMPTY_RBD_POOL },
   'npx extstorage-kit run ./provider scenarios/': { exit: 0 },
   'npx extstorage-kit run ./provider scenarios/ --shard ${{ matrix.shard }}/3 --junit scenarios-${{ matrix.shard }}.xml':
     { exit: 0 },
@@ -93,13 +98,13 @@ export const EXPECTED: Readonly<Record<string, Expectation>> = {
   [`extstorage-kit test ./provider --live -p pool=ci --ganeti 2.16 --ganeti 3.1 ${LIVE_ACCEPTED}`]: { exit: 0 },
   'extstorage-kit test ./my-provider --backend b.yaml --only ATTACH-IDEMPOTENT --reporter tap': { exit: 0 },
   // record (0: the recording was made, whatever the script did)
-  [RECORDED_ATTACH]: { exit: 0, before: INSTALLED_RBD },
+  [RECORDED_ATTACH]: { exit: 0, before: `${INSTALLED_RBD} && ${HAS_VOL1}` },
   "extstorage-kit record ./my-provider -a grow --volume vol1 --size 1024 --new-size 2048 --param pool=fast --mask 'AQ[A-Za-z0-9+/]{36}=='":
     { exit: 0 },
-  'extstorage-kit record ./my-provider -a attach --volume vol1 --no-spy ssh': { exit: 0 },
+  'extstorage-kit record ./my-provider -a attach --volume vol1 --no-spy ssh': { exit: 0, before: HAS_VOL1 },
   'extstorage-kit run ./my-provider scenarios/attach.yaml': {
     exit: 0,
-    before: `${INSTALLED_RBD} && ${RECORDED_ATTACH}`,
+    before: `${INSTALLED_RBD} && ${HAS_VOL1} && ${RECORDED_ATTACH}`,
   },
   'npx extstorage-kit record ./provider --action create --volume esk-rec-1.ext.disk0 --size 1024 --param pool=rbd -o scenarios/recorded/create.yaml':
     { exit: 0 },
