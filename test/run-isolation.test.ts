@@ -21,6 +21,11 @@ interface IsolatedScenario extends JsonScenario {
 }
 
 const NAME = 'esk-iso-test';
+// The none level writes the host's /var/log/ganeti (it has no tmpfs to put there): the file
+// starts and ends absent, so the other levels can show their log went elsewhere.
+const HOST_LOG = `/var/log/ganeti/${NAME}.log`;
+rmSync(HOST_LOG, { force: true });
+t.teardown(() => rmSync(HOST_LOG, { force: true }));
 const INSTALL = `/usr/share/ganeti/extstorage/${NAME}`;
 
 const levels: IsolationLevel[] = (['bwrap', 'unshare', 'none'] as const).filter(
@@ -247,3 +252,28 @@ t.test(
     t.notMatch(r.stderr, /at .*\.js:\d+/, 'no stack trace');
   },
 );
+
+for (const level of ['bwrap', 'unshare', 'none'] as const) {
+  t.test(`${level}: nothing a provider starts outlives its scenario (a forking loop, setsid env -i)`, async (t) => {
+    const parent = mkdtempSync('/var/tmp/esk-leftovers-');
+    t.teardown(() => rmSync(parent, { recursive: true, force: true }));
+    const dir = makeProvider(parent);
+    // A unique duration names this test's sleeps among every process on the machine.
+    const mark = String(900_000 + Math.floor(Math.random() * 99_999));
+    writeFileSync(
+      join(dir, 'attach'),
+      `#!/bin/sh\nsetsid env -i sleep ${mark} >/dev/null 2>&1 </dev/null &\n(while :; do sleep ${mark}; done) >/dev/null 2>&1 &\nprintf /dev/loop0\n`,
+    );
+    const file = join(parent, 's.yaml');
+    writeFileSync(
+      file,
+      `provider: ${dir}\nscenarios:\n  - name: x\n    steps: [{ action: attach }, { action: attach }]\n`,
+    );
+    const r = runRun([file], { env: { EXTSTORAGE_KIT_ISOLATION: level } });
+    t.equal(r.code, 0, r.stdout + r.stderr);
+    t.match(r.stdout, /killed \d+ process(es)? the provider left running: /, 'the run says what it killed');
+    const left = spawnSync('pgrep', ['-f', `sleep ${mark}`], { encoding: 'utf8' }).stdout.trim();
+    t.equal(left, '', `no sleep ${mark} left`);
+    if (left !== '') spawnSync('pkill', ['-f', `sleep ${mark}`]);
+  });
+}

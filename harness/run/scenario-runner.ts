@@ -30,7 +30,7 @@ import { emptyIsolationReport, isolationSkipReason, ScenarioIsolation } from './
 import { FAIL_BACKEND_FLAG } from './stub-plan.js';
 import type { Failure, ScenarioResult, StepResult } from './result.js';
 import { callMark, callsSince, installStubs, unusedStubFailures, type StubSandbox } from './stubs.js';
-import { lastPid, sweepProcesses } from './sweep.js';
+import { lastPid, sweepProcesses, sweepUntilQuiet } from './sweep.js';
 import { shown } from '../text/display.js';
 
 export interface ScenarioContext {
@@ -330,7 +330,7 @@ export async function runScenario(scenario: Scenario, context: ScenarioContext):
     if (contained) {
       failures.push(...contained.failures);
       isolationReport = contained.report;
-    } else sweepProcesses(SANDBOX_MARKER, id, pidsBefore);
+    } else sweepUntilQuiet((signal) => sweepProcesses(SANDBOX_MARKER, id, pidsBefore, signal));
     await cleanupReal?.();
     // Removed off the main thread: the next scenario need not wait for it.
     if (!context.keep) {

@@ -20,10 +20,15 @@ export function lastPid(): number {
 }
 
 /**
- * Kills (SIGKILL) every process whose environment holds `name=value` and that started after
- * `sincePid` was allocated; returns what it killed.
+ * Sends `signal` (SIGKILL unless told) to every process whose environment holds `name=value` and
+ * that started after `sincePid` was allocated; returns what it signalled.
  */
-export function sweepProcesses(name: string, value: string, sincePid = 0): SweptProcess[] {
+export function sweepProcesses(
+  name: string,
+  value: string,
+  sincePid = 0,
+  signal: NodeJS.Signals = 'SIGKILL',
+): SweptProcess[] {
   const needle = Buffer.from(`\0${name}=${value}\0`);
   const swept: SweptProcess[] = [];
   let entries: string[];
@@ -41,7 +46,7 @@ export function sweepProcesses(name: string, value: string, sincePid = 0): Swept
       const environ = Buffer.concat([Buffer.from([0]), readFileSync(`/proc/${pid}/environ`)]);
       if (!environ.includes(needle)) continue;
       const command = readFileSync(`/proc/${pid}/cmdline`).toString('utf8').split('\0').filter(Boolean).join(' ');
-      process.kill(pid, 'SIGKILL');
+      process.kill(pid, signal);
       swept.push({ pid, command });
     } catch {
       // gone already, or not ours to read
@@ -67,7 +72,11 @@ function parentAndCwd(pid: number): { ppid: number; cwd: string } | null {
  * `sincePid` that was orphaned (its parent is init) and whose working directory is one of `dirs`
  * or below (Ganeti starts scripts in the provider folder). Returns what it killed.
  */
-export function sweepOrphans(dirs: readonly string[], sincePid = 0): SweptProcess[] {
+export function sweepOrphans(
+  dirs: readonly string[],
+  sincePid = 0,
+  signal: NodeJS.Signals = 'SIGKILL',
+): SweptProcess[] {
   const swept: SweptProcess[] = [];
   let entries: string[];
   try {
@@ -85,11 +94,49 @@ export function sweepOrphans(dirs: readonly string[], sincePid = 0): SweptProces
     if (!dirs.some((dir) => info.cwd === dir || info.cwd.startsWith(`${dir}/`))) continue;
     try {
       const command = readFileSync(`/proc/${pid}/cmdline`).toString('utf8').split('\0').filter(Boolean).join(' ');
-      process.kill(pid, 'SIGKILL');
+      process.kill(pid, signal);
       swept.push({ pid, command });
     } catch {
       // gone already
     }
   }
   return swept;
+}
+
+/** Most passes of a sweep: a provider cannot keep it busy for ever. */
+const MAX_PASSES = 20;
+
+/**
+ * Every process `find` matches, frozen then killed, until a pass finds nothing: reading /proc once
+ * misses what a loop forks meanwhile and the children a killed parent leaves as orphans (then found
+ * by the orphan sweep, or by the marker they inherited). `find` signals what it matches.
+ */
+export function sweepUntilQuiet(find: (signal: NodeJS.Signals) => SweptProcess[]): SweptProcess[] {
+  const seen = new Map<number, SweptProcess>();
+  // Freeze first, so nothing forks between one read of /proc and the next.
+  for (let pass = 0; pass < MAX_PASSES; pass++) {
+    const found = find('SIGSTOP').filter((p) => !seen.has(p.pid));
+    if (found.length === 0) break;
+    for (const p of found) seen.set(p.pid, p);
+  }
+  for (const pid of seen.keys()) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone already
+    }
+  }
+  // The children of what was killed are orphans now: they go the same way, a pass at a time.
+  for (let pass = 0; pass < MAX_PASSES; pass++) {
+    waitBriefly();
+    const found = find('SIGKILL').filter((p) => !seen.has(p.pid));
+    if (found.length === 0) break;
+    for (const p of found) seen.set(p.pid, p);
+  }
+  return [...seen.values()];
+}
+
+/** A few milliseconds for the kernel to reparent a killed process's children (no busy loop). */
+function waitBriefly(): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
 }

@@ -34,7 +34,9 @@ const INSTALLED_RBD = 'extstorage-kit install rbd --force';
 /** An image vol1 in pool rbd, as the record examples expect. */
 const HAS_VOL1 = 'rbd info rbd/vol1 >/dev/null 2>&1 || rbd create --size 1024 rbd/vol1';
 /** A test cluster whose pool rbd is empty, as run --real asks. */
-const EMPTY_RBD_POOL = 'for image in $(rbd ls rbd); do rbd rm "rbd/$image"; done';
+const EMPTY_RBD_POOL =
+  "for dev in $(rbd device list | awk 'NR > 1 { print $NF }'); do rbd device unmap \"$dev\"; done; " +
+  'for image in $(rbd ls rbd); do rbd rm "rbd/$image"; done';
 const RECORDED_ATTACH =
   'extstorage-kit record /srv/ganeti/extstorage/rbd --action attach --volume vol1 --param pool=rbd -o scenarios/attach.yaml';
 const ROUTES = 'test/install-routes.test.ts';
@@ -227,7 +229,7 @@ export function makeWorld(): World | string {
       - action: create
       - action: attach
       - action: attach
-        expect: { device: /dev/rbd0 }
+        expect: { device: { regex: "^/dev/rbd[0-9]+$" } }
 `;
   writeFileSync(join(dir, 'attach.yaml'), attachScenario);
   mkdirSync(join(dir, 'tests'));

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { snapshotFiles, type FileSnapshot } from '../file-snapshot.js';
 import type { Scenario } from '../../scenario/model.js';
 import type { Failure, IsolationReport } from '../result.js';
-import { sweepOrphans, sweepProcesses } from '../sweep.js';
+import { sweepOrphans, sweepProcesses, sweepUntilQuiet } from '../sweep.js';
 import { hostCommands } from './host-commands.js';
 import { folderChanges, providerWriteFailure, readOnlyFailure } from './provider-folder.js';
 import { probeIsolation, type IsolationLevel } from './probe.js';
@@ -118,17 +118,18 @@ export class ScenarioIsolation {
 
   /** At the end of the scenario: every process it left is killed; the failures and the report. */
   finish(marker: string, id: string, sincePid: number): { failures: Failure[]; report: IsolationReport } {
-    const swept = sweepProcesses(marker, id, sincePid);
-    if (this.sandbox.level === 'none') {
-      const dirs = [this.options.providerDir, this.options.root].map((dir) => {
-        try {
-          return realpathSync(dir);
-        } catch {
-          return dir;
-        }
-      });
-      swept.push(...sweepOrphans(dirs, sincePid));
-    }
+    const dirs = [this.options.providerDir, this.options.root].map((dir) => {
+      try {
+        return realpathSync(dir);
+      } catch {
+        return dir;
+      }
+    });
+    const none = this.sandbox.level === 'none';
+    const swept = sweepUntilQuiet((signal) => [
+      ...sweepProcesses(marker, id, sincePid, signal),
+      ...(none ? sweepOrphans(dirs, sincePid, signal) : []),
+    ]);
     const seen = new Set<number>();
     for (const p of swept) {
       if (seen.has(p.pid)) continue; // found by both sweeps
