@@ -262,6 +262,11 @@ for d in /srv /tmp /usr/share /usr/local/sbin; do
   mount -t overlay overlay -o "lowerdir=$d,upperdir=$ESK_OVERLAY/up$d,workdir=$ESK_OVERLAY/work$d" "$d"
 done
 cp -p "$ESK_HOST_SBIN"/* /usr/local/sbin/
+# The world's cluster can map images (the simulated rbd kernel module): the host says so too.
+if [ ! -e /sys/module/rbd ] && [ ! -e /sys/bus/rbd ]; then
+  mkdir -p "$ESK_OVERLAY/sys-module/rbd"
+  mount --bind "$ESK_OVERLAY/sys-module" /sys/module
+fi
 if [ -n "$ESK_DOC_BEFORE" ]; then bash -c "$ESK_DOC_BEFORE" >/dev/null; fi
 set +e
 exec bash -o pipefail -c "$ESK_DOC_COMMAND"`;
