@@ -1,7 +1,7 @@
-// What the loader reads at most (spec/SCENARIOS.md, "Limits"). Each is far above what a scenario
-// file needs (the largest in the kit is 8 KB with about 1,100 nodes) and low enough that no input
-// can make the loader take more than a few seconds or a few hundred MB: past them a file is refused
-// with an error at the position where the limit was passed, before the work it would cost.
+// What the loader reads at most (spec/SCENARIOS.md §10.1). Each is far above what a scenario file
+// needs (the largest in the kit: 8 KB, about 1,100 nodes, 13 levels deep) and low enough that no
+// input can make the loader take more than a few seconds or a few hundred MB: past one, a file is
+// refused with an error where the limit was passed, before the work it would cost.
 
 /** Bytes in one scenario file (checked with fstat before it is read, and while reading). */
 export const MAX_FILE_BYTES = 4 * 1024 * 1024;
