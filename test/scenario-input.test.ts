@@ -261,6 +261,17 @@ t.test('a file name with a newline or an ANSI escape is printed JSON-quoted; oth
     'a name that starts with a quote is quoted, so that it cannot pass for a quoted one',
   );
 
+  // A name from the file in yaml's own message (an alias's), a FIFO's name in the loader's: escaped too.
+  const alias = write(t, 'x: *a\u202eb\n', 'alias.yaml');
+  t.strictSame(errorsOf(t, alias), [
+    `${alias}:1:1: YAML: Unresolved alias (the anchor must be set before the alias): a\\u202eb`,
+  ]);
+  const fifo = join(dir, 'fifo\u202e.yaml');
+  t.equal(spawnSync('mkfifo', [fifo]).status, 0, 'mkfifo');
+  t.strictSame(errorsOf(t, fifo), [
+    `${JSON.stringify(fifo).replace('\u202e', '\\u202e')}:1:1: ${JSON.stringify(fifo).replace('\u202e', '\\u202e')} is a FIFO (named pipe), not a regular file: scenario files are read only from regular files`,
+  ]);
+
   // And through the CLI, on stderr.
   const sub = join(dir, 'sub');
   mkdirSync(sub);

@@ -56,6 +56,7 @@ import type {
 import { COMMAND_PLACEHOLDERS, sandboxPathProblem } from './model.js';
 import { AlternativeTree } from './alternative-tree.js';
 import { dataLimitProblem, documentLimitProblem, textLimitProblem } from './bounds.js';
+import { safeMessage } from './display-path.js';
 import { duplicateKeys } from './duplicate-keys.js';
 import { realPath, yamlFilesUnder } from './find-files.js';
 import { label, type Issue, type Path, type Segment } from './issue.js';
@@ -89,7 +90,7 @@ export function loadScenarioFile(path: string): { file: ScenarioFile } | { error
   const read = readScenarioSource(path);
   if ('problem' in read) {
     const { line, col, message } = read.problem;
-    return { errors: [{ position: { file: path, line, col }, message }] };
+    return { errors: [{ position: { file: path, line, col }, message: safeMessage(message) }] };
   }
   return parseScenarioText(read.text, path);
 }
@@ -364,7 +365,7 @@ class Source {
 }
 
 function startOf(file: string, message: string): ScenarioFileError {
-  return { position: { file, line: 1, col: 1 }, message };
+  return { position: { file, line: 1, col: 1 }, message: safeMessage(message) };
 }
 
 /**
@@ -387,7 +388,7 @@ function finish(issues: readonly Located[], complete = true): ScenarioFileError[
       last.message === issue.message
     )
       continue;
-    out.push({ position: issue.position, message: issue.message });
+    out.push({ position: issue.position, message: safeMessage(issue.message) });
   }
   if (out.length <= MAX_ERRORS_PER_FILE) return out;
   const rest = out.length - MAX_ERRORS_PER_FILE;
