@@ -119,6 +119,23 @@ t.test('nesting deeper than the limit, in flow and block style: one error where 
   ]);
 });
 
+t.test('block nesting deep enough to overflow the stack of the YAML parser: an error, not a crash', async (t) => {
+  // 2,800 levels, one space each: 3.9 MB, under the size limit; yaml's parser (not its composer,
+  // which catches it) ran out of stack and threw a RangeError (found by the loader fuzz benchmark).
+  const lines = Array.from({ length: 2800 }, (_, i) => `${' '.repeat(i)}k:`);
+  const path = write(t, `${lines.join('\n')} 1\n`);
+  // Which part of yaml runs out of stack first depends on the stack already in use: either way,
+  // errors at positions, no exception.
+  const errors = errorsOf(t, path);
+  t.ok(errors.length >= 1 && errors.length <= 2, 'one or two errors');
+  for (const error of errors) {
+    t.match(
+      error,
+      /^[^:]+:\d+:\d+: (YAML: nested too deeply to parse|nested more than 100 levels deep|YAML: Maximum call stack)/,
+    );
+  }
+});
+
 t.test('an alias inside its own anchor (cyclic data) is an error, not a stack overflow', async (t) => {
   const path = write(
     t,

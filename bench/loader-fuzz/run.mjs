@@ -46,9 +46,7 @@ const perKind = new Map();
 let slowest = { ms: 0 };
 const startedAt = performance.now();
 const cpuAt = process.cpuUsage();
-let rssMax = 0;
 let loaderMs = 0;
-let biggest = {};
 try {
   for (let i = 0; i < count; i++) {
     const m = mutant(files, seed, i);
@@ -71,8 +69,6 @@ try {
     }
     const ms = performance.now() - t0;
     loaderMs += ms;
-    rssMax = Math.max(rssMax, process.memoryUsage().rss);
-    if (process.memoryUsage().rss >= rssMax) biggest = { i, kinds: m.kinds, bytes: m.bytes.length };
     for (const kind of new Set(m.kinds)) {
       const k = perKind.get(kind) ?? { n: 0, ms: 0, max: 0 };
       k.n++;
@@ -114,9 +110,6 @@ console.log(`  errors without a usable file:line:col   ${stats.badPositions.leng
 console.log(`  errors with raw control characters      ${stats.unsafe.length}`);
 console.log(
   `  max RSS              ${mb(peak)} (process peak; garbage collected after any mutant that left over 64 MB of heap)`,
-);
-console.log(
-  `  largest RSS after a mutant  ${mb(rssMax)}: #${biggest.i} (${biggest.kinds?.join(' + ')}, ${biggest.bytes} bytes)`,
 );
 console.log(
   `  time                 ${(wall / 1000).toFixed(1)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU; in the loader ${(loaderMs / 1000).toFixed(1)} s, ${(loaderMs / count).toFixed(1)} ms per mutant`,

@@ -139,16 +139,18 @@ export function parseScenarioText(
     return { errors: [{ position: { file, ...lineColAt(text, tooMuch.offset) }, message: tooMuch.message }] };
 
   const lines = new LineCounter();
-  const doc = parseDocument(text, {
-    keepSourceTokens: true,
-    lineCounter: lines,
-    prettyErrors: false,
-    merge: true,
-    // duplicate-keys.ts finds them in linear time; yaml's check is quadratic in a map's size.
-    uniqueKeys: false,
-    // Warnings are reported below as errors; yaml would also print them itself (process.emitWarning).
-    logLevel: 'error',
-  });
+  let doc: Document.Parsed;
+  try {
+    doc = parseYaml(text, lines);
+  } catch (error) {
+    // yaml's composer turns a stack overflow into an error, its parser does not (deep block nesting).
+    if (!(error instanceof RangeError)) throw error;
+    return {
+      errors: finish([
+        { position: { file, line: 1, col: 1 }, message: `YAML: nested too deeply to parse (${error.message})` },
+      ]),
+    };
+  }
   const walked = documentLimitProblem(doc);
   const source = new Source(file, text, doc, lines, walked.aliases);
 
@@ -222,6 +224,19 @@ export function parseScenarioText(
 
   // 4. The model.
   return { file: buildFile(data as RawFile, source) };
+}
+
+function parseYaml(text: string, lines: LineCounter): Document.Parsed {
+  return parseDocument(text, {
+    keepSourceTokens: true,
+    lineCounter: lines,
+    prettyErrors: false,
+    merge: true,
+    // duplicate-keys.ts finds them in linear time; yaml's check is quadratic in a map's size.
+    uniqueKeys: false,
+    // Warnings are reported below as errors; yaml would also print them itself (process.emitWarning).
+    logLevel: 'error',
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
