@@ -1,17 +1,31 @@
 // The scenario file loader for `extstorage-kit run`: YAML text -> the model of model.ts, or every
 // problem in the file as `file:line:col: message` (spec/SCENARIOS.md, "Errors").
 //
-// Four passes, all of which report every problem they find:
+// Reading the file (read-source.ts: regular files only, bounded, UTF-8) and the limits on what is
+// parsed (bounds.ts, limits.ts) come first. Then four passes, all of which report every problem
+// they find (up to MAX_ERRORS_PER_FILE):
 //   1. YAML itself (syntax, duplicate keys, unknown tags), positioned by yaml's LineCounter;
 //   2. the JSON Schema (spec/scenario.schema.json) through ajv, one clear message per node;
 //   3. what the schema cannot say: Ganeti versions, regexes, durations, keys that do not fit the
-//      step's action, versions both accepted and rejected, duplicate scenario names;
+//      step's action, versions both accepted and rejected, duplicate scenario names, NULs in
+//      what becomes a process's environment or arguments (process-strings.ts);
 //   4. building the model with every default applied (only when 1-3 found nothing).
 
-import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { ErrorObject } from 'ajv';
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type YAMLMap } from 'yaml';
+import {
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  type Alias,
+  type Document,
+  type Pair,
+  type YAMLMap,
+} from 'yaml';
 import { HYPERVISORS, isHypervisor } from '../ganeti/hypervisors.js';
 import { parseGanetiVersion, UnsupportedVersionError } from '../ganeti/versions.js';
 import { isAction, type Action } from '../provider/layout.js';
@@ -40,7 +54,17 @@ import type {
   VolumeSpec,
 } from './model.js';
 import { COMMAND_PLACEHOLDERS, sandboxPathProblem } from './model.js';
+import { AlternativeTree } from './alternative-tree.js';
+import { dataLimitProblem, documentLimitProblem, textLimitProblem } from './bounds.js';
+import { safeMessage } from './display-path.js';
+import { duplicateKeys } from './duplicate-keys.js';
+import { realPath, yamlFilesUnder } from './find-files.js';
+import { label, type Issue, type Path, type Segment } from './issue.js';
+import { MAX_ALIAS_EXPANSION, MAX_ERRORS_PER_FILE } from './limits.js';
+import { processStringIssues } from './process-strings.js';
+import { fsMessage, readScenarioSource } from './read-source.js';
 import { scenarioSchema, scenarioValidator } from './schema.js';
+import { lineColAt } from './text-position.js';
 
 // ---------------------------------------------------------------------------------------------
 // Defaults (documented in spec/SCENARIOS.md)
@@ -63,13 +87,12 @@ const ACTION_ONLY_STEP_KEYS = ['with', 'ganeti'] as const;
 
 /** Loads one scenario file. `path` is kept as given in every position and message. */
 export function loadScenarioFile(path: string): { file: ScenarioFile } | { errors: ScenarioFileError[] } {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    return { errors: [startOf(path, fsMessage(error))] };
+  const read = readScenarioSource(path);
+  if ('problem' in read) {
+    const { line, col, message } = read.problem;
+    return { errors: [{ position: { file: path, line, col }, message: safeMessage(message) }] };
   }
-  return parseScenarioText(text, path);
+  return parseScenarioText(read.text, path);
 }
 
 /**
@@ -110,24 +133,46 @@ export function parseScenarioText(
   text: string,
   file: string,
 ): { file: ScenarioFile } | { errors: ScenarioFileError[] } {
+  // Before any work that grows with the input: the number of nodes, aliases, flow nesting.
+  const tooMuch = textLimitProblem(text);
+  if (tooMuch)
+    return { errors: [{ position: { file, ...lineColAt(text, tooMuch.offset) }, message: tooMuch.message }] };
+
   const lines = new LineCounter();
-  const doc = parseDocument(text, {
-    keepSourceTokens: true,
-    lineCounter: lines,
-    prettyErrors: false,
-    merge: true,
-    uniqueKeys: true,
-  });
-  const source = new Source(file, text, doc, lines);
+  let doc: Document.Parsed;
+  try {
+    doc = parseYaml(text, lines);
+  } catch (error) {
+    // yaml's composer turns a stack overflow into an error, its parser does not (deep block nesting).
+    if (!(error instanceof RangeError)) throw error;
+    return {
+      errors: finish([
+        { position: { file, line: 1, col: 1 }, message: `YAML: nested too deeply to parse (${error.message})` },
+      ]),
+    };
+  }
+  const walked = documentLimitProblem(doc);
+  const source = new Source(file, text, doc, lines, walked.aliases);
 
   // 1. YAML. Past a syntax error the document may be half-read, and schema errors on it would
   // mislead; duplicate keys and unknown tags leave it whole, so checking goes on after them.
   const yamlErrors = [...doc.errors, ...doc.warnings];
-  const fatal = yamlErrors.some((e) => e.code !== 'DUPLICATE_KEY' && e.code !== 'TAG_RESOLVE_FAILED');
+  const fatal = yamlErrors.some((e) => e.code !== 'TAG_RESOLVE_FAILED');
   const issues: Located[] = yamlErrors.map((e) => ({
     position: source.positionAt(e.pos[0]),
-    message: yamlMessage(source, e.code, e.message, e.pos),
+    message: yamlMessage(e.code, e.message),
   }));
+  if (walked.problem) {
+    issues.push({ position: source.positionAt(walked.problem.offset), message: walked.problem.message });
+    return { errors: finish(issues) };
+  }
+  for (const duplicate of duplicateKeys(doc)) {
+    const first = source.positionAt(duplicate.firstOffset);
+    issues.push({
+      position: source.positionAt(duplicate.offset),
+      message: `duplicate key ${JSON.stringify(duplicate.name)} (first at line ${first.line})`,
+    });
+  }
   if (fatal) return { errors: finish(issues) };
 
   const badMerges = source.badMergeSources();
@@ -142,7 +187,7 @@ export function parseScenarioText(
   }
   let data: unknown;
   try {
-    data = doc.toJS({ maxAliasCount: 1000 });
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_EXPANSION });
   } catch (error) {
     issues.push({ position: source.positionAt(0), message: `YAML: ${(error as Error).message}` });
     return { errors: finish(issues) };
@@ -154,13 +199,25 @@ export function parseScenarioText(
     });
     return { errors: finish(issues) };
   }
+  const expanded = dataLimitProblem(data);
+  if (expanded !== undefined) {
+    issues.push({ position: source.positionAt(0), message: expanded });
+    return { errors: finish(issues) };
+  }
 
   // 2. The schema. 3. The rest.
   const validate = scenarioValidator();
   const schemaIssues = new SchemaErrors(source, data).convert(validate(data) ? [] : (validate.errors ?? []));
+  for (const issue of schemaIssues) {
+    issues.push({ position: source.positionOf(issue.path, issue.at), message: issue.message });
+  }
+  // Past the errors shown, more checks would only add to "... and N more": stop here.
+  if (issues.length > MAX_ERRORS_PER_FILE) return { errors: finish(issues, false) };
   const taken = new Set(schemaIssues.map((issue) => pathKey(issue.path)));
-  const semanticIssues = checkSemantics(data, source).filter((issue) => !taken.has(pathKey(issue.path)));
-  for (const issue of [...schemaIssues, ...semanticIssues]) {
+  const semanticIssues = [...checkSemantics(data, source), ...processStringIssues(data)].filter(
+    (issue) => !taken.has(pathKey(issue.path)),
+  );
+  for (const issue of semanticIssues) {
     issues.push({ position: source.positionOf(issue.path, issue.at), message: issue.message });
   }
   if (issues.length > 0) return { errors: finish(issues) };
@@ -169,19 +226,21 @@ export function parseScenarioText(
   return { file: buildFile(data as RawFile, source) };
 }
 
+function parseYaml(text: string, lines: LineCounter): Document.Parsed {
+  return parseDocument(text, {
+    keepSourceTokens: true,
+    lineCounter: lines,
+    prettyErrors: false,
+    merge: true,
+    // duplicate-keys.ts finds them in linear time; yaml's check is quadratic in a map's size.
+    uniqueKeys: false,
+    // Warnings are reported below as errors; yaml would also print them itself (process.emitWarning).
+    logLevel: 'error',
+  });
+}
+
 // ---------------------------------------------------------------------------------------------
 // Positions: walking the YAML document by path
-
-type Segment = string | number;
-type Path = readonly Segment[];
-
-/** A problem found on a node, before it is given a position. */
-interface Issue {
-  readonly path: Path;
-  /** 'key': the key naming the node (unknown keys, keys that do not belong); 'value': the node. */
-  readonly at: 'key' | 'value';
-  readonly message: string;
-}
 
 interface Located {
   readonly position: SourcePosition;
@@ -194,7 +253,12 @@ class Source {
     readonly text: string,
     readonly doc: Document.Parsed,
     readonly lines: LineCounter,
+    /** What each alias stands for (bounds.ts resolves them all in one pass, as yaml does). */
+    private readonly aliases: ReadonlyMap<Alias, unknown>,
   ) {}
+
+  /** Per map: its own keys by name (the first of each) and its merge ("<<") pairs, built when first looked up. */
+  private readonly keyIndex = new WeakMap<YAMLMap, { own: Map<string, Pair>; merges: Pair[] }>();
 
   positionAt(offset: number): SourcePosition {
     const { line, col } = this.lines.linePos(Math.max(0, Math.min(offset, this.text.length)));
@@ -204,20 +268,17 @@ class Source {
   /** Follows aliases to the node they stand for. */
   private deref(node: unknown): unknown {
     let current = node;
-    for (let hops = 0; isAlias(current) && hops < 100; hops++) current = current.resolve(this.doc);
+    for (let hops = 0; isAlias(current) && hops < 100; hops++) current = this.aliases.get(current);
     return current;
   }
 
   /** The pair for `name` in a map: its own keys first, then what `<<` merges in, as yaml does. */
   private lookup(map: YAMLMap, name: string, depth = 0): { key: unknown; value: unknown } | undefined {
-    for (const pair of map.items) {
-      if (isScalar(pair.key) && typeof pair.key.value === 'symbol') continue;
-      const keyValue = isScalar(pair.key) ? pair.key.value : pair.key;
-      if (String(keyValue) === name) return { key: pair.key, value: pair.value };
-    }
+    const index = this.indexOf(map);
+    const own = index.own.get(name);
+    if (own) return { key: own.key, value: own.value };
     if (depth > 20) return undefined;
-    for (const pair of map.items) {
-      if (!(isScalar(pair.key) && typeof pair.key.value === 'symbol')) continue;
+    for (const pair of index.merges) {
       const merged = this.deref(pair.value);
       const sources = isSeq(merged) ? merged.items.map((item) => this.deref(item)) : [merged];
       for (const source of sources) {
@@ -227,6 +288,22 @@ class Source {
       }
     }
     return undefined;
+  }
+
+  private indexOf(map: YAMLMap): { own: Map<string, Pair>; merges: Pair[] } {
+    let index = this.keyIndex.get(map);
+    if (!index) {
+      index = { own: new Map(), merges: [] };
+      for (const pair of map.items) {
+        if (isScalar(pair.key) && typeof pair.key.value === 'symbol') index.merges.push(pair);
+        else {
+          const name = String(isScalar(pair.key) ? pair.key.value : pair.key);
+          if (!index.own.has(name)) index.own.set(name, pair);
+        }
+      }
+      this.keyIndex.set(map, index);
+    }
+    return index;
   }
 
   /** The node at `path` (or the deepest one that exists) and the key that names it. */
@@ -303,11 +380,14 @@ class Source {
 }
 
 function startOf(file: string, message: string): ScenarioFileError {
-  return { position: { file, line: 1, col: 1 }, message };
+  return { position: { file, line: 1, col: 1 }, message: safeMessage(message) };
 }
 
-/** Sorted by position, then message; exact duplicates dropped. */
-function finish(issues: readonly Located[]): ScenarioFileError[] {
+/**
+ * Sorted by position, then message; exact duplicates dropped; at most MAX_ERRORS_PER_FILE, then one
+ * that counts the rest. `complete`: false when checking stopped early (there may be more still).
+ */
+function finish(issues: readonly Located[], complete = true): ScenarioFileError[] {
   const sorted = [...issues].sort(
     (a, b) =>
       a.position.line - b.position.line ||
@@ -323,91 +403,21 @@ function finish(issues: readonly Located[]): ScenarioFileError[] {
       last.message === issue.message
     )
       continue;
-    out.push({ position: issue.position, message: issue.message });
+    out.push({ position: issue.position, message: safeMessage(issue.message) });
   }
-  return out;
+  if (out.length <= MAX_ERRORS_PER_FILE) return out;
+  const rest = out.length - MAX_ERRORS_PER_FILE;
+  const more = `... and ${complete ? '' : 'at least '}${rest} more error${rest === 1 ? '' : 's'} in this file, from here on (only the first ${MAX_ERRORS_PER_FILE} are shown)`;
+  return [...out.slice(0, MAX_ERRORS_PER_FILE), { position: out[MAX_ERRORS_PER_FILE]!.position, message: more }];
 }
 
 function pathKey(path: Path): string {
   return JSON.stringify(path);
 }
 
-function yamlMessage(source: Source, code: string, message: string, pos: [number, number]): string {
-  if (code === 'DUPLICATE_KEY') {
-    const duplicate = duplicateKey(source, pos[0]);
-    if (duplicate) return `duplicate key ${JSON.stringify(duplicate.name)} (first at line ${duplicate.first.line})`;
-    return 'duplicate key';
-  }
+function yamlMessage(code: string, message: string): string {
   if (code === 'MULTIPLE_DOCS') return 'YAML: a scenario file holds one document; this "---" starts a second one';
   return `YAML: ${message}`;
-}
-
-/** For a duplicate key at `offset`: its name and where the same key first appears in its map. */
-function duplicateKey(source: Source, offset: number): { name: string; first: SourcePosition } | undefined {
-  const start = (node: unknown): number | undefined => (node as { range?: number[] } | null)?.range?.[0];
-  let found: { name: string; first: SourcePosition } | undefined;
-  const visit = (node: unknown): void => {
-    if (found) return;
-    if (isMap(node)) {
-      const duplicate = node.items.find((pair) => start(pair.key) === offset)?.key;
-      if (isScalar(duplicate)) {
-        const name = String(duplicate.value);
-        const first = node.items.find((pair) => isScalar(pair.key) && String(pair.key.value) === name)?.key;
-        found = { name, first: source.positionAt(start(first) ?? offset) };
-        return;
-      }
-      for (const pair of node.items) {
-        visit(pair.key);
-        visit(pair.value);
-      }
-    } else if (isSeq(node)) {
-      for (const item of node.items) visit(item);
-    }
-  };
-  visit(source.doc.contents);
-  return found;
-}
-
-function fsMessage(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return 'no such file or directory';
-  if (code === 'EISDIR') return 'is a directory, not a scenario file';
-  if (code === 'EACCES') return 'permission denied';
-  return `cannot read: ${(error as Error).message}`;
-}
-
-function realPath(path: string): string {
-  try {
-    return realpathSync(path);
-  } catch {
-    return resolve(path);
-  }
-}
-
-/** Every *.yaml and *.yml file under `dir`, depth first, entries sorted by name (code units). */
-function yamlFilesUnder(dir: string, visited = new Set<string>()): string[] {
-  const real = realPath(dir);
-  if (visited.has(real)) return [];
-  visited.add(real);
-  const out: string[] = [];
-  let names: string[];
-  try {
-    names = readdirSync(dir).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  } catch {
-    return out;
-  }
-  for (const name of names) {
-    const path = join(dir, name);
-    let stats;
-    try {
-      stats = statSync(path);
-    } catch {
-      continue; // a dangling symlink
-    }
-    if (stats.isDirectory()) out.push(...yamlFilesUnder(path, visited));
-    else if (stats.isFile() && /\.ya?ml$/.test(name)) out.push(path);
-  }
-  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -478,23 +488,30 @@ class SchemaErrors {
     // oneOf/anyOf: when the value has the shape of one alternative and fails inside it (a bad
     // key in {regex: ...}, a bad item in a list), report those inner errors; otherwise one
     // message for the node naming every alternative. Outer alternatives first.
-    let remaining = withPaths.filter((e) => e.error.keyword !== 'oneOf' && e.error.keyword !== 'anyOf');
+    // Linear in the number of errors (times the depth): each error is filed once under every
+    // alternative whose node holds it, and dropped errors are marked, not filtered out of a list.
+    const others = withPaths.filter((e) => e.error.keyword !== 'oneOf' && e.error.keyword !== 'anyOf');
     const alternatives = withPaths
       .filter((e) => e.error.keyword === 'oneOf' || e.error.keyword === 'anyOf')
       .sort((a, b) => a.path.length - b.path.length);
-    const absorbed: Path[] = [];
+    const tree = new AlternativeTree<(typeof others)[number]>();
+    for (const alt of alternatives) tree.add(alt.path);
+    for (const e of others) tree.file(e.path, e);
+    const dropped = new Set<(typeof others)[number]>();
     for (const alt of alternatives) {
-      if (absorbed.some((path) => isWithin(alt.path, path))) continue;
-      const under = remaining.filter((e) => isWithin(e.path, alt.path));
-      const inner = under.filter((e) => e.path.length > alt.path.length || STRUCTURAL.has(e.error.keyword));
-      if (inner.length === 0) {
+      if (tree.absorbedAt(alt.path)) continue;
+      const under = tree.under(alt.path).filter((e) => !dropped.has(e));
+      const isInner = (e: (typeof others)[number]) =>
+        e.path.length > alt.path.length || STRUCTURAL.has(e.error.keyword);
+      if (!under.some(isInner)) {
         issues.push(this.valueIssue(alt.path));
-        absorbed.push(alt.path);
-        remaining = remaining.filter((e) => !under.includes(e));
+        tree.absorb(alt.path);
+        for (const e of under) dropped.add(e);
       } else {
-        remaining = remaining.filter((e) => !under.includes(e) || inner.includes(e));
+        for (const e of under) if (!isInner(e)) dropped.add(e);
       }
     }
+    let remaining = others.filter((e) => !dropped.has(e));
 
     // propertyNames reports the failing name's own error on the map too: keep one message.
     const badNames = new Set(remaining.filter((e) => e.error.keyword === 'propertyNames').map((e) => pathKey(e.path)));
@@ -731,21 +748,9 @@ class SchemaErrors {
   }
 }
 
-function isWithin(path: Path, ancestor: Path): boolean {
-  return path.length >= ancestor.length && ancestor.every((segment, i) => path[i] === segment);
-}
-
 function joinOr(items: readonly string[]): string {
   if (items.length <= 1) return items[0] ?? '';
   return `${items.slice(0, -1).join(', ')} or ${items[items.length - 1]}`;
-}
-
-/** How a node is named in a message: "size", item 2 of "args", the file. */
-function label(path: Path): string {
-  if (path.length === 0) return 'the file';
-  const last = path[path.length - 1]!;
-  if (typeof last === 'string') return JSON.stringify(last);
-  return `item ${last + 1} of ${label(path.slice(0, -1))}`;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 // The loader (load.ts) turns YAML into these types; the runner (../run/) only ever sees them.
 
 import type { Action } from '../provider/layout.js';
+import { displayPath } from './display-path.js';
 
 /** grow without `new_size`: VOL_NEW_SIZE is the size at that point of the scenario plus this (MiB). */
 export const DEFAULT_GROW_BY = 1024;
@@ -290,6 +291,7 @@ export interface ScenarioFileError {
   readonly message: string;
 }
 
+/** `file:line:col: message`, the file printed safely (display-path.ts). */
 export function formatFileError(error: ScenarioFileError): string {
-  return `${error.position.file}:${error.position.line}:${error.position.col}: ${error.message}`;
+  return `${displayPath(error.position.file)}:${error.position.line}:${error.position.col}: ${error.message}`;
 }

@@ -1,5 +1,7 @@
+import { displayPath } from './display-path.js';
 import type { SourcePosition } from './model.js';
 
+/** `file:line:col`, the file printed safely (display-path.ts). */
 export function formatPosition(position: SourcePosition): string {
-  return `${position.file}:${position.line}:${position.col}`;
+  return `${displayPath(position.file)}:${position.line}:${position.col}`;
 }
