@@ -690,7 +690,10 @@ t.test('usage errors exit 2 and run nothing', async (t) => {
     [[PROVIDER, '-a', 'attach', '--no-spy=-x'], /--no-spy takes a command name/],
     [[PROVIDER, '-a', 'attach', '--timeout', '10x'], /--timeout takes a duration/],
     [[PROVIDER, '-a', 'attach', '--volume', ''], /--volume must not be empty/],
-    [[PROVIDER, '-a', 'attach', '-o', join(dir, 'missing', 'x.yaml')], /--output folder .*missing does not exist \(missing folders are created only inside the working directory\)/],
+    [
+      [PROVIDER, '-a', 'attach', '-o', join(dir, 'missing', 'x.yaml')],
+      /--output folder .*missing does not exist \(missing folders are created only inside the working directory\)/,
+    ],
     [[PROVIDER, '-a', 'attach', '--bogus'], /Unknown option '--bogus'/],
   ];
   for (const [args, message] of cases) {

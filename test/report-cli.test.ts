@@ -165,16 +165,22 @@ function envArgs(): string[] {
   return Object.entries({ ...cleanEnv(), NO_COLOR: '1' }).map(([k, v]) => `${k}=${v}`);
 }
 
-t.test("an attach whose stderr is not UTF-8 is refused by Ganeti 3.x (it decodes both pipes), not by 2.x", async (t) => {
-  const dir = tempDir(t);
-  const p = provider(dir, String.raw`printf 'warn \377\n' >&2; printf /dev/loop0`);
-  const file = join(dir, 'g.yaml');
-  writeFileSync(
-    file,
-    'scenarios:\n  - name: three\n    ganeti: ["3.1"]\n    steps: [{ action: attach }]\n  - name: two\n    ganeti: ["2.16"]\n    steps: [{ action: attach }]\n',
-  );
-  const r = runCli(['run', p, file, '--jobs', '1'], { cwd: dir });
-  t.equal(r.code, 1);
-  t.match(r.stdout, /FAIL g\.yaml: three[^]*Ganeti 3\.1 rejects this attach output[^]*stderr is not well-formed UTF-8/);
-  t.notMatch(r.stdout, /FAIL g\.yaml: two/, '2.16 reads stdout only');
-});
+t.test(
+  'an attach whose stderr is not UTF-8 is refused by Ganeti 3.x (it decodes both pipes), not by 2.x',
+  async (t) => {
+    const dir = tempDir(t);
+    const p = provider(dir, String.raw`printf 'warn \377\n' >&2; printf /dev/loop0`);
+    const file = join(dir, 'g.yaml');
+    writeFileSync(
+      file,
+      'scenarios:\n  - name: three\n    ganeti: ["3.1"]\n    steps: [{ action: attach }]\n  - name: two\n    ganeti: ["2.16"]\n    steps: [{ action: attach }]\n',
+    );
+    const r = runCli(['run', p, file, '--jobs', '1'], { cwd: dir });
+    t.equal(r.code, 1);
+    t.match(
+      r.stdout,
+      /FAIL g\.yaml: three[^]*Ganeti 3\.1 rejects this attach output[^]*stderr is not well-formed UTF-8/,
+    );
+    t.notMatch(r.stdout, /FAIL g\.yaml: two/, '2.16 reads stdout only');
+  },
+);

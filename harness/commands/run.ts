@@ -19,6 +19,7 @@ import {
 } from '../cli/options.js';
 import { loadScenarioPaths } from '../scenario/load.js';
 import { isProviderProject, projectBuild } from './provider-arg.js';
+import { displayPath } from '../text/display-path.js';
 import { formatFileError } from '../scenario/model.js';
 
 const help = `Usage: extstorage-kit run [<provider-dir>] <scenario file or dir>... [options]
@@ -149,7 +150,7 @@ export const runCommand: Command = {
     }
     if (provider !== undefined && !looksLikeProvider(provider)) {
       throw new UsageError(
-        `${provider} is not a provider directory (it holds no ExtStorage script and no ${PARAMETERS_FILE})`,
+        `${displayPath(provider)} is not a provider directory (it holds no ExtStorage script and no ${PARAMETERS_FILE})`,
       );
     }
     if (paths.length === 0) {

@@ -13,6 +13,7 @@ import type {
   StepResult,
 } from '../run/result.js';
 import type { SourcePosition } from '../scenario/model.js';
+import { formatPosition } from '../scenario/position.js';
 
 /** How many lines of a failing run's stderr the reports show. */
 export const STDERR_TAIL_LINES = 10;
@@ -28,9 +29,8 @@ export function decode(bytes: Uint8Array): string {
   return decoder.decode(bytes);
 }
 
-export function formatPosition(position: SourcePosition): string {
-  return `${position.file}:${position.line}:${position.col}`;
-}
+/** file:line:col, the file name quoted when it would mislead raw (one rule for every message). */
+export { formatPosition };
 
 /** 850ms, 1.2s, 2m05s. */
 export function formatDuration(ms: number): string {

@@ -5,7 +5,7 @@ import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
-import { shown } from '../text/display.js';
+import { displayPath } from '../text/display-path.js';
 
 /** process.stdout or process.stderr, or anything shaped like them (tests pass fakes). */
 export type OutputStream = NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
@@ -32,17 +32,17 @@ export function reportPathProblem(path: string, cwd: string): string | null {
   const target = resolve(cwd, path);
   if (existsSync(target)) {
     const stat = statSync(target);
-    if (stat.isDirectory()) return `${shown(path)} is a directory (name a file in it)`;
-    if (!stat.isFile()) return `${shown(path)} is not a regular file`;
-    return writable(target) ? null : `${shown(path)} is not writable`;
+    if (stat.isDirectory()) return `${displayPath(path)} is a directory (name a file in it)`;
+    if (!stat.isFile()) return `${displayPath(path)} is not a regular file`;
+    return writable(target) ? null : `${displayPath(path)} is not writable`;
   }
   let ancestor = dirname(target);
   while (!existsSync(ancestor)) ancestor = dirname(ancestor);
-  if (!statSync(ancestor).isDirectory()) return `${shown(ancestor)} is not a directory`;
+  if (!statSync(ancestor).isDirectory()) return `${displayPath(ancestor)} is not a directory`;
   const missing = dirname(target) !== ancestor;
   if (missing && !inside(dirname(target), resolve(cwd)))
-    return `folder ${shown(dirname(target))} does not exist (missing folders are created only inside the working directory)`;
-  return writable(ancestor) ? null : `folder ${shown(ancestor)} is not writable`;
+    return `folder ${displayPath(dirname(target))} does not exist (missing folders are created only inside the working directory)`;
+  return writable(ancestor) ? null : `folder ${displayPath(ancestor)} is not writable`;
 }
 
 /** The problems of every report path given (flag, path), the same file named twice included. */
@@ -55,7 +55,7 @@ export function reportPathProblems(reports: readonly (readonly [string, string |
     if (problem !== null) problems.push(`${flag} ${problem}`);
     const target = resolve(cwd, path);
     const other = seen.get(target);
-    if (other !== undefined) problems.push(`${other} and ${flag} name the same file ${shown(path)}`);
+    if (other !== undefined) problems.push(`${other} and ${flag} name the same file ${displayPath(path)}`);
     seen.set(target, flag);
   }
   return problems;
@@ -69,8 +69,8 @@ export class ReportWriteError extends Error {
     reason: string,
   ) {
     super(
-      `could not write the report ${shown(path)}: ${reason}; ${
-        savedTo === null ? 'it could not be saved anywhere else either' : `it was saved to ${shown(savedTo)}`
+      `could not write the report ${displayPath(path)}: ${reason}; ${
+        savedTo === null ? 'it could not be saved anywhere else either' : `it was saved to ${displayPath(savedTo)}`
       }`,
     );
     this.name = 'ReportWriteError';

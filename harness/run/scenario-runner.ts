@@ -31,7 +31,7 @@ import { FAIL_BACKEND_FLAG } from './stub-plan.js';
 import type { Failure, ScenarioResult, StepResult } from './result.js';
 import { callMark, callsSince, installStubs, unusedStubFailures, type StubSandbox } from './stubs.js';
 import { lastPid, sweepProcesses, sweepUntilQuiet } from './sweep.js';
-import { shown } from '../text/display.js';
+import { displayPath } from '../text/display-path.js';
 
 export interface ScenarioContext {
   readonly providerDir: string;
@@ -360,7 +360,7 @@ async function removeSandbox(root: string): Promise<string | null> {
     return null;
   } catch (error) {
     const e = error as NodeJS.ErrnoException;
-    const where = e.path !== undefined && e.path !== root ? `${shown(e.path)} in it` : 'it';
+    const where = e.path !== undefined && e.path !== root ? `${displayPath(e.path)} in it` : 'it';
     const hint =
       // Node's rm reports a file it may not unlink as ENOTDIR (it then tries rmdir on it).
       e.code === 'EPERM' || e.code === 'ENOTDIR' || e.code === 'EACCES'
@@ -368,6 +368,6 @@ async function removeSandbox(root: string): Promise<string | null> {
         : e.code === 'EBUSY'
           ? ' (something is mounted there? see findmnt)'
           : '';
-    return `the sandbox ${shown(root)} could not be removed: ${e.code ?? e.message} on ${where}${hint}; it was left in place`;
+    return `the sandbox ${displayPath(root)} could not be removed: ${e.code ?? e.message} on ${where}${hint}; it was left in place`;
   }
 }

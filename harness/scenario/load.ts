@@ -56,7 +56,7 @@ import type {
 import { COMMAND_PLACEHOLDERS, sandboxPathProblem } from './model.js';
 import { AlternativeTree } from './alternative-tree.js';
 import { dataLimitProblem, documentLimitProblem, textLimitProblem } from './bounds.js';
-import { safeMessage } from './display-path.js';
+import { safeMessage } from '../text/display-path.js';
 import { duplicateKeys } from './duplicate-keys.js';
 import { realPath, yamlFilesUnder } from './find-files.js';
 import { label, type Issue, type Path, type Segment } from './issue.js';

@@ -2,7 +2,7 @@
 // The loader (load.ts) turns YAML into these types; the runner (../run/) only ever sees them.
 
 import type { Action } from '../provider/layout.js';
-import { displayPath } from './display-path.js';
+import { displayPath } from '../text/display-path.js';
 
 /** grow without `new_size`: VOL_NEW_SIZE is the size at that point of the scenario plus this (MiB). */
 export const DEFAULT_GROW_BY = 1024;

@@ -1,4 +1,4 @@
-import { displayPath } from './display-path.js';
+import { displayPath } from '../text/display-path.js';
 import type { SourcePosition } from './model.js';
 
 /** `file:line:col`, the file printed safely (display-path.ts). */

@@ -35,7 +35,7 @@ const INSTALLED_RBD = 'extstorage-kit install rbd --force';
 const HAS_VOL1 = 'rbd info rbd/vol1 >/dev/null 2>&1 || rbd create --size 1024 rbd/vol1';
 /** A test cluster whose pool rbd is empty, as run --real asks. */
 const EMPTY_RBD_POOL =
-  "for dev in $(rbd device list | awk 'NR > 1 { print $NF }'); do rbd device unmap \"$dev\"; done; " +
+  'for dev in $(rbd device list | awk \'NR > 1 { print $NF }\'); do rbd device unmap "$dev"; done; ' +
   'for image in $(rbd ls rbd); do rbd rm "rbd/$image"; done';
 const RECORDED_ATTACH =
   'extstorage-kit record /srv/ganeti/extstorage/rbd --action attach --volume vol1 --param pool=rbd -o scenarios/attach.yaml';
