@@ -143,3 +143,19 @@ t.test('run <provider project>: its build with its scenarios/, or how to build i
     /mine is a provider project; build it first \("npm run build" or "extstorage-kit build .*mine"\)/,
   );
 });
+
+t.test('test --backend reads a regular file only: /dev/null and a FIFO are refused before anything runs', async (t) => {
+  const dir = tempDir(t);
+  const p = makeProvider(dir);
+  const fifo = join(dir, 'backend.yaml');
+  spawnSync('mkfifo', [fifo]);
+  for (const [file, kind] of [
+    ['/dev/null', 'character device'],
+    [fifo, 'FIFO'],
+  ] as const) {
+    const r = runCli(['test', p, '--backend', file]);
+    t.equal(r.code, 2, `${file}: ${r.stderr}`);
+    t.match(r.stderr, new RegExp(`cannot read the backend file: .*${kind}`));
+    t.notMatch(r.stderr, /running \d+ scenarios/, 'nothing ran');
+  }
+});

@@ -3,9 +3,9 @@
 // scenario's volume/env/stubs/simulate keys on their own; it is checked by the scenario loader,
 // so its errors come as file:line:col like any scenario file's.
 
-import { readFileSync } from 'node:fs';
 import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
 import { parseScenarioText } from '../scenario/load.js';
+import { readScenarioSource } from '../scenario/read-source.js';
 import type { Scenario, ScenarioFileError, Simulators, StubPlan } from '../scenario/model.js';
 
 export const BACKEND_KEYS = ['volume', 'env', 'stubs', 'simulate', 'install_path', 'devices'] as const;
@@ -32,19 +32,13 @@ const HEADER_LINES = 3;
 const INDENT = 4;
 
 export function loadBackend(file: string): { backend: Backend } | { errors: ScenarioFileError[] } {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    return {
-      errors: [
-        {
-          position: { file, line: 1, col: 1 },
-          message: `cannot read the backend file: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-        },
-      ],
-    };
+  // Read as a scenario file is: a regular file only, bounded, UTF-8 (a FIFO would wait for ever).
+  const source = readScenarioSource(file);
+  if ('problem' in source) {
+    const { line, col, message } = source.problem;
+    return { errors: [{ position: { file, line, col }, message: `cannot read the backend file: ${message}` }] };
   }
+  const text = source.text;
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines });
   if (doc.errors.length === 0) {
