@@ -86,9 +86,10 @@ t.test('startDetached: the daemon writes its own log, and a command that cannot 
 });
 
 t.test('runCommand (run --real): exactly the given environment; failures as exit codes', async (t) => {
-  const env = await runCommand(['env'], { PATH: '/usr/bin:/bin', E2E_Y: '1' });
+  // env -0: one NUL-terminated entry each (tap's own variables hold newlines).
+  const env = await runCommand(['env', '-0'], { PATH: '/usr/bin:/bin', E2E_Y: '1' });
   // tap puts its own hooks back into the environment of every process the test starts.
-  const ours = env.stdout.split('\n').filter((line) => !/^(_TAPJS_|NODE_OPTIONS=)/.test(line));
+  const ours = env.stdout.split('\0').filter((entry) => !/^(_TAPJS_|NODE_OPTIONS=|TAP)/.test(entry));
   t.same([env.code, ours, env.stderr], [0, ['PATH=/usr/bin:/bin', 'E2E_Y=1', ''], '']);
   t.same(await runCommand(['sh', '-c', 'echo no >&2; exit 4'], { PATH: '/usr/bin:/bin' }), {
     code: 4,
