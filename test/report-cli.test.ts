@@ -109,7 +109,8 @@ t.test('each failure is told once where stdout and stderr reach the same place',
 
 t.test('test: checks by id first, suite files by their path in the kit, leftover processes named', async (t) => {
   const dir = tempDir(t);
-  const p = provider(dir, 'setsid sleep 300 >/dev/null 2>&1 </dev/null & exit 1');
+  // A duration no other test uses: run-faults looks for its own sleeps machine-wide.
+  const p = provider(dir, 'setsid sleep 3017 >/dev/null 2>&1 </dev/null & exit 1');
   const backend = join(dir, 'backend.yaml');
   writeFileSync(backend, 'volume: {}\n');
   const r = runCli(['test', p, '--backend', backend, '--only', 'ATTACH-ACCEPTED'], { cwd: dir });
@@ -118,7 +119,7 @@ t.test('test: checks by id first, suite files by their path in the kit, leftover
   t.notMatch(r.stdout + r.stderr, /\/spec\/conformance\//, 'no long absolute path of the suite');
   t.match(r.stdout, /^ {2}spec\/conformance\/attach\.yaml:\d+:\d+: attach/m, 'the step where the kit has it');
   t.match(r.stdout, /Processes the provider left running, killed by the harness \(\d+;/);
-  t.match(r.stdout, /ATTACH-ACCEPTED: pid \d+ (setsid )?sleep 300 \(left by attach\)/);
+  t.match(r.stdout, /ATTACH-ACCEPTED: pid \d+ (setsid )?sleep 3017 \(left by attach\)/);
   t.notMatch(r.stdout, /killed 1 process/, 'once: in the verdict, not also under the counts');
   // On GitHub, a failing check is annotated on the provider's script, inside the workspace.
   const gh = runCli(['test', p, '--backend', backend, '--only', 'ATTACH-ACCEPTED'], {
@@ -130,7 +131,7 @@ t.test('test: checks by id first, suite files by their path in the kit, leftover
   runCli(['test', p, '--backend', backend, '--only', 'ATTACH-ACCEPTED', '--json', json], { cwd: dir });
   const report = JSON.parse(readFileSync(json, 'utf8')) as { conformance: { killed: { command: string }[] } };
   t.ok(
-    report.conformance.killed.some((k) => k.command.endsWith('sleep 300')),
+    report.conformance.killed.some((k) => k.command.endsWith('sleep 3017')),
     'the JSON verdict lists them',
   );
 });

@@ -134,12 +134,14 @@ function show(outcome: Outcome): string {
  * the rest of stderr, which is compared in order.
  */
 export function separateLog(stderr: string): string {
-  const log: string[] = [];
-  const rest = stderr.replace(/<time> <thread> -?\d+ [^\n]*\n\n/g, (line) => {
-    log.push(line.trimEnd());
-    return '';
-  });
-  return log.length === 0 ? rest : `${rest}[librbd log, sorted]\n${log.sort().join('\n')}\n`;
+  // librbd writes each log line and the blank line after it separately from rbd's own messages,
+  // so either may land anywhere: take every log line out, and the blank lines with them.
+  const lines = stderr.split('\n');
+  const isLog = (line: string) => /^<time> <thread> -?\d+ /.test(line);
+  const log = lines.filter(isLog);
+  if (log.length === 0) return stderr;
+  const rest = lines.filter((line) => !isLog(line) && line !== '');
+  return `${rest.map((line) => `${line}\n`).join('')}[librbd log, sorted]\n${log.sort().join('\n')}\n`;
 }
 
 /** Snapshot ids count up per pool, so they depend on the pool's history: masked in snap ls. */
