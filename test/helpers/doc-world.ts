@@ -14,7 +14,7 @@
 // `install` writes to /srv/ganeti/extstorage as documented without touching the host.
 
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseScenarioText } from '../../harness/scenario/load.js';
 import { installSimulators } from '../../harness/simulate/install.js';
@@ -303,4 +303,36 @@ exec bash -o pipefail -c "$ESK_DOC_COMMAND"`;
   // Examples naming providers/<name> run in a checkout of the kit.
   symlinkSync(join(REPO_ROOT, 'providers'), join(dir, 'providers'));
   return world;
+}
+
+/** An `extstorage-kit test ...` command (the slow ones: a whole suite each). */
+export function isTestCommand(command: string): boolean {
+  const argv = words(command);
+  return argv.includes('test') && argv.indexOf('test') === argv.indexOf('extstorage-kit') + 1;
+}
+
+/** Runs, once each, the documented commands `select` picks that run here, checking each exit status. */
+export function runDocumentedCommands(
+  t: {
+    fail(message: string): unknown;
+    teardown(fn: () => void): void;
+    equal(found: unknown, wanted: unknown, message: string, extra: object): unknown;
+  },
+  select: (command: string) => boolean,
+): void {
+  const world = makeWorld();
+  if (typeof world === 'string') {
+    t.fail(world);
+    return;
+  }
+  t.teardown(() => rmSync(world.dir, { recursive: true, force: true }));
+  const seen = new Set<string>();
+  for (const { source, command, block } of allDocumented()) {
+    const expected = EXPECTED[command];
+    if (expected === undefined || !('exit' in expected) || seen.has(command) || !select(command)) continue;
+    seen.add(command);
+    // GitHub's expressions are the runner's: evaluated as it would, for the first shard.
+    const r = world.run(command.replaceAll('${{ matrix.shard }}', '1'), { ...expected, block });
+    t.equal(r.code, expected.exit, `${source}: ${command}`, { output: r.output });
+  }
 }
