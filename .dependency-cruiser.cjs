@@ -1,5 +1,5 @@
 // The architecture's rules, checked by dependency-cruiser (npm run lint:deps). Imports point down:
-//   text <- ganeti <- attach <- provider <- scenario <- (simulate, real) <- run <- report
+//   text <- ganeti <- attach <- provider <- scenario <- (simulate, real, ganeti-bridge) <- run <- report
 //     <- (conformance, record, build) <- commands <- cli
 // The backends (simulate, real) sit below the runner, which reaches them through an interface; the
 // reporters read the runner's results and the runner never imports a reporter back; the
@@ -53,10 +53,12 @@ module.exports = {
       from: { path: '^harness/text/' },
       to: { path: '^harness/(?!text/)' },
     },
-    layer('ganeti', ['attach', 'provider', 'scenario', 'simulate', 'real', ...ABOVE_RUN]),
-    layer('attach', ['provider', 'scenario', 'simulate', 'real', ...ABOVE_RUN]),
-    layer('provider', ['scenario', 'simulate', 'real', ...ABOVE_RUN]),
-    layer('scenario', ['simulate', 'real', ...ABOVE_RUN]),
+    layer('ganeti', ['attach', 'provider', 'scenario', 'simulate', 'real', 'ganeti-bridge', ...ABOVE_RUN]),
+    layer('attach', ['provider', 'scenario', 'simulate', 'real', 'ganeti-bridge', ...ABOVE_RUN]),
+    layer('provider', ['scenario', 'simulate', 'real', 'ganeti-bridge', ...ABOVE_RUN]),
+    layer('scenario', ['simulate', 'real', 'ganeti-bridge', ...ABOVE_RUN]),
+    // Ganeti's own code as a way to run a script (--through-ganeti): beside the backends, below the runner.
+    layer('ganeti-bridge', ['scenario', 'simulate', 'real', ...ABOVE_RUN]),
     // The backends never know the runner; the real one reports its state in the simulator's shape.
     layer('simulate', ['real', ...ABOVE_RUN]),
     layer('real', ABOVE_RUN),

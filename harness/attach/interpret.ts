@@ -4,14 +4,17 @@ import type { Hypervisor } from '../ganeti/hypervisors.js';
 import { parseGanetiVersion } from '../ganeti/versions.js';
 import { toBytes } from './bytes.js';
 import { lintAttachOutput, type AttachProblem } from './lint.js';
-import { readAttachOutput } from './reading.js';
+import { readAttachOutput, type DeviceStat } from './reading.js';
 import { judgeAttachOutput } from './verdict.js';
 
 export type { AttachProblem } from './lint.js';
 
 export interface InterpretOptions {
-  /** stat() the device path for real (a relative one from /, as the node daemon) instead of the model. */
-  readonly stat?: boolean;
+  /**
+   * stat() the device path for real (a relative one from /, as the node daemon) instead of the
+   * model; or a function giving the outcome another process saw (null: stat() here).
+   */
+  readonly stat?: DeviceStat;
 }
 
 export interface AttachInterpretation {
@@ -39,7 +42,7 @@ export function interpretAttachOutput(
 ): AttachInterpretation {
   const version = parseGanetiVersion(ganeti);
   const reading = readAttachOutput(toBytes(stdout), version);
-  const verdict = judgeAttachOutput(reading, options.stat === true);
+  const verdict = judgeAttachOutput(reading, options.stat ?? false);
   return {
     ganeti,
     ok: verdict.ok,

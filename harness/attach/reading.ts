@@ -62,8 +62,18 @@ const DEV_SLASH = encodeUtf8('dev/');
  * Without `stat` the answer is a model: a path free of control bytes counts as an existing block
  * device when it is absolute or, relative, lies under dev/ (that is /dev/...).
  */
-export function probeDevice(path: Uint8Array, stat: boolean): DeviceProbe {
+/**
+ * How the device is looked at: the model (false), stat() here (true), or the stat() outcome
+ * someone else saw (a function: --through-ganeti asks what Ganeti's process saw in its sandbox).
+ */
+export type DeviceStat = boolean | ((path: Uint8Array) => DeviceProbe | null);
+
+export function probeDevice(path: Uint8Array, stat: DeviceStat): DeviceProbe {
   if (path.length === 0) return 'missing'; // os.stat("") fails
+  if (typeof stat === 'function') {
+    const seen = stat(path);
+    if (seen !== null) return seen;
+  }
   const relative = path[0] !== SLASH;
   if (!stat) {
     if (hasControlByte(path)) return 'control';

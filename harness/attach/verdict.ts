@@ -4,7 +4,7 @@
 import { HYPERVISORS, type Hypervisor } from '../ganeti/hypervisors.js';
 import { isPython2 } from '../ganeti/versions.js';
 import { decodeLossy } from './bytes.js';
-import { probeDevice, uriFor, type AttachReading, type DeviceProbe } from './reading.js';
+import { probeDevice, uriFor, type AttachReading, type DeviceProbe, type DeviceStat } from './reading.js';
 
 /** Ganeti's own verdict, before lint: shared with lint so both agree on every detail. */
 export interface AttachVerdict {
@@ -20,7 +20,7 @@ function noSelection(): Record<Hypervisor, string | null> {
   return Object.fromEntries(HYPERVISORS.map((h) => [h, null])) as Record<Hypervisor, string | null>;
 }
 
-export function judgeAttachOutput(reading: AttachReading, stat: boolean): AttachVerdict {
+export function judgeAttachOutput(reading: AttachReading, stat: DeviceStat): AttachVerdict {
   const { version, lines } = reading;
   if (reading.undecodable) {
     return { ok: false, device: null, uris: [], select: noSelection(), probe: null };

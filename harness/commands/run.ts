@@ -19,6 +19,7 @@ import {
 } from '../cli/options.js';
 import { loadScenarioPaths } from '../scenario/load.js';
 import { isProviderProject, projectBuild } from './provider-arg.js';
+import { THROUGH_GANETI_HELP, throughGanetiLines, throughGanetiOption } from './through-ganeti.js';
 import { displayPath } from '../text/display-path.js';
 import { formatFileError } from '../scenario/model.js';
 
@@ -64,6 +65,8 @@ Options:
                        (no simulator stands in, e.g. real loop devices): no
                        sandbox hides /dev from them; every result says the
                        host was not contained (spec/SCENARIOS.md §14)
+${THROUGH_GANETI_HELP}
+                       (spec/SPEC.md §11.4)
   -h, --help           show this help
 GitHub Actions annotations are written when GITHUB_ACTIONS=true.
 
@@ -80,6 +83,7 @@ Examples:
   extstorage-kit run ./my-provider tests/ --reporter tap --junit report.xml
   extstorage-kit run ./my-provider tests/ --shard 1/3 --jobs 4
   extstorage-kit run providers/rbd --real rbd      # on a node of a test cluster
+  extstorage-kit run providers/legacy --through-ganeti  # where Ganeti is installed
 `;
 
 /** A directory that holds an ExtStorage script or parameters.list. */
@@ -106,6 +110,7 @@ export const runCommand: Command = {
           provider: { type: 'string' },
           real: { type: 'string', multiple: true },
           'host-devices': { type: 'boolean', default: false },
+          'through-ganeti': { type: 'boolean', default: false },
         },
       }),
     );
@@ -128,6 +133,7 @@ export const runCommand: Command = {
         : positiveInteger('--jobs', values.jobs, MAX_JOBS);
     if (real.length > 0 && jobs > 1)
       throw new UsageError(`--real runs one scenario at a time (the real backend is shared); drop --jobs ${jobs}`);
+    const ganeti = throughGanetiOption(values['through-ganeti']);
     const filter = values.filter === undefined ? undefined : filterOption(values.filter);
     const shard = values.shard === undefined ? undefined : shardOption(values.shard);
 
@@ -213,10 +219,12 @@ export const runCommand: Command = {
         reporter,
         ...(real.length > 0 ? { real } : {}),
         ...(values['host-devices'] ? { realDevices: true } : {}),
+        ...(ganeti ? { throughGaneti: ganeti } : {}),
         providerLabel: provider ?? [...new Set(planned.map((p) => p.providerDir))].join(', '),
         signal,
       });
       if (signal.aborted) return 130;
+      if (ganeti) for (const line of throughGanetiLines(ganeti, summary)) process.stderr.write(`${line}\n`);
       if (reporter.writeErrors.length > 0) return EXIT.report;
       return summary.failed > 0 ? EXIT.failed : EXIT.ok;
     });

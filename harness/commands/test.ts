@@ -17,6 +17,7 @@ import {
 } from '../cli/options.js';
 import { loadBackend, type Backend } from '../conformance/backend.js';
 import { LiveRegistry } from '../conformance/live.js';
+import { THROUGH_GANETI_HELP, throughGanetiLines, throughGanetiOption } from './through-ganeti.js';
 import { checkIds, loadSuite, prepareScenario, SUITE_DIR } from '../conformance/suite.js';
 import { buildVerdict, judgeCheckResult, renderVerdict } from '../conformance/verdict.js';
 import { parseGanetiVersion, UnsupportedVersionError } from '../ganeti/versions.js';
@@ -70,6 +71,8 @@ Options:
                        by a stateless stub) makes the exit status 1
       --idempotent-count N   attach runs in ATTACH-IDEMPOTENT (default: 5)
       --timeout S      seconds each script may take (default: 30)
+${THROUGH_GANETI_HELP}
+                       (spec/SPEC.md §11.4; docs/testing-in-ci.md)
   -j, --jobs N         checks run at once (default: ${availableParallelism()}; 1 with --live)
       --shard I/N, --filter REGEX, --bail, --keep
       --reporter R     human (default), tap or tap13
@@ -91,6 +94,7 @@ Examples:
   extstorage-kit test /srv/ganeti/extstorage/rbd --live -p pool=test --ganeti 2.16 --ganeti 3.1 \\
       --allow-unverified GROW-NEW-SIZE --allow-unverified BACKEND-FAILURE
   extstorage-kit test ./my-provider --backend b.yaml --only ATTACH-IDEMPOTENT --reporter tap
+  extstorage-kit test /srv/ganeti/extstorage/legacy --live -p dir=/srv/legacy-test --through-ganeti
 `;
 
 /** The provider directory to test: a project (provider.ts) is tested through its build. */
@@ -125,6 +129,7 @@ export const testCommand: Command = {
           skip: { type: 'string', multiple: true },
           'idempotent-count': { type: 'string' },
           timeout: { type: 'string' },
+          'through-ganeti': { type: 'boolean', default: false },
         },
       }),
     );
@@ -139,6 +144,7 @@ export const testCommand: Command = {
     if (values.live === (values.backend !== undefined))
       throw new UsageError('give either --backend FILE (fake storage) or --live (the real storage)');
     const reporterName = reporterOption(values.reporter);
+    const throughGaneti = throughGanetiOption(values['through-ganeti']);
     const ganeti = values.ganeti ?? ['3.1'];
     for (const v of ganeti) {
       try {
@@ -270,6 +276,7 @@ export const testCommand: Command = {
           reporter,
           providerLabel: providerDir,
           realDevices: values.live,
+          ...(throughGaneti ? { throughGaneti } : {}),
           judge: (result) => judgeCheckResult(result, values.live),
           signal,
         });
@@ -292,6 +299,7 @@ export const testCommand: Command = {
       allowUnverified: values['allow-unverified'] ?? [],
     });
     process.stdout.write(renderVerdict(verdict, reporterName !== 'human'));
+    if (throughGaneti) for (const line of throughGanetiLines(throughGaneti, summary)) process.stderr.write(`${line}\n`);
     if (values.json !== undefined) {
       try {
         await writeReportFile(resolve(values.json), jsonDocument(summary, { conformance: verdict }));

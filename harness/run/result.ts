@@ -47,7 +47,14 @@ export interface ScriptRun {
   readonly env: Readonly<Record<string, string>>;
   /** What the run changed in the sandbox's files (the harness's own folders left out). */
   readonly files?: readonly FileChange[];
+  /** `--through-ganeti`: what Ganeti's code did with this run, or why the kit ran it itself. */
+  readonly ganeti?: GanetiRunRecord;
 }
+
+/** A run through Ganeti's code (its release, and where it disagreed with the kit), or one it could not take. */
+export type GanetiRunRecord =
+  | { readonly release: string; readonly disagreements: readonly string[]; readonly raised?: string }
+  | { readonly direct: string };
 
 /** One thing that did not hold, with what was expected and what was found. */
 export interface Failure {
@@ -69,6 +76,8 @@ export interface StepResult {
   readonly failures: readonly Failure[];
   /** attach steps: the full compatibility row of the first run's output, for information. */
   readonly compatibility?: CompatibilityRow;
+  /** Expectations this step could not observe (through Ganeti, only attach's stdout is the script's own). */
+  readonly notObserved?: readonly string[];
 }
 
 export interface ScenarioResult {

@@ -1,6 +1,7 @@
 // Runs many scenarios: filtering, sharding, a pool of parallel jobs, --bail, and the reporter's
 // events. Results come back in a stable order (file, then position in file), whatever finished first.
 
+import type { GanetiInstallation } from '../ganeti-bridge/installation.js';
 import { checkProvider, type ProviderCheck } from '../provider/check.js';
 import type { Reporter } from './events.js';
 import type { Scenario, SimulatorName } from '../scenario/model.js';
@@ -32,6 +33,8 @@ export interface RunOptions {
   readonly real?: readonly SimulatorName[];
   /** Every scenario works on real storage and devices (`test --live`): no sandbox hides them. */
   readonly realDevices?: boolean;
+  /** Every action's script runs through Ganeti's own storage code (`--through-ganeti`). */
+  readonly throughGaneti?: GanetiInstallation;
   /** Aborting stops new scenarios from starting; running ones are killed by the caller. */
   readonly signal?: AbortSignal;
   /**
@@ -85,6 +88,7 @@ export async function runScenarios(planned: readonly PlannedScenario[], options:
         ...(options.lingerGraceMs !== undefined ? { lingerGraceMs: options.lingerGraceMs } : {}),
         ...(options.real ? { real: options.real } : {}),
         ...(options.realDevices ? { realDevices: true } : {}),
+        ...(options.throughGaneti ? { throughGaneti: options.throughGaneti } : {}),
       });
       const result = options.judge ? options.judge(ran) : ran;
       results[i] = result;

@@ -9,6 +9,7 @@ import tmp from 'tmp';
 import type { ProviderCheck } from '../provider/check.js';
 import { installSimulators, simulatorViews, unusedInjectedFailures } from '../simulate/install.js';
 import { OPTIONAL_SCRIPTS } from '../provider/layout.js';
+import type { GanetiInstallation } from '../ganeti-bridge/installation.js';
 import type { RealContext } from '../real/backend.js';
 import { installPassthroughs, realBackend } from '../real/install.js';
 import type { Scenario, SimulatorName, Step } from '../scenario/model.js';
@@ -25,6 +26,7 @@ import {
 } from './environment.js';
 import { judgeStep, readDeviceAndUris, type AttachedVolume, type JudgedRun } from './expect.js';
 import { fileChanges, snapshotFiles } from './file-snapshot.js';
+import { GANETI_FOLDER, GanetiSteps } from './ganeti-step.js';
 import { invokeScript } from './invoke.js';
 import { emptyIsolationReport, isolationSkipReason, ScenarioIsolation } from './isolation/scenario.js';
 import { FAIL_BACKEND_FLAG } from './stub-plan.js';
@@ -47,6 +49,8 @@ export interface ScenarioContext {
    * scenario (the conformance suite) with neither stubs nor simulators, which is how `test --live` runs.
    */
   readonly realDevices?: boolean;
+  /** Run each action's script through Ganeti's own storage code (`--through-ganeti`, ganeti-step.ts). */
+  readonly throughGaneti?: GanetiInstallation;
 }
 
 /** `${SANDBOX}` in parameter and environment values stands for the scenario's sandbox directory. */
@@ -71,7 +75,16 @@ function initialVolume(scenario: Scenario, sandboxDir: string, providerDir: stri
 }
 
 /** The sandbox's folders that belong to the harness (HOME and TMPDIR: scratch), not to the provider's state. */
-const HARNESS_FOLDERS = ['stubs', 'stub-state', 'sim-state', 'home', 'tmp', '.isolation', 'absolute-stubs'];
+const HARNESS_FOLDERS = [
+  'stubs',
+  'stub-state',
+  'sim-state',
+  'home',
+  'tmp',
+  '.isolation',
+  'absolute-stubs',
+  GANETI_FOLDER,
+];
 
 /** Why Ganeti would not run this step's script at all, or null. */
 function refusal(step: Step, check: ProviderCheck): Failure | null {
@@ -137,6 +150,7 @@ async function runStep(
   context: ScenarioContext,
   progress: ScenarioProgress,
   isolation: ScenarioIsolation,
+  ganeti: GanetiSteps | null,
 ): Promise<StepResult> {
   const label = step.name ?? (step.command ? step.command.join(' ') : step.action);
   const base = { index, action: step.action, label, position: step.position };
@@ -144,8 +158,11 @@ async function runStep(
   const refused = argv !== null && !Array.isArray(argv) ? argv : refusal(step, context.providerCheck);
   if (refused !== null) return { ...base, status: 'fail', runs: [], failures: [refused] };
   const runs: JudgedRun[] = [];
+  const extraFailures: Failure[] = [];
+  let throughGaneti = false;
   for (let i = 0; i < step.repeat; i++) {
     let env: Record<string, string>;
+    let input: Step['input'] | null = null;
     if (step.action === 'command') {
       // A check between actions: the sandbox's PATH (stubs and simulators first) and the scenario's env.
       env = { ...baseEnvironment(paths), ...expandAll(scenario.env, paths.root) };
@@ -154,7 +171,7 @@ async function runStep(
       const stepEnv = Object.fromEntries(
         Object.entries(step.input.env).map(([k, v]) => [k, v.replaceAll('${VOLUME}', volume.name)]),
       );
-      const input = { ...step.input, env: expandAll(stepEnv, paths.root) };
+      input = { ...step.input, env: expandAll(stepEnv, paths.root) };
       env = actionEnvironment(step.action, volume, input, expandAll(scenario.env, paths.root), paths);
     }
     const mark = callMark(stubs);
@@ -168,34 +185,65 @@ async function runStep(
     }
     // Every script and command runs in the scenario's sandbox (isolation/), the provider's scripts
     // from where the sandbox shows the provider folder (its install_path when one is given).
+    const plan = ganeti && input && step.action !== 'command' ? ganeti.plan(step.action, volume, input, env) : null;
+    const through = plan !== null && !('direct' in plan) ? plan : null;
     const where = Array.isArray(argv)
       ? { script: argv[0]!, args: argv.slice(1), cwd: paths.root }
-      : { ...isolation.actionPaths(step.action), args: step.input.args };
+      : through
+        ? { script: through.script, args: through.args, cwd: through.cwd, hostScript: through.script }
+        : { ...isolation.actionPaths(step.action), args: step.input.args };
+    const runEnv = through?.env ?? env;
     const folderBefore = Array.isArray(argv) ? null : isolation.before();
-    const { killed, unmounted, ...run } = await invokeScript({
+    const { killed, unmounted, ...invoked } = await invokeScript({
       ...where,
-      wrap: isolation.sandbox.wrap(where.script, where.args, where.cwd, env),
-      env,
+      wrap: isolation.sandbox.wrap(where.script, where.args, where.cwd, runEnv),
+      env: runEnv,
       timeoutSeconds: step.timeout,
       ...(context.lingerGraceMs !== undefined ? { lingerGraceMs: context.lingerGraceMs } : {}),
     });
     isolation.after(
       label,
       folderBefore,
-      { stderr: run.stderr, ...(killed ? { killed } : {}), ...(unmounted ? { unmounted } : {}) },
+      { stderr: invoked.stderr, ...(killed ? { killed } : {}), ...(unmounted ? { unmounted } : {}) },
       !Array.isArray(argv),
     );
     if (step.input.failBackend) rmSync(failFlag, { force: true });
+    let run = invoked;
+    let record: JudgedRun['ganeti'];
+    if (through && ganeti && step.action !== 'command') {
+      const settled = ganeti.settle(through, step.action, env, invoked);
+      run = settled.run;
+      record = settled.record;
+      extraFailures.push(...settled.failures);
+      throughGaneti = true;
+    } else if (plan !== null && 'direct' in plan) record = { direct: plan.direct };
     const shownEnv = Object.fromEntries(Object.entries(env).filter(([k]) => k !== SANDBOX_MARKER));
     runs.push({
       ...run,
+      ...(record ? { ganeti: record } : {}),
       env: shownEnv,
       calls: callsSince(stubs, mark),
       ...(filesBefore ? { files: fileChanges(filesBefore, snapshotFiles(paths.root, HARNESS_FOLDERS)) } : {}),
       ...(views ? { simulated: await views(step) } : {}),
     });
   }
-  const verdict = judgeStep(step, runs);
+  // Through Ganeti, the other actions' stdout and stderr go to Ganeti's log file together: not observable.
+  // An empty log still proves both streams empty.
+  const silent = runs.every((r) => r.stdout.totalBytes === 0);
+  const unobservable =
+    throughGaneti && step.action !== 'attach'
+      ? (['stdout', 'stderr'] as const).filter((stream) => {
+          const expected = step.expect[stream];
+          if (expected === undefined) return false;
+          const onlyEmpty =
+            expected.empty === true && Object.values(expected).filter((v) => v !== undefined).length === 1;
+          return !(onlyEmpty && silent);
+        })
+      : [];
+  const judged =
+    unobservable.length === 0 ? step : { ...step, expect: { ...step.expect, stdout: undefined, stderr: undefined } };
+  const judgedVerdict = judgeStep(judged, runs);
+  const verdict = { ...judgedVerdict, failures: [...judgedVerdict.failures, ...extraFailures] };
   const first = runs[0];
   if (step.action === 'attach' && verdict.failures.length === 0 && first?.exitCode === 0) {
     const bytes = completeBytes(first.stdout);
@@ -207,6 +255,14 @@ async function runStep(
     runs,
     failures: verdict.failures,
     ...(verdict.compatibility ? { compatibility: verdict.compatibility } : {}),
+    ...(unobservable.length > 0
+      ? {
+          notObserved: unobservable.map(
+            (stream) =>
+              `${label}: expect.${stream} (Ganeti sends ${step.action}'s stdout and stderr to its log file together)`,
+          ),
+        }
+      : {}),
   };
 }
 
@@ -315,8 +371,23 @@ export async function runScenario(scenario: Scenario, context: ScenarioContext):
           };
     const volume = initialVolume(scenario, sandbox.name, context.providerDir);
     const progress: ScenarioProgress = { attached: null };
+    const ganeti = context.throughGaneti
+      ? new GanetiSteps(context.throughGaneti, sandbox.name, isolation.actionPaths('attach').cwd, volume.provider)
+      : null;
     for (const [index, step] of scenario.steps.entries()) {
-      const result = await runStep(step, index, scenario, volume, paths, stubs, views, context, progress, isolation);
+      const result = await runStep(
+        step,
+        index,
+        scenario,
+        volume,
+        paths,
+        stubs,
+        views,
+        context,
+        progress,
+        isolation,
+        ganeti,
+      );
       steps.push(result);
       if (result.status === 'fail') break; // later steps build on this one
       trackSize(step, volume);
@@ -339,6 +410,21 @@ export async function runScenario(scenario: Scenario, context: ScenarioContext):
     }
   }
   const failed = failures.length > 0 || steps.some((s) => s.status === 'fail');
+  const notObserved = steps.flatMap((s) => s.notObserved ?? []);
+  if (!failed && notObserved.length > 0) {
+    // It passed on what could be seen; what could not is said, not passed.
+    return {
+      ...base,
+      status: 'skip',
+      skipReason: `not verified through Ganeti: ${notObserved.join('; ')}`,
+      notExercised: true,
+      steps,
+      failures,
+      durationMs: performance.now() - started,
+      ...(context.keep || existsSync(sandbox.name) ? { sandbox: sandbox.name } : {}),
+      isolation: isolationReport,
+    };
+  }
   return {
     ...base,
     status: failed ? 'fail' : 'pass',
