@@ -168,11 +168,14 @@ scenarios:
   });
 
   t.test('test --through-ganeti: the suite through Ganeti, with the closing line', async (t) => {
+    // Userspace only: no block device for Ganeti to stat, so everything Ganeti does is observed.
     const r = runCli([
       'test',
-      'dist/providers/legacy',
+      'dist/providers/rbd',
       '--backend',
-      'providers/legacy/backend.yaml',
+      'providers/rbd/backend.yaml',
+      '-p',
+      'userspace_only=true',
       '--through-ganeti',
       '--only',
       'LIFECYCLE',
@@ -184,6 +187,23 @@ scenarios:
     t.match(
       r.stderr,
       /^through Ganeti 3\.0\.2's own code .*: \d+ script runs; Ganeti and the kit agree on every one$/m,
+    );
+  });
+
+  t.test("a simulator's stand-in device is not a verdict of Ganeti's: not verified", async (t) => {
+    const r = runCli([
+      'test',
+      'dist/providers/legacy',
+      '--backend',
+      'providers/legacy/backend.yaml',
+      '--through-ganeti',
+      '--only',
+      'ATTACH-IDEMPOTENT',
+    ]);
+    t.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
+    t.match(
+      r.stdout,
+      /not verified through Ganeti: attach: Ganeti's acceptance of the device \(its stat\(\) of "\/dev\/loop0" finds a simulator's stand-in, not a block device; --live or --real gives it a real one\)/,
     );
   });
 }

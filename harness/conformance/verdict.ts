@@ -311,6 +311,12 @@ export function buildVerdict(
       checks.push({ ...info, status: 'unverified', reasons: [...missing, ...discounted], ...shown });
       continue;
     }
+    // --through-ganeti: what Ganeti's code hid from the kit (a log file, a stand-in device) is not a pass.
+    const hidden = [...new Set(ran.flatMap((r) => r.steps.flatMap((s) => s.notObserved ?? [])))];
+    if (hidden.length > 0) {
+      checks.push({ ...info, status: 'unverified', reasons: hidden.map((h) => `through Ganeti: ${h}`), ...shown });
+      continue;
+    }
     if (check.id === 'GROW-NEW-SIZE') {
       const grow = growOutcome(ran[0]!, options.live);
       checks.push({ ...info, status: grow.status, reasons: grow.reason ? [grow.reason] : [], ...shown });

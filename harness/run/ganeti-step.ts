@@ -44,6 +44,8 @@ export class GanetiSteps {
     /** The provider's folder as the sandbox shows it to the scripts. */
     providerPath: string,
     provider: string,
+    /** The devices the scripts see are a simulator's stand-ins (files), which Ganeti's stat() never takes for block devices. */
+    private readonly standInDevices: boolean,
   ) {
     this.searchPath = join(root, GANETI_FOLDER, 'extstorage');
     this.logDir = join(root, GANETI_FOLDER, 'log');
@@ -87,9 +89,9 @@ export class GanetiSteps {
     action: Action,
     kitEnv: Readonly<Record<string, string>>,
     run: InvokeResult,
-  ): { run: InvokeResult; record: GanetiRunRecord; failures: Failure[] } {
+  ): { run: InvokeResult; record: GanetiRunRecord; failures: Failure[]; notObserved: string[] } {
     const release = this.installation.release;
-    if (run.fault !== undefined) return { run, record: { release, disagreements: [] }, failures: [] };
+    if (run.fault !== undefined) return { run, record: { release, disagreements: [] }, failures: [], notObserved: [] };
     const report = readBridgeReport(plan.reportFile);
     if ('problem' in report) {
       const said = Buffer.from(run.stderr.head).toString('utf8').trim().split('\n').slice(-5).join('\n');
@@ -102,6 +104,7 @@ export class GanetiSteps {
             ...(said ? { actual: said } : {}),
           },
         ],
+        notObserved: [],
       };
     }
     const script = report.scripts.find((s) => s.script === action);
@@ -122,6 +125,14 @@ export class GanetiSteps {
         message: `kit defect: Ganeti ${release}'s own code and the kit's model disagree on this step (the provider is not at fault; please report it)`,
         actual: found.join('\n'),
       });
-    return { run: settled, record: { release, disagreements: found, ...raised }, failures };
+    // A simulator's device is a file in the sandbox: Ganeti refusing it says nothing about the provider.
+    const probe = report.attach?.probe;
+    const notObserved =
+      this.standInDevices && report.attach?.attached === false && (probe === 'not-block' || probe === 'missing')
+        ? [
+            `${action}: Ganeti's acceptance of the device (its stat() of ${JSON.stringify(report.attach.dev_path)} finds a simulator's stand-in, not a block device; --live or --real gives it a real one)`,
+          ]
+        : [];
+    return { run: settled, record: { release, disagreements: found, ...raised }, failures, notObserved };
   }
 }

@@ -159,6 +159,7 @@ async function runStep(
   if (refused !== null) return { ...base, status: 'fail', runs: [], failures: [refused] };
   const runs: JudgedRun[] = [];
   const extraFailures: Failure[] = [];
+  const ganetiNotObserved: string[] = [];
   let throughGaneti = false;
   for (let i = 0; i < step.repeat; i++) {
     let env: Record<string, string>;
@@ -215,6 +216,7 @@ async function runStep(
       run = settled.run;
       record = settled.record;
       extraFailures.push(...settled.failures);
+      ganetiNotObserved.push(...settled.notObserved);
       throughGaneti = true;
     } else if (plan !== null && 'direct' in plan) record = { direct: plan.direct };
     const shownEnv = Object.fromEntries(Object.entries(env).filter(([k]) => k !== SANDBOX_MARKER));
@@ -255,12 +257,15 @@ async function runStep(
     runs,
     failures: verdict.failures,
     ...(verdict.compatibility ? { compatibility: verdict.compatibility } : {}),
-    ...(unobservable.length > 0
+    ...(unobservable.length + ganetiNotObserved.length > 0
       ? {
-          notObserved: unobservable.map(
-            (stream) =>
-              `${label}: expect.${stream} (Ganeti sends ${step.action}'s stdout and stderr to its log file together)`,
-          ),
+          notObserved: [
+            ...unobservable.map(
+              (stream) =>
+                `${label}: expect.${stream} (Ganeti sends ${step.action}'s stdout and stderr to its log file together)`,
+            ),
+            ...new Set(ganetiNotObserved),
+          ],
         }
       : {}),
   };
@@ -372,7 +377,13 @@ export async function runScenario(scenario: Scenario, context: ScenarioContext):
     const volume = initialVolume(scenario, sandbox.name, context.providerDir);
     const progress: ScenarioProgress = { attached: null };
     const ganeti = context.throughGaneti
-      ? new GanetiSteps(context.throughGaneti, sandbox.name, isolation.actionPaths('attach').cwd, volume.provider)
+      ? new GanetiSteps(
+          context.throughGaneti,
+          sandbox.name,
+          isolation.actionPaths('attach').cwd,
+          volume.provider,
+          !realDevices,
+        )
       : null;
     for (const [index, step] of scenario.steps.entries()) {
       const result = await runStep(
