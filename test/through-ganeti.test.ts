@@ -203,7 +203,7 @@ scenarios:
     t.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
     t.match(
       r.stdout,
-      /not verified through Ganeti: attach: Ganeti's acceptance of the device \(its stat\(\) of "\/dev\/loop0" finds a simulator's stand-in, not a block device; --live or --real gives it a real one\)/,
+      /NOT VERIFIED {2}MUST {3}ATTACH-IDEMPOTENT {2}§4\n {10}through Ganeti: attach: Ganeti's acceptance of the device \(its stat\(\) of "\/dev\/loop0" finds a simulator's stand-in, not a block device; --live or --real gives it a real one\)/,
     );
   });
 }
