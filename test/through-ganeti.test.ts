@@ -1,4 +1,4 @@
-// `--through-ganeti` (spec/SPEC.md §11.4): each action's script run by Ganeti 3.0's own storage code
+// `--through-ganeti` (spec/SPEC.md §11.2): each action's script run by Ganeti 3.0's own storage code
 // (Debian's ganeti-3.0, which CI installs), and what Ganeti did compared with the kit's model. A
 // copy of Ganeti's code with one planted change stands for a kit whose model is wrong: the run
 // must then fail, naming the difference as a kit defect, not as the provider's.
@@ -155,6 +155,29 @@ scenarios:
       );
     });
   }
+
+  t.test("on real devices, Ganeti's refusal of attach's output fails the step", async (t) => {
+    const dir = tempDir(t, 'esk-through-refused-');
+    const path = provider(dir);
+    writeFileSync(join(path, 'attach'), '#!/bin/sh\necho /dev/null\n');
+    const file = join(dir, 'refused.yaml');
+    writeFileSync(
+      file,
+      `provider: ${path}\nscenarios:\n  - name: a character device\n    steps:\n      - action: attach\n`,
+    );
+    const r = runWithJson([file, '--through-ganeti', '--host-devices']);
+    t.equal(r.code, 1, r.stderr);
+    t.same(
+      r.byName.get('a character device')!.steps[0]!.failures,
+      [
+        {
+          message: "Ganeti 3.0.2 refused attach's output (the node daemon's call would fail)",
+          actual: '/dev/null is not a block device',
+        },
+      ],
+      "Ganeti's reason, and no kit defect: the kit's model, given the same stat(), refuses it too",
+    );
+  });
 
   t.test('without Ganeti, the option is a usage error that says what is missing', async (t) => {
     const r = runCli(['run', 'providers/legacy', '--through-ganeti'], {

@@ -66,7 +66,7 @@ Options:
                        sandbox hides /dev from them; every result says the
                        host was not contained (spec/SCENARIOS.md §14)
 ${THROUGH_GANETI_HELP}
-                       (spec/SPEC.md §11.4)
+                       (spec/SPEC.md §11.2)
   -h, --help           show this help
 GitHub Actions annotations are written when GITHUB_ACTIONS=true.
 

@@ -72,7 +72,7 @@ Options:
       --idempotent-count N   attach runs in ATTACH-IDEMPOTENT (default: 5)
       --timeout S      seconds each script may take (default: 30)
 ${THROUGH_GANETI_HELP}
-                       (spec/SPEC.md §11.4; docs/testing-in-ci.md)
+                       (spec/SPEC.md §11.2; docs/testing-in-ci.md)
   -j, --jobs N         checks run at once (default: ${availableParallelism()}; 1 with --live)
       --shard I/N, --filter REGEX, --bail, --keep
       --reporter R     human (default), tap or tap13

@@ -89,6 +89,8 @@ export class GanetiSteps {
     action: Action,
     kitEnv: Readonly<Record<string, string>>,
     run: InvokeResult,
+    /** The step expects attach to succeed, in every release it names (no rejected_by). */
+    expectsAccepted: boolean,
   ): { run: InvokeResult; record: GanetiRunRecord; failures: Failure[]; notObserved: string[] } {
     const release = this.installation.release;
     if (run.fault !== undefined) return { run, record: { release, disagreements: [] }, failures: [], notObserved: [] };
@@ -126,13 +128,22 @@ export class GanetiSteps {
         actual: found.join('\n'),
       });
     // A simulator's device is a file in the sandbox: Ganeti refusing it says nothing about the provider.
-    const probe = report.attach?.probe;
-    const notObserved =
-      this.standInDevices && report.attach?.attached === false && (probe === 'not-block' || probe === 'missing')
-        ? [
-            `${action}: Ganeti's acceptance of the device (its stat() of ${JSON.stringify(report.attach.dev_path)} finds a simulator's stand-in, not a block device; --live or --real gives it a real one)`,
-          ]
-        : [];
+    const refused = report.attach?.attached === false ? report.attach : null;
+    const standIn =
+      this.standInDevices && refused !== null && (refused.probe === 'not-block' || refused.probe === 'missing');
+    const notObserved = standIn
+      ? [
+          `${action}: Ganeti's acceptance of the device (its stat() of ${JSON.stringify(refused.dev_path)} finds a simulator's stand-in, not a block device; --live or --real gives it a real one)`,
+        ]
+      : [];
+    if (refused !== null && !standIn && expectsAccepted) {
+      // Ganeti's own verdict on this output, whatever the kit's model said: its reason is in its log.
+      const reason = [...report.logged].reverse().find((line) => line.startsWith('ERROR: '));
+      failures.push({
+        message: `Ganeti ${release} refused attach's output (the node daemon's call would fail)`,
+        actual: reason === undefined ? 'Ganeti logged no reason' : reason.slice('ERROR: '.length),
+      });
+    }
     return { run: settled, record: { release, disagreements: found, ...raised }, failures, notObserved };
   }
 }

@@ -212,7 +212,8 @@ async function runStep(
     let run = invoked;
     let record: JudgedRun['ganeti'];
     if (through && ganeti && step.action !== 'command') {
-      const settled = ganeti.settle(through, step.action, env, invoked);
+      const expectsAccepted = step.expect.exit === 0 && (step.expect.rejectedBy ?? []).length === 0;
+      const settled = ganeti.settle(through, step.action, env, invoked, expectsAccepted);
       run = settled.run;
       record = settled.record;
       extraFailures.push(...settled.failures);
