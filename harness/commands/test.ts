@@ -94,7 +94,7 @@ Examples:
   extstorage-kit test /srv/ganeti/extstorage/rbd --live -p pool=test --ganeti 2.16 --ganeti 3.1 \\
       --allow-unverified GROW-NEW-SIZE --allow-unverified BACKEND-FAILURE
   extstorage-kit test ./my-provider --backend b.yaml --only ATTACH-IDEMPOTENT --reporter tap
-  extstorage-kit test /srv/ganeti/extstorage/legacy --live -p dir=/srv/legacy-test --through-ganeti
+  extstorage-kit test providers/rbd --backend providers/rbd/backend.yaml -p userspace_only=true --through-ganeti
 `;
 
 /** The provider directory to test: a project (provider.ts) is tested through its build. */

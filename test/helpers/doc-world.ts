@@ -85,6 +85,13 @@ export const EXPECTED: Readonly<Record<string, Expectation>> = {
     exit: 0,
   },
   'extstorage-kit run ./provider scenarios/ --real rbd --real losetup --junit real.xml': { exit: 0 },
+  // --through-ganeti: Ganeti 3.0's code, installed by .ci/run (the doc world sees the host's /usr/share).
+  'extstorage-kit run ./provider scenarios/ --through-ganeti': { exit: 0 },
+  'extstorage-kit test ./provider --backend ci/backend.yaml -p userspace_only=true --through-ganeti': { exit: 0 },
+  'extstorage-kit run providers/legacy --through-ganeti': { exit: 0 },
+  'extstorage-kit test providers/rbd --backend providers/rbd/backend.yaml -p userspace_only=true --through-ganeti': {
+    exit: 0,
+  },
   // test
   'npx extstorage-kit test ./my-provider --backend ci/backend.yaml --ganeti 2.16 --ganeti 3.1': { exit: 0 },
   'npx extstorage-kit test ./provider --backend ci/backend.yaml --ganeti 2.16 --ganeti 3.1 --junit report.xml': {
