@@ -90,7 +90,11 @@ export async function ensureGaneti(log: (line: string) => void): Promise<GanetiA
       await exec(['apt-get', 'update', '-qq'], { env: APT_ENV, timeoutMs: APT_TIMEOUT_MS });
       for (const pkg of missing) if ((await candidate(pkg)) === undefined) absent.set(pkg, `${pkg} ${NOT_IN_SOURCES}`);
       const installable = missing.filter((pkg) => !absent.has(pkg));
+      const started = Date.now();
       if (installable.length > 0) await installWithoutServices(installable);
+      for (const reason of absent.values()) log(`Ganeti: not installed: ${reason}`);
+      if (installable.length > 0)
+        log(`Ganeti: installed ${installable.join(' ')} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       for (const w of wanted)
         if (installable.includes(w.package) && !existsSync(w.file))
           throw new Error(`${w.package} installed, but ${w.file} is missing`);
