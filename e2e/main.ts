@@ -17,7 +17,15 @@ import { ensureGaneti, type GanetiAvailability } from './ganeti/install.js';
 import { reapStaleRuns, recordOwner } from './backends/stale.js';
 import { tail } from './lib/logs.js';
 import { E2eReport, lastLines, seconds, type StageOutcome } from './report.js';
-import { STAGES, type CheckResult, type Stage, type StageEnvironment } from './stages.js';
+import {
+  ONLY_VARIABLE,
+  STAGES,
+  backendsNeeded,
+  selectStages,
+  type CheckResult,
+  type Stage,
+  type StageEnvironment,
+} from './stages.js';
 
 /** The repository root: this file is dist/e2e/main.js once built. */
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -89,7 +97,7 @@ async function runStageAndTidy(
   index: number,
 ): Promise<StageOutcome> {
   const before = loops();
-  const outcome = await runStage(stage, ns, env, logs, index);
+  const outcome = { ...(await runStage(stage, ns, env, logs, index)), layer: stage.layer };
   const left = detachNewLoops(before);
   if (left.length === 0) return outcome;
   return {
@@ -195,7 +203,10 @@ async function teardown(backends: Backends, loopsBefore: readonly string[]): Pro
   if (problems.length > 0) throw new Error(problems.join('\n'));
 }
 
-/** Starts Ceph and GlusterFS in the namespace, then runs every stage while nothing has failed to start. */
+/**
+ * Starts the backends the chosen stages use (Ceph, GlusterFS) in the namespace, then runs the
+ * stages while nothing has failed to start.
+ */
 async function startAndRun(
   report: E2eReport,
   ns: Namespace,
@@ -204,40 +215,46 @@ async function startAndRun(
   ganeti: GanetiAvailability,
   logs: DaemonLogs,
   interrupted: () => boolean,
+  stages: readonly Stage[],
 ): Promise<void> {
+  const needed = backendsNeeded(stages);
   // Both at once: each spends most of its time waiting on its daemons.
   const [ceph, gluster] = await Promise.all([
-    timed(
-      report,
-      'Ceph: one monitor and one memstore OSD on 127.0.0.1, pool rbd',
-      async () => {
-        const cluster = await startCeph(ns, join(workDir, 'ceph'));
-        backends.ceph = cluster;
-        return { value: cluster, summary: `${cluster.version}; ${phases(cluster.timings)}` };
-      },
-      () =>
-        backends.ceph?.logFiles ?? [
-          join(workDir, 'ceph', 'log', 'mon.a.log'),
-          join(workDir, 'ceph', 'log', 'osd.0.log'),
-        ],
-    ),
-    timed(
-      report,
-      'GlusterFS: glusterd on 127.0.0.1, volume gv0 FUSE-mounted',
-      async () => {
-        const volume = await startGluster(ns, join(workDir, 'gluster'));
-        backends.gluster = volume;
-        await exposeGluster(ns, volume);
-        backends.glusterExposed = true;
-        return { value: volume, summary: `${volume.version}; ${phases(volume.timings)}; at ${GLUSTER_MOUNT}` };
-      },
-      () => backends.gluster?.logFiles ?? [join(workDir, 'gluster', 'log', 'glusterd.log')],
-    ),
+    !needed.has('ceph')
+      ? null
+      : timed(
+          report,
+          'Ceph: one monitor and one memstore OSD on 127.0.0.1, pool rbd',
+          async () => {
+            const cluster = await startCeph(ns, join(workDir, 'ceph'));
+            backends.ceph = cluster;
+            return { value: cluster, summary: `${cluster.version}; ${phases(cluster.timings)}` };
+          },
+          () =>
+            backends.ceph?.logFiles ?? [
+              join(workDir, 'ceph', 'log', 'mon.a.log'),
+              join(workDir, 'ceph', 'log', 'osd.0.log'),
+            ],
+        ),
+    !needed.has('gluster')
+      ? null
+      : timed(
+          report,
+          'GlusterFS: glusterd on 127.0.0.1, volume gv0 FUSE-mounted',
+          async () => {
+            const volume = await startGluster(ns, join(workDir, 'gluster'));
+            backends.gluster = volume;
+            await exposeGluster(ns, volume);
+            backends.glusterExposed = true;
+            return { value: volume, summary: `${volume.version}; ${phases(volume.timings)}; at ${GLUSTER_MOUNT}` };
+          },
+          () => backends.gluster?.logFiles ?? [join(workDir, 'gluster', 'log', 'glusterd.log')],
+        ),
   ]);
   if (ceph !== undefined && gluster !== undefined) {
     const env: StageEnvironment = { repo: REPO, workDir, glusterMount: GLUSTER_MOUNT, ganeti };
     mkdirSync(join(workDir, 'legacy-live'));
-    for (const [index, stage] of STAGES.entries()) {
+    for (const [index, stage] of stages.entries()) {
       if (interrupted()) break;
       report.stage(await runStageAndTidy(stage, ns, env, logs, index));
     }
@@ -251,6 +268,13 @@ async function main(): Promise<number> {
   if (problems.length > 0) {
     for (const problem of problems) process.stderr.write(`e2e: cannot run: ${problem}\n`);
     process.stderr.write('e2e: nothing was tested\n');
+    return 1;
+  }
+  let stages: readonly Stage[];
+  try {
+    stages = selectStages(STAGES, process.env[ONLY_VARIABLE]);
+  } catch (error) {
+    process.stderr.write(`e2e: cannot run: ${(error as Error).message}\ne2e: nothing was tested\n`);
     return 1;
   }
   const report = new E2eReport(process.stdout);
@@ -270,6 +294,12 @@ async function main(): Promise<number> {
     () => [],
   );
   if (packages === undefined) return report.finish();
+  if (stages.length < STAGES.length) {
+    const needed = [...backendsNeeded(stages)];
+    report.note(
+      `${ONLY_VARIABLE}=${JSON.stringify(process.env[ONLY_VARIABLE])}: ${stages.length} of ${STAGES.length} stages; backends started: ${needed.length > 0 ? needed.join(', ') : 'none'}`,
+    );
+  }
   // Apart from the backends' packages: where Debian has no ganeti-3.0, only the Ganeti stages skip.
   const ganeti: GanetiAvailability = (await timed(
     report,
@@ -314,7 +344,7 @@ async function main(): Promise<number> {
       () => [],
     );
     if (backends.ns !== undefined)
-      await startAndRun(report, backends.ns, backends, workDir, ganeti, logs, () => interrupted);
+      await startAndRun(report, backends.ns, backends, workDir, ganeti, logs, () => interrupted, stages);
   } finally {
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(signal, onSignal);
     await timed(
