@@ -1,26 +1,63 @@
 #!/usr/bin/env node
-// The extstorage-kit command line: dispatches to one module per subcommand in commands/.
+// The extstorage-kit command line: dispatches to one module per subcommand in commands/, loaded
+// only when that command runs, so `--help`, `--version` and each command start without the others.
 
 import { readFileSync } from 'node:fs';
+import nodeModule from 'node:module';
 import { EXIT, UsageError, type Command } from './cli/command.js';
-import { checkCommand } from './commands/check.js';
-import { parseCommand } from './commands/parse.js';
-import { runCommand } from './commands/run.js';
-import { buildCommand } from './commands/build.js';
-import { installCommand } from './commands/install.js';
-import { newCommand } from './commands/new.js';
-import { testCommand } from './commands/test.js';
-import { recordCommand } from './commands/record.js';
 
-const COMMANDS: readonly Command[] = [
-  parseCommand,
-  checkCommand,
-  runCommand,
-  testCommand,
-  recordCommand,
-  newCommand,
-  buildCommand,
-  installCommand,
+// Node >= 22.1 keeps compiled code on disk between runs; Node 20 has no such API (nothing to do).
+(nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.();
+
+/** A command as the list shows it, and how to load the module that runs it. */
+interface CommandEntry {
+  readonly name: string;
+  /** One line for the command list. */
+  readonly summary: string;
+  readonly load: () => Promise<Command>;
+}
+
+const COMMANDS: readonly CommandEntry[] = [
+  {
+    name: 'parse',
+    summary: 'show how each Ganeti version reads an attach output',
+    load: async () => (await import('./commands/parse.js')).parseCommand,
+  },
+  {
+    name: 'check',
+    summary: 'judge a provider directory as Ganeti does when it loads it',
+    load: async () => (await import('./commands/check.js')).checkCommand,
+  },
+  {
+    name: 'run',
+    summary: 'put a provider through YAML scenarios, as Ganeti calls it',
+    load: async () => (await import('./commands/run.js')).runCommand,
+  },
+  {
+    name: 'test',
+    summary: 'the conformance suite: is this a correct ExtStorage provider?',
+    load: async () => (await import('./commands/test.js')).testCommand,
+  },
+  {
+    name: 'record',
+    summary: 'run a provider once for real, spying on its commands, and write a scenario that replays it',
+    load: async () => (await import('./commands/record.js')).recordCommand,
+  },
+  {
+    name: 'new',
+    summary: 'start a provider project from a reference provider',
+    load: async () => (await import('./commands/new.js')).newCommand,
+  },
+  {
+    name: 'build',
+    summary: 'bundle a provider project into a deployable provider directory',
+    load: async () => (await import('./commands/build.js')).buildCommand,
+  },
+  {
+    name: 'install',
+    summary: "copy a built provider into Ganeti's search path",
+    load: async () => (await import('./commands/install.js')).installCommand,
+  },
 ];
 
 function version(): string {
@@ -56,18 +93,19 @@ async function main(argv: string[]): Promise<number> {
       );
       return EXIT.usage;
     }
-    process.stdout.write(topic ? topic.help : mainHelp());
+    process.stdout.write(topic ? (await topic.load()).help : mainHelp());
     return name === undefined ? EXIT.usage : EXIT.ok;
   }
   if (name === '--version' || name === '-V') {
     process.stdout.write(`${version()}\n`);
     return EXIT.ok;
   }
-  const command = COMMANDS.find((c) => c.name === name);
-  if (command === undefined) {
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (entry === undefined) {
     process.stderr.write(`extstorage-kit: unknown command ${JSON.stringify(name)}\n\n${mainHelp()}`);
     return EXIT.usage;
   }
+  const command = await entry.load();
   try {
     return await command.run(rest);
   } catch (error) {

@@ -8,7 +8,6 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from 'esbuild';
 import { ACTIONS } from '../provider/layout.js';
 
 const COMMON = {
@@ -34,6 +33,8 @@ async function bundle(
   outfile: string,
   banner?: string,
 ): Promise<void> {
+  // esbuild (about 30 ms to load) only when something is built, not for `new --help`.
+  const { build } = await import('esbuild');
   try {
     await build({
       ...COMMON,

@@ -2,8 +2,6 @@
 
 export interface Command {
   readonly name: string;
-  /** One line for the command list. */
-  readonly summary: string;
   /** The full --help text. */
   readonly help: string;
   /** Runs the command; resolves to the exit code. */

@@ -29,7 +29,6 @@ Examples:
 
 export const buildCommand: Command = {
   name: 'build',
-  summary: 'bundle a provider project into a deployable provider directory',
   help,
   async run(argv) {
     const { values, positionals } = usageErrors(() =>

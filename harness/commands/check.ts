@@ -56,7 +56,6 @@ function humanReport(result: ProviderCheck, color: boolean): string {
 
 export const checkCommand: Command = {
   name: 'check',
-  summary: 'judge a provider directory as Ganeti does when it loads it',
   help,
   async run(argv) {
     const { values, positionals } = usageErrors(() =>

@@ -58,7 +58,6 @@ function setModes(dir: string): void {
 
 export const installCommand: Command = {
   name: 'install',
-  summary: "copy a built provider into Ganeti's search path",
   help,
   async run(argv) {
     const { values, positionals } = usageErrors(() =>

@@ -123,7 +123,6 @@ const TSCONFIG = `${JSON.stringify(
 
 export const newCommand: Command = {
   name: 'new',
-  summary: 'start a provider project from a reference provider',
   help,
   async run(argv) {
     const { values, positionals } = usageErrors(() =>

@@ -80,7 +80,6 @@ function humanReport(results: AttachInterpretation[], hypervisor: string, color:
 
 export const parseCommand: Command = {
   name: 'parse',
-  summary: 'show how each Ganeti version reads an attach output',
   help,
   async run(argv) {
     const { values, positionals } = usageErrors(() =>

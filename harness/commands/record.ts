@@ -143,7 +143,6 @@ function schemaLine(output: string | undefined): string {
 
 export const recordCommand: Command = {
   name: 'record',
-  summary: 'run a provider once for real, spying on its commands, and write a scenario that replays it',
   help,
   async run(argv) {
     const { values, positionals } = usageErrors(() =>

@@ -97,7 +97,6 @@ function looksLikeProvider(path: string): boolean {
 
 export const runCommand: Command = {
   name: 'run',
-  summary: 'put a provider through YAML scenarios, as Ganeti calls it',
   help,
   async run(argv) {
     const { values, positionals } = usageErrors(() =>

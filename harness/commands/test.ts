@@ -110,7 +110,6 @@ function providerDirOf(arg: string): string {
 
 export const testCommand: Command = {
   name: 'test',
-  summary: 'the conformance suite: is this a correct ExtStorage provider?',
   help,
   async run(argv) {
     const { values, positionals } = usageErrors(() =>
