@@ -139,6 +139,8 @@ async function runStage(
       details,
     };
   }
+  if (stage.needsGaneti && !env.ganeti.available)
+    return { name: stage.name, ok: true, durationMs: 0, summary: `# SKIP ${env.ganeti.reason}` };
   const json = join(env.workDir, `stage-${index}.json`);
   const args = [...stage.args!(env), '--json', json];
   const started = performance.now();
@@ -156,7 +158,10 @@ async function runStage(
     // no report: the command failed before running anything; its output says why
   }
   const ok = result.code === 0 && report?.failed === 0;
-  const counts = report ? `${report.passed} passed, ${report.failed} failed, ${report.skipped} skipped` : 'no report';
+  const through = result.stderr.split('\n').find((line) => line.startsWith('through Ganeti '));
+  const counts =
+    (report ? `${report.passed} passed, ${report.failed} failed, ${report.skipped} skipped` : 'no report') +
+    (through === undefined ? '' : `; ${through}`);
   const skips = (report?.results ?? [])
     .filter((r) => r.status === 'skip')
     .map((r) => `skipped: ${r.name}: ${r.skipReason ?? ''}`);

@@ -46,6 +46,8 @@ export interface Stage {
   args?(env: StageEnvironment): string[];
   /** Or a check of the e2e's own, given the namespace. */
   check?(ns: Namespace, env: StageEnvironment): Promise<CheckResult>;
+  /** It runs scripts through Ganeti's code (`--through-ganeti`): skipped, saying why, where Ganeti is not here. */
+  readonly needsGaneti?: boolean;
   /** A generous limit: a stage hanging must not hang CI. */
   readonly timeoutMs: number;
   /** Whose daemon logs a failure of this stage shows the tails of. */
@@ -191,6 +193,41 @@ export const STAGES: readonly Stage[] = [
     ],
     timeoutMs: 5 * MINUTE,
     backends: [],
+  },
+  {
+    // Ganeti judges the kit on real devices: every script through Ganeti's own code, compared.
+    name: "conformance --live --through-ganeti: legacy on real loop devices, each script run by Ganeti 3.0's code",
+    layer: LAYERS.ganetiStorage,
+    needsGaneti: true,
+    args: (env) => [
+      'test',
+      'dist/providers/legacy',
+      '--live',
+      '--through-ganeti',
+      ...LIVE_UNVERIFIABLE,
+      '-p',
+      `dir=${join(env.workDir, 'legacy-live-ganeti')}`,
+    ],
+    timeoutMs: 5 * MINUTE,
+    backends: [],
+  },
+  {
+    name: "conformance --live --through-ganeti: rbd (userspace) on Ceph, each script run by Ganeti 3.0's code",
+    layer: LAYERS.ganetiStorage,
+    needsGaneti: true,
+    args: () => [
+      'test',
+      'dist/providers/rbd',
+      '--live',
+      '--through-ganeti',
+      ...LIVE_UNVERIFIABLE,
+      '-p',
+      'pool=rbd',
+      '-p',
+      'userspace_only=true',
+    ],
+    timeoutMs: 5 * MINUTE,
+    backends: ['ceph'],
   },
   {
     name: 'conformance --live: rbd (userspace) on Ceph',
