@@ -15,51 +15,6 @@ export function schemaIssues(data: unknown, source: YamlSource): Issue[] {
 
 type SchemaObject = Readonly<Record<string, unknown>>;
 
-/** How the schema's named definitions read in a message ("must be <phrase>"). */
-const PHRASES: Readonly<Record<string, string>> = {
-  duration: 'a duration: a number of seconds, or a string like "10s", "500ms", "1.5s", "2m"',
-  version: 'a Ganeti version such as "3.1" or "2.13.0"',
-  versions: 'a non-empty list of Ganeti versions such as ["2.16", "3.1"]',
-  versionList: 'a list of Ganeti versions such as ["2.16", "3.1"]',
-  regexMatcher: '{regex: "..."}',
-  argMatcher: 'a string or {regex: "..."}',
-  textOrNull: 'a string, null or {regex: "..."}',
-  exitCode: 'an integer from 0 to 255',
-  positiveInteger: 'a positive integer',
-  envName: 'a variable name (not empty, no "=")',
-  commandName: 'a command name (letters, digits and _ . + -) or an absolute path',
-  absolutePath: 'an absolute path',
-  fakeDevice: 'a path under /dev, or {path: /dev/..., symlink: target}',
-  simulate: 'a list of simulator names, or a map: simulator name -> options',
-  stringState: 'a string or {regex: "..."}',
-  poolName: 'a pool name, or pool/namespace (no "@", no spaces)',
-  imageSpec: 'an image spec: [<pool>/[<namespace>/]]<image> (no "@", no spaces)',
-  snapshotName: 'a snapshot name (no "/", "@" or spaces)',
-  rbdSnapshot: 'a snapshot name or {name: ..., protected: ...}',
-};
-
-/** Lists of named definitions, for "a list of <plural>". */
-const PLURALS: Readonly<Record<string, string>> = {
-  scenario: 'scenarios',
-  step: 'steps',
-  stubEntry: 'stub entries',
-  argMatcher: 'arguments (strings or {regex: "..."})',
-  version: 'Ganeti versions',
-  simulator: 'simulator names',
-  envName: 'variable names',
-  rbdImage: 'images ({spec: ...})',
-  rbdSnapshot: 'snapshots',
-  simulatedFailure: 'failures ({error: ...})',
-  poolName: 'pool names',
-};
-
-/** What the keys of a map are called in "unknown <noun>" messages, by definition name. */
-const KEY_NOUNS: Readonly<Record<string, string>> = {
-  uris: 'hypervisor',
-  simulate: 'simulator',
-  simulatedExpectation: 'simulator',
-};
-
 const STRUCTURAL = new Set(['required', 'additionalProperties', 'propertyNames', 'uniqueItems']);
 
 class SchemaErrors {
@@ -181,7 +136,7 @@ class SchemaErrors {
 
   private unknownKey(path: Path, name: string): string {
     const schema = this.schemaAt(path);
-    const noun = (schema && KEY_NOUNS[this.refName(schema) ?? '']) ?? 'key';
+    const noun = (schema && this.annotation(schema, 'x-key-noun')) ?? 'key';
     const keys = Object.keys(this.objectSchema(schema ?? {}).properties ?? {});
     const extra = path.length === 0 ? ', or x-<anything> for YAML anchors' : '';
     return `unknown ${noun} ${JSON.stringify(name)} ${this.context(path)} (expected one of: ${keys.join(', ')}${extra})`;
@@ -227,6 +182,17 @@ class SchemaErrors {
       value = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[segment] : undefined;
     }
     return path;
+  }
+
+  /**
+   * How the schema's messages name the definition `raw` refers to (x-phrase: "must be <phrase>",
+   * x-plural: "a list of <plural>", x-key-noun: "unknown <noun>"); a definition only reached
+   * through a $ref is named so, as the definition's own words.
+   */
+  private annotation(raw: SchemaObject, keyword: 'x-phrase' | 'x-plural' | 'x-key-noun'): string | undefined {
+    const name = this.refName(raw);
+    const value = name === undefined ? undefined : this.definitions[name]?.[keyword];
+    return typeof value === 'string' && value !== '' ? value : undefined;
   }
 
   private refName(schema: SchemaObject): string | undefined {
@@ -283,8 +249,8 @@ class SchemaErrors {
 
   /** What a schema asks for, as a noun phrase: "a positive integer", "a list of strings". */
   describe(raw: SchemaObject): string {
-    const name = this.refName(raw);
-    if (name !== undefined && PHRASES[name]) return PHRASES[name];
+    const phrase = this.annotation(raw, 'x-phrase');
+    if (phrase !== undefined) return phrase;
     const schema = this.deref(raw);
     const alternatives = schema.oneOf as SchemaObject[] | undefined;
     if (alternatives) return joinOr(alternatives.map((alt) => this.describe(alt)));
@@ -322,8 +288,8 @@ class SchemaErrors {
   }
 
   private plural(raw: SchemaObject): string {
-    const name = this.refName(raw);
-    if (name !== undefined && PLURALS[name]) return PLURALS[name];
+    const plural = this.annotation(raw, 'x-plural');
+    if (plural !== undefined) return plural;
     const schema = this.deref(raw);
     switch (schema.type) {
       case 'string':
@@ -337,4 +303,3 @@ class SchemaErrors {
     }
   }
 }
-

@@ -377,4 +377,3 @@ function checkSimulators(
   }
   return names;
 }
-

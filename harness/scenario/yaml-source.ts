@@ -2,7 +2,17 @@
 // "steps", 2]) to the node, its key and their file:line:col, following aliases and "<<" merges as
 // yaml does. The checks name problems by path (issue.ts); this module places them in the file.
 
-import { isAlias, isMap, isScalar, isSeq, type Alias, type Document, type LineCounter, type Pair, type YAMLMap } from 'yaml';
+import {
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  type Alias,
+  type Document,
+  type LineCounter,
+  type Pair,
+  type YAMLMap,
+} from 'yaml';
 import type { SourcePosition } from './model.js';
 import type { Path } from './issue.js';
 
