@@ -1,6 +1,7 @@
 // The schema stage of the loader: the scenario data against spec/scenario.schema.json (the
 // validator compiled at build time, schema.ts), and ajv's errors phrased as one clear message per
-// node from the schema's own annotations: definition names, titles, descriptions, enums, bounds.
+// node in the schema's own words: its x-phrase, x-plural and x-key-noun annotations, titles,
+// descriptions, enums and bounds.
 
 import { AlternativeTree } from './alternative-tree.js';
 import { joinOr, label, pathKey, type Issue, type Path, type Segment } from './issue.js';
