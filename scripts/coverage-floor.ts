@@ -29,16 +29,25 @@ try {
   process.exit(1);
 }
 const floor = JSON.parse(readFileSync(`${root}coverage-floor.json`, 'utf8')) as Floor;
-const total = summary.total;
-if (total === undefined) {
+if (summary.total === undefined) {
   process.stderr.write(`coverage: ${summaryFile} has no total\n`);
   process.exit(1);
 }
 
+// Generated code (the schema's validator, written by npm run build) is not judged: its branches
+// are ajv's, and they would outweigh the code written here.
 const files = Object.entries(summary)
-  .filter(([name]) => name !== 'total')
+  .filter(([name]) => name !== 'total' && !name.endsWith('.generated.ts'))
   .map(([name, m]) => ({ name: relative(root, name), lines: m.lines, branches: m.branches }))
   .sort((a, b) => a.lines.pct - b.lines.pct || b.lines.total - a.lines.total);
+
+/** The files' metric added up, its percentage rounded as istanbul rounds it (two decimals). */
+function sum(metric: 'lines' | 'branches'): Metric {
+  const covered = files.reduce((n, f) => n + f[metric].covered, 0);
+  const total = files.reduce((n, f) => n + f[metric].total, 0);
+  return { covered, total, pct: total === 0 ? 100 : Math.floor((covered / total) * 10000) / 100 };
+}
+const total = { lines: sum('lines'), branches: sum('branches') };
 
 const out: string[] = [
   `coverage: lines ${total.lines.pct}% (${total.lines.covered}/${total.lines.total}), ` +

@@ -19,3 +19,14 @@ export function label(path: Path): string {
   if (typeof last === 'string') return JSON.stringify(last);
   return `item ${last + 1} of ${label(path.slice(0, -1))}`;
 }
+
+/** A path as a map key: two issues on the same node have the same key. */
+export function pathKey(path: Path): string {
+  return JSON.stringify(path);
+}
+
+/** "a", "a or b", "a, b or c". */
+export function joinOr(items: readonly string[]): string {
+  if (items.length <= 1) return items[0] ?? '';
+  return `${items.slice(0, -1).join(', ')} or ${items[items.length - 1]}`;
+}

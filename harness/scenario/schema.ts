@@ -1,10 +1,12 @@
-// The JSON Schema of scenario files (spec/scenario.schema.json), loaded and compiled once.
-// Editors use the same file through `# yaml-language-server: $schema=...`; the loader (load.ts)
-// validates with it, then checks what a schema cannot say (versions, regexes, durations, ...).
+// The JSON Schema of scenario files (spec/scenario.schema.json), the one description of the format.
+// Editors use the file through `# yaml-language-server: $schema=...`; the loader validates with
+// the validator `npm run build` compiled from it (scripts/build-schema-validator.mjs), phrases
+// the errors from the schema's annotations (schema-errors.ts), then checks what a schema cannot
+// say (semantics.ts).
 
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Ajv, type ValidateFunction } from 'ajv';
+import { validate } from './schema-validator.generated.js';
 
 /** Backend simulators a scenario may name in `simulate:`; any other name is an error. */
 export const KNOWN_SIMULATORS: readonly string[] = ['rbd', 'losetup'];
@@ -28,8 +30,21 @@ function locateSchema(): string {
 /** The absolute path of spec/scenario.schema.json. */
 export const SCHEMA_PATH: string = locateSchema();
 
+/** One error of the validator, as ajv reports it (the fields the loader reads). */
+export interface SchemaError {
+  readonly keyword: string;
+  /** JSON pointer to the node in the data ("" for the whole file). */
+  readonly instancePath: string;
+  readonly params: Readonly<Record<string, unknown>>;
+}
+
+/** The compiled validator: true when `data` passes; otherwise its `errors` hold every error, not just the first. */
+export interface SchemaValidator {
+  (data: unknown): boolean;
+  readonly errors?: readonly SchemaError[] | null;
+}
+
 let schema: JsonSchema | undefined;
-let validator: ValidateFunction | undefined;
 
 /**
  * The schema as stored in the file, except that the simulator names are KNOWN_SIMULATORS (the
@@ -46,11 +61,7 @@ export function scenarioSchema(): JsonSchema {
   return schema;
 }
 
-/** The compiled validator: every error (not just the first), with ajv's strict schema checks. */
-export function scenarioValidator(): ValidateFunction {
-  if (!validator) {
-    const ajv = new Ajv({ allErrors: true, strict: true });
-    validator = ajv.compile(scenarioSchema());
-  }
-  return validator;
+/** The validator compiled from the schema file at build time (ajv's standalone code). */
+export function scenarioValidator(): SchemaValidator {
+  return validate as SchemaValidator;
 }
