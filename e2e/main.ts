@@ -259,6 +259,7 @@ async function startAndRun(
   if (ceph !== undefined && gluster !== undefined) {
     const env: StageEnvironment = { repo: REPO, workDir, glusterMount: GLUSTER_MOUNT, ganeti };
     mkdirSync(join(workDir, 'legacy-live'));
+    mkdirSync(join(workDir, 'legacy-live-ganeti'));
     for (const [index, stage] of stages.entries()) {
       if (interrupted()) break;
       report.stage(await runStageAndTidy(stage, ns, env, logs, index));
