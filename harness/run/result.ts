@@ -1,7 +1,10 @@
 // What running scenarios produces: the one model every reporter reads (../report/).
 
 import type { CheckInfo, SourcePosition, StepKind } from '../scenario/model.js';
+import type { Failure } from '../backend/backend.js';
 import type { FileChange } from './file-snapshot.js';
+
+export type { Failure };
 
 /** A stream kept within bounds: the first and last bytes, and how many were dropped between. */
 export interface CapturedStream {
@@ -47,13 +50,6 @@ export interface ScriptRun {
   readonly env: Readonly<Record<string, string>>;
   /** What the run changed in the sandbox's files (the harness's own folders left out). */
   readonly files?: readonly FileChange[];
-}
-
-/** One thing that did not hold, with what was expected and what was found. */
-export interface Failure {
-  readonly message: string;
-  readonly expected?: string;
-  readonly actual?: string;
 }
 
 /** Per Ganeti version: whether that version's attach accepts the output. */

@@ -3,16 +3,8 @@
 
 import { appendFileSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  answer,
-  failedOnPurpose,
-  lookUp,
-  renderCall,
-  renderEntry,
-  type LoggedCall,
-  type StoredStubEntry,
-  type StubCursor,
-} from './stub-plan.js';
+import { failedOnPurpose, renderCall, type LoggedCall } from '../backend/call-log.js';
+import { answer, lookUp, renderEntry, type StoredStubEntry, type StubCursor } from './stub-plan.js';
 
 export interface StubConfig {
   readonly command: string;

@@ -6,9 +6,10 @@ import { dirname, join } from 'node:path';
 import type { StubPlan } from '../scenario/model.js';
 import { formatPosition } from '../scenario/position.js';
 import type { Failure, StubCall } from './result.js';
-import { nodeShebang } from './node-executable.js';
+import { nodeShebang } from '../backend/node-executable.js';
 import { stubFileName, type StubConfig } from './stub-main.js';
-import { renderEntry, unusedEntries, type LoggedCall, type StoredStubEntry, type StubCursor } from './stub-plan.js';
+import type { LoggedCall } from '../backend/call-log.js';
+import { renderEntry, unusedEntries, type StoredStubEntry, type StubCursor } from './stub-plan.js';
 
 export interface StubSandbox {
   readonly stubsDir: string;

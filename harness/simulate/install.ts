@@ -5,9 +5,9 @@
 
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { compiledModule, nodeShebang } from '../run/node-executable.js';
-import type { Failure } from '../run/result.js';
-import { renderEntry } from '../run/stub-plan.js';
+import type { Failure } from '../backend/backend.js';
+import { renderPattern } from '../backend/call-log.js';
+import { compiledModule, nodeShebang } from '../backend/node-executable.js';
 import type { SimulatorName, Simulators, SourcePosition } from '../scenario/model.js';
 import { formatPosition } from '../scenario/position.js';
 import { readState, type SimulatorConfig, type SimulatorState } from './runtime.js';
@@ -41,53 +41,67 @@ export function installSimulators(
 ): SimulatorSandbox | null {
   const names = (['rbd', 'losetup'] as const).filter((name) => simulators[name] !== undefined);
   if (names.length === 0) return null;
+  const stateFiles: Partial<Record<SimulatorName, string>> = {};
+  for (const name of names) stateFiles[name] = installSimulator(name, simulators, root, stubsDir, callLog, marker);
+  return { names, stateDir: join(root, 'sim-state'), stateFiles };
+}
+
+/** Writes one simulator's initial state and executable (see installSimulators); its state file. */
+export function installSimulator(
+  name: SimulatorName,
+  simulators: Simulators,
+  root: string,
+  stubsDir: string,
+  callLog: string,
+  marker: string,
+): string {
   const stateDir = join(root, 'sim-state');
   mkdirSync(stateDir, { recursive: true });
   mkdirSync(stubsDir, { recursive: true });
   mkdirSync(dirname(callLog), { recursive: true }); // shared with stubs, which may have written nothing
   const at = (p: SourcePosition) => formatPosition(p);
-  const stateFiles: Partial<Record<SimulatorName, string>> = {};
-  for (const name of names) {
-    const stateFile = join(stateDir, `${name}.json`);
-    const state = name === 'rbd' ? initialRbdState(simulators.rbd!, at) : initialLosetupState(simulators.losetup!, at);
-    writeFileSync(stateFile, `${JSON.stringify(state, null, 1)}\n`);
-    stateFiles[name] = stateFile;
-    const config: SimulatorConfig = { command: name, stateFile, lockDir: join(stateDir, 'lock'), callLog, marker };
-    const source =
-      `${nodeShebang()}\n// extstorage-kit backend simulator for ${JSON.stringify(name)}\n` +
-      `import(${JSON.stringify(compiledModule(import.meta.url, `./${name}.js`, `../../dist/harness/simulate/${name}.js`))}).then((m) => m.main(${JSON.stringify(config)}, process.argv.slice(2)));\n`;
-    const path = join(stubsDir, name);
-    writeFileSync(path, source);
-    chmodSync(path, 0o755);
-  }
-  return { names, stateDir, stateFiles };
+  const stateFile = join(stateDir, `${name}.json`);
+  const state = name === 'rbd' ? initialRbdState(simulators.rbd!, at) : initialLosetupState(simulators.losetup!, at);
+  writeFileSync(stateFile, `${JSON.stringify(state, null, 1)}\n`);
+  const config: SimulatorConfig = { command: name, stateFile, lockDir: join(stateDir, 'lock'), callLog, marker };
+  const source =
+    `${nodeShebang()}\n// extstorage-kit backend simulator for ${JSON.stringify(name)}\n` +
+    `import(${JSON.stringify(compiledModule(import.meta.url, `./${name}.js`, `../../dist/harness/simulate/${name}.js`))}).then((m) => m.main(${JSON.stringify(config)}, process.argv.slice(2)));\n`;
+  const path = join(stubsDir, name);
+  writeFileSync(path, source);
+  chmodSync(path, 0o755);
+  return stateFile;
 }
 
 /** Each simulator's state as documented (spec/SCENARIOS.md): what expect.simulated compares with. */
 export function simulatorViews(sandbox: SimulatorSandbox): Record<string, Record<string, unknown>> {
   const views: Record<string, Record<string, unknown>> = {};
-  for (const name of sandbox.names) {
-    const file = sandbox.stateFiles[name]!;
-    views[name] = name === 'rbd' ? rbdView(readState(file) as RbdState) : losetupView(readState(file) as LosetupState);
-  }
+  for (const name of sandbox.names) views[name] = simulatorView(name, sandbox.stateFiles[name]!);
   return views;
+}
+
+/** One simulator's state as documented, read from its state file. */
+export function simulatorView(name: SimulatorName, stateFile: string): Record<string, unknown> {
+  return name === 'rbd' ? rbdView(readState(stateFile) as RbdState) : losetupView(readState(stateFile) as LosetupState);
 }
 
 /** Injected failures with a count that the scenario did not use up, as scenario failures. */
 export function unusedInjectedFailures(sandbox: SimulatorSandbox): Failure[] {
+  return sandbox.names.flatMap((name) => unusedInjected(name, sandbox.stateFiles[name]!));
+}
+
+/** One simulator's injected failures that were owed calls and did not get them. */
+export function unusedInjected(name: SimulatorName, stateFile: string): Failure[] {
   const failures: Failure[] = [];
-  for (const name of sandbox.names) {
-    const state = readState(sandbox.stateFiles[name]!) as SimulatorState;
-    for (const f of state.fail) {
-      if (f.times === 'any' || f.used >= f.times) continue;
-      const missing = f.times - f.used;
-      const entry = renderEntry(name, { args: f.when, stdout: '', stderr: '', exit: 0, times: f.times, at: f.at });
-      failures.push({
-        message: `injected ${f.error} failure never triggered: ${entry}`,
-        expected: `${missing} more call${missing > 1 ? 's' : ''} to ${name} starting with those arguments`,
-        actual: 'none',
-      });
-    }
+  const state = readState(stateFile) as SimulatorState;
+  for (const f of state.fail) {
+    if (f.times === 'any' || f.used >= f.times) continue;
+    const missing = f.times - f.used;
+    failures.push({
+      message: `injected ${f.error} failure never triggered: ${renderPattern(name, f.when, f.at)}`,
+      expected: `${missing} more call${missing > 1 ? 's' : ''} to ${name} starting with those arguments`,
+      actual: 'none',
+    });
   }
   return failures;
 }

@@ -4,7 +4,7 @@
 // Kept to node built-ins so a simulated command starts fast.
 
 import { appendFileSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { failedOnPurpose, type LoggedCall, type StoredMatcher } from '../run/stub-plan.js';
+import { failedOnPurpose, type LoggedCall, type StoredMatcher } from '../backend/call-log.js';
 
 /** What the executable in the sandbox's stubs directory passes to the simulator. */
 export interface SimulatorConfig {
