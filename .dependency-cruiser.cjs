@@ -48,7 +48,7 @@ module.exports = {
           '(^|/)tsconfig\\.json$',
           // Entry points: the CLI, the library, the executables the harness writes, the scripts.
           '^harness/(cli|index)\\.ts$',
-          '^harness/(run/stub-main|record/spy-main|real/passthrough-main)\\.ts$',
+          '^harness/(record/spy-main|real/passthrough-main|simulate/server-main)\\.ts$',
           '^e2e/main\\.ts$',
           '^scripts/',
           '^providers/[^/]+/(main|create|attach|detach|remove|grow|setinfo|verify|snapshot|open|close)\\.ts$',

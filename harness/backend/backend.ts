@@ -41,7 +41,7 @@ export interface ScenarioBackend {
   view(): Promise<Record<string, unknown>>;
   /** What the scenario was owed and never used (injected failures never triggered). */
   unused(): Failure[];
-  /** After the last step (only when prepare() succeeded): removes what the scenario made; what could not be. */
+  /** After the last step, whatever happened, once install() ran: removes what the scenario made; what could not be. */
   cleanup(): Promise<string[]>;
 }
 

@@ -31,16 +31,14 @@ export interface LoggedCall {
 export const FAIL_BACKEND_FLAG = 'fail-backend';
 
 /**
- * When the step's fail_backend flag is up: logs the call as injected, fails it the same way for a
- * stub or a simulator, and returns true (the caller answers nothing more).
+ * When the step's fail_backend flag is up: logs the call as injected and returns what the call
+ * prints on stderr before it exits 1, the same for a stub or a simulator; null otherwise.
  */
-export function failedOnPurpose(callLog: string, call: Omit<LoggedCall, 'entry' | 'exit' | 'injected'>): boolean {
-  if (!existsSync(join(dirname(callLog), FAIL_BACKEND_FLAG))) return false;
+export function failOnPurpose(callLog: string, call: Omit<LoggedCall, 'entry' | 'exit' | 'injected'>): string | null {
+  if (!existsSync(join(dirname(callLog), FAIL_BACKEND_FLAG))) return null;
   const logged: LoggedCall = { ...call, entry: null, exit: 1, injected: true };
   appendFileSync(callLog, `${JSON.stringify(logged)}\n`);
-  process.stderr.write(`${call.command}: failed on purpose (extstorage-kit: this step has fail_backend)\n`);
-  process.exitCode = 1;
-  return true;
+  return `${call.command}: failed on purpose (extstorage-kit: this step has fail_backend)\n`;
 }
 
 /** A shell-like rendering of a call, for messages only (never executed). */

@@ -44,15 +44,20 @@ export const realBackendFactory: BackendFactory = (name, simulators, place) => {
   const backend = realBackend(name);
   const options = simulators[name];
   const context: RealContext = { env: place.env, sandbox: place.sandbox };
+  let prepared = false;
   return {
     unsupported: () => backend.unsupported(options, context),
     install: () => {
       installPassthroughs([name], place.stubsDir, place.callLog, place.marker);
     },
-    prepare: () => backend.prepare(options, context),
+    prepare: async () => {
+      await backend.prepare(options, context);
+      prepared = true;
+    },
     costlyView: true,
     view: () => backend.view(options, context),
     unused: () => [],
-    cleanup: () => backend.cleanup(options, context),
+    // A backend that failed to prepare undid its own part.
+    cleanup: () => (prepared ? backend.cleanup(options, context) : Promise.resolve([])),
   };
 };

@@ -1,7 +1,7 @@
 // What a spied command runs under `extstorage-kit record`: find the real program further along
 // PATH, run it with the same arguments, stdin and environment, pass its stdout and stderr through
 // unchanged while keeping a copy, end the way it ended (exit status or signal), and log the call.
-// Kept to node built-ins so a spy starts fast (like harness/run/stub-main.ts).
+// Kept to node built-ins so a spy starts fast.
 
 import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

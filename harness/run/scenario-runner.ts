@@ -255,9 +255,9 @@ export async function runScenario(scenario: Scenario, context: ScenarioContext):
   mkdirSync(join(sandbox.name, 'data')); // an empty folder scenarios can use as ${SANDBOX}/data
   const steps: StepResult[] = [];
   const failures: Failure[] = [];
-  const prepared: ScenarioBackend[] = [];
+  const installed: { name: SimulatorName; backend: ScenarioBackend }[] = [];
+  let closeStubs: (() => void) | undefined;
   let isolationReport = emptyIsolationReport(context.providerDir);
-  let cleanupReal: (() => Promise<void>) | undefined;
   let isolation: ScenarioIsolation | undefined;
   try {
     const realNames = scenario.simulate.filter((name) => context.real?.includes(name));
@@ -295,7 +295,11 @@ export async function runScenario(scenario: Scenario, context: ScenarioContext):
       }
     }
     const stubs = installStubs(scenario.stubs, sandbox.name, SANDBOX_MARKER, scenario.stubMode === 'lookup');
-    for (const { backend } of backends) backend.install();
+    closeStubs = stubs.close;
+    for (const entry of backends) {
+      entry.backend.install();
+      installed.push(entry);
+    }
     // The stubs' folders exist even when nothing is stubbed or simulated: PATH names the first.
     mkdirSync(stubs.stubsDir, { recursive: true });
     mkdirSync(dirname(stubs.callLog), { recursive: true });
@@ -306,18 +310,8 @@ export async function runScenario(scenario: Scenario, context: ScenarioContext):
       absoluteStubs: stubs.absolute,
       realDevices,
     });
-    cleanupReal = async () => {
-      for (const backend of prepared) {
-        const name = backends.find((b) => b.backend === backend)!.name;
-        for (const problem of await backend.cleanup())
-          failures.push({ message: `--real ${name}: cleanup failed: ${problem}` });
-      }
-    };
-    for (const { backend } of backends) {
-      // A backend that fails to prepare undoes its own part: the storage may not be the scenario's.
-      await backend.prepare();
-      prepared.push(backend);
-    }
+    // A backend that fails to prepare undoes its own part: the storage may not be the scenario's.
+    for (const { backend } of backends) await backend.prepare();
     const views =
       backends.length === 0
         ? null
@@ -346,7 +340,10 @@ export async function runScenario(scenario: Scenario, context: ScenarioContext):
       failures.push(...contained.failures);
       isolationReport = contained.report;
     } else sweepUntilQuiet((signal) => sweepProcesses(SANDBOX_MARKER, id, pidsBefore, signal));
-    await cleanupReal?.();
+    closeStubs?.();
+    for (const { name, backend } of installed)
+      for (const problem of await backend.cleanup())
+        failures.push({ message: `--real ${name}: cleanup failed: ${problem}` });
     // Removed off the main thread: the next scenario need not wait for it.
     if (!context.keep) {
       const problem = await removeSandbox(sandbox.name);

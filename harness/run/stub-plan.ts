@@ -1,5 +1,5 @@
 // The stub plan as stored in a sandbox, and its matching rules. Shared by the runner, which
-// writes the plan, and by stub-main.ts, which each stubbed command runs.
+// writes the plan, and by stub-answer.ts, which answers each stubbed call.
 
 import { renderPattern, type StoredMatcher } from '../backend/call-log.js';
 

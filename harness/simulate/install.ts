@@ -1,16 +1,23 @@
-// Backend simulators in a scenario's sandbox: one executable per simulated command in the stubs
-// directory (first on PATH, like stubs), each loading its simulator module; the state file each
-// keeps for the whole scenario; reading that state back (the view expect.simulated checks); and the
-// injected failures a scenario never triggered.
+// Backend simulators in a scenario's sandbox: one shim per simulated command in the stubs
+// directory (first on PATH, like stubs; shim.ts), answered by a server (server.ts) in the harness's
+// process or, for callers that block, in a process of its own; the state file each keeps for the
+// whole scenario; reading that state back (the view expect.simulated checks); and the injected
+// failures a scenario never triggered.
 
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Socket } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import type { Failure } from '../backend/backend.js';
 import { renderPattern } from '../backend/call-log.js';
-import { compiledModule, nodeShebang } from '../backend/node-executable.js';
+import { compiledModule } from '../backend/node-executable.js';
 import type { SimulatorName, Simulators, SourcePosition } from '../scenario/model.js';
 import { formatPosition } from '../scenario/position.js';
-import { readState, type SimulatorConfig, type SimulatorState } from './runtime.js';
+import { CommandServer } from '../backend/command-server.js';
+import { installShim } from '../backend/shim.js';
+import { answerSimulated, type ServedSimulator } from './answer.js';
+import { readState, type SimulatorState } from './runtime.js';
 import {
   initialLosetupState,
   initialRbdState,
@@ -29,8 +36,10 @@ export interface SimulatorSandbox {
 }
 
 /**
- * Writes each simulator's initial state into `<root>/sim-state` and its executable into
- * `stubsDir`; calls are logged to `callLog` (the stubs' log). Null when nothing is simulated.
+ * Writes each simulator's initial state into `<root>/sim-state` and its shim into `stubsDir`, and
+ * starts a server process answering them while this process lives (for callers that wait for a
+ * simulated command synchronously); calls are logged to `callLog` (the stubs' log). Null when
+ * nothing is simulated.
  */
 export function installSimulators(
   simulators: Simulators,
@@ -42,11 +51,30 @@ export function installSimulators(
   const names = (['rbd', 'losetup'] as const).filter((name) => simulators[name] !== undefined);
   if (names.length === 0) return null;
   const stateFiles: Partial<Record<SimulatorName, string>> = {};
-  for (const name of names) stateFiles[name] = installSimulator(name, simulators, root, stubsDir, callLog, marker);
+  const served: ServedSimulator[] = [];
+  for (const name of names) {
+    const installed = installSimulator(name, simulators, root, stubsDir, callLog, marker);
+    stateFiles[name] = installed.config.stateFile;
+    served.push(installed);
+  }
+  const server = spawn(
+    process.execPath,
+    [
+      fileURLToPath(compiledModule(import.meta.url, './server-main.js', '../../dist/harness/simulate/server-main.js')),
+      JSON.stringify(served),
+    ],
+    { stdio: ['pipe', 'ignore', 'inherit'] },
+  );
+  // Neither keeps this process alive; the server ends when this process does (its stdin closes).
+  server.unref();
+  if (server.stdin instanceof Socket) server.stdin.unref();
   return { names, stateDir: join(root, 'sim-state'), stateFiles };
 }
 
-/** Writes one simulator's initial state and executable (see installSimulators); its state file. */
+/**
+ * Writes one simulator's initial state and shim (see installSimulators) and makes its request
+ * FIFO; what its server needs.
+ */
 export function installSimulator(
   name: SimulatorName,
   simulators: Simulators,
@@ -54,7 +82,7 @@ export function installSimulator(
   stubsDir: string,
   callLog: string,
   marker: string,
-): string {
+): ServedSimulator {
   const stateDir = join(root, 'sim-state');
   mkdirSync(stateDir, { recursive: true });
   mkdirSync(stubsDir, { recursive: true });
@@ -63,14 +91,17 @@ export function installSimulator(
   const stateFile = join(stateDir, `${name}.json`);
   const state = name === 'rbd' ? initialRbdState(simulators.rbd!, at) : initialLosetupState(simulators.losetup!, at);
   writeFileSync(stateFile, `${JSON.stringify(state, null, 1)}\n`);
-  const config: SimulatorConfig = { command: name, stateFile, lockDir: join(stateDir, 'lock'), callLog, marker };
-  const source =
-    `${nodeShebang()}\n// extstorage-kit backend simulator for ${JSON.stringify(name)}\n` +
-    `import(${JSON.stringify(compiledModule(import.meta.url, `./${name}.js`, `../../dist/harness/simulate/${name}.js`))}).then((m) => m.main(${JSON.stringify(config)}, process.argv.slice(2)));\n`;
-  const path = join(stubsDir, name);
-  writeFileSync(path, source);
-  chmodSync(path, 0o755);
-  return stateFile;
+  const requestFifo = join(stateDir, `${name}.fifo`);
+  const callsDir = join(stateDir, `${name}-calls`);
+  installShim(join(stubsDir, name), name, requestFifo, callsDir);
+  return { config: { command: name, stateFile, callLog, marker }, requestFifo, callsDir };
+}
+
+/** Answers an installed simulator's calls in this process, until closed. */
+export function serveSimulator(installed: ServedSimulator): CommandServer {
+  return CommandServer.start(installed.requestFifo, installed.callsDir, (call) =>
+    answerSimulated(installed.config, call),
+  );
 }
 
 /** Each simulator's state as documented (spec/SCENARIOS.md): what expect.simulated compares with. */
