@@ -21,5 +21,7 @@ export { checkProvider, type ProviderCheck, type CheckProblem } from './provider
 export { loadScenarioFile, loadScenarioPaths, parseScenarioText } from './scenario/load.js';
 export type { ScenarioFile, Scenario, Step, ScenarioFileError } from './scenario/model.js';
 export { runScenarios, type PlannedScenario, type RunOptions } from './run/runner.js';
-export type { RunSummary, ScenarioResult, StepResult, ScriptRun, Failure } from './run/result.js';
+export { BACKENDS } from './backends.js';
+export type { RunSummary, ScenarioResult, StepResult, ScriptRun } from './run/result.js';
+export type { Failure } from './backend/backend.js';
 export { createReporters, type Reporter } from './report/index.js';

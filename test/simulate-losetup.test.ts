@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import type { LoggedCall } from '../harness/run/stub-plan.js';
+import type { LoggedCall } from '../harness/backend/call-log.js';
 import type { LosetupSimulation, SimulatedFailureKind } from '../harness/scenario/model.js';
 import {
   installSimulators,

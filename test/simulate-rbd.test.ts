@@ -7,7 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import type { LoggedCall } from '../harness/run/stub-plan.js';
+import type { LoggedCall } from '../harness/backend/call-log.js';
 import { parseScenarioText } from '../harness/scenario/load.js';
 import { formatFileError, type RbdSimulation, type Simulators } from '../harness/scenario/model.js';
 import {

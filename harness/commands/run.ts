@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { EXIT, HELP_OPTION, UsageError, usageErrors, type Command } from '../cli/command.js';
 import { ACTIONS, PARAMETERS_FILE } from '../provider/layout.js';
 import { createReporters, reportPathProblems } from '../report/index.js';
+import { BACKENDS } from '../backends.js';
 import { runScenarios, selectScenarios, type PlannedScenario } from '../run/runner.js';
 import {
   RUNNER_OPTIONS,
@@ -216,6 +217,7 @@ export const runCommand: Command = {
         ...(filter ? { filter } : {}),
         ...(shard ? { shard } : {}),
         reporter,
+        backends: BACKENDS,
         ...(real.length > 0 ? { real } : {}),
         ...(values['host-devices'] ? { realDevices: true } : {}),
         ...(ganeti ? { throughGaneti: ganeti } : {}),

@@ -30,6 +30,7 @@ import {
   ReportWriteError,
   writeReportFile,
 } from '../report/index.js';
+import { BACKENDS } from '../backends.js';
 import { runScenarios, type PlannedScenario } from '../run/runner.js';
 import { formatFileError } from '../scenario/model.js';
 
@@ -273,6 +274,7 @@ export const testCommand: Command = {
           ...(filter ? { filter } : {}),
           ...(shard ? { shard } : {}),
           reporter,
+          backends: BACKENDS,
           providerLabel: providerDir,
           realDevices: values.live,
           ...(throughGaneti ? { throughGaneti } : {}),

@@ -10,7 +10,7 @@ import {
 } from '../ganeti/versions.js';
 import type { ProviderCheck } from '../provider/check.js';
 import type { RunSummary, ScenarioResult, ScriptRun } from '../run/result.js';
-import { renderCall } from '../run/stub-plan.js';
+import { renderCall } from '../backend/call-log.js';
 import { NOT_VERIFIED_SKIP } from './suite.js';
 import type { CheckLevel, CheckNeeds, Scenario } from '../scenario/model.js';
 import { clip, visible } from '../report/format.js';

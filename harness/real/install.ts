@@ -2,18 +2,19 @@
 // pass-through executable per command in the stubs directory, so calls are still logged for
 // expect.calls, and the backend modules that make, read and clean up the real state.
 
+import type { BackendFactory } from '../backend/backend.js';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { compiledModule, nodeShebang } from '../run/node-executable.js';
+import { compiledModule, nodeShebang } from '../backend/node-executable.js';
 import type { SimulatorName } from '../scenario/model.js';
-import type { RealBackend, RealBackends } from './backend.js';
+import type { RealBackend, RealBackends, RealContext } from './backend.js';
 import { realLosetup } from './losetup.js';
 import type { PassthroughConfig } from './passthrough-main.js';
 import { realRbd } from './rbd.js';
 
-export const REAL_BACKENDS: RealBackends = { rbd: realRbd, losetup: realLosetup };
+const REAL_BACKENDS: RealBackends = { rbd: realRbd, losetup: realLosetup };
 
-export function realBackend(name: SimulatorName): RealBackend<unknown> {
+function realBackend(name: SimulatorName): RealBackend<unknown> {
   return REAL_BACKENDS[name];
 }
 
@@ -24,12 +25,7 @@ const PASSTHROUGH_MAIN = compiledModule(
   '../../dist/harness/real/passthrough-main.js',
 );
 
-export function installPassthroughs(
-  names: readonly SimulatorName[],
-  stubsDir: string,
-  callLog: string,
-  marker: string,
-): void {
+function installPassthroughs(names: readonly SimulatorName[], stubsDir: string, callLog: string, marker: string): void {
   mkdirSync(stubsDir, { recursive: true });
   mkdirSync(dirname(callLog), { recursive: true });
   for (const command of names) {
@@ -42,3 +38,26 @@ export function installPassthroughs(
     chmodSync(path, 0o755);
   }
 }
+
+/** The real commands as the runner sees them (../backend/backend.ts): `run --real`. */
+export const realBackendFactory: BackendFactory = (name, simulators, place) => {
+  const backend = realBackend(name);
+  const options = simulators[name];
+  const context: RealContext = { env: place.env, sandbox: place.sandbox };
+  let prepared = false;
+  return {
+    unsupported: () => backend.unsupported(options, context),
+    install: () => {
+      installPassthroughs([name], place.stubsDir, place.callLog, place.marker);
+    },
+    prepare: async () => {
+      await backend.prepare(options, context);
+      prepared = true;
+    },
+    costlyView: true,
+    view: () => backend.view(options, context),
+    unused: () => [],
+    // A backend that failed to prepare undid its own part.
+    cleanup: () => (prepared ? backend.cleanup(options, context) : Promise.resolve([])),
+  };
+};

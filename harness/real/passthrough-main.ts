@@ -1,13 +1,13 @@
 // The executable a real command gets in the sandbox's stubs directory under `run --real`: it runs
 // the real program found further along PATH with the same arguments, stdin and streams, logs the
 // call for expect.calls (as a simulator's call: never "unexpected"), and ends as the program ended.
-// The real program is found as `record`'s spies find it (spy-main.ts), after the stubs directory.
+// The real program is found as `record`'s spies find it (../backend/find-real.ts), after the stubs directory.
 
 import { spawn } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import { findReal } from '../record/spy-main.js';
-import type { LoggedCall } from '../run/stub-plan.js';
+import { findReal } from '../backend/find-real.js';
+import type { LoggedCall } from '../backend/call-log.js';
 
 export interface PassthroughConfig {
   readonly command: string;

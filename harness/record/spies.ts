@@ -12,7 +12,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { compiledModule, nodeShebang } from '../run/node-executable.js';
+import { compiledModule, nodeShebang } from '../backend/node-executable.js';
 import type { SpyConfig, SpyLogEntry } from './spy-main.js';
 
 /**

@@ -1,21 +1,13 @@
 // What a spied command runs under `extstorage-kit record`: find the real program further along
 // PATH, run it with the same arguments, stdin and environment, pass its stdout and stderr through
 // unchanged while keeping a copy, end the way it ended (exit status or signal), and log the call.
-// Kept to node built-ins so a spy starts fast (like harness/run/stub-main.ts).
+// Kept to node built-ins so a spy starts fast.
 
 import { spawn } from 'node:child_process';
-import {
-  accessSync,
-  appendFileSync,
-  constants,
-  existsSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { findReal } from '../backend/find-real.js';
 
 export interface SpyConfig {
   /** The command's name: what the provider called, and the spy's file name. */
@@ -49,32 +41,6 @@ const STREAM_GRACE_MS = 2000;
 
 /** Signals passed on to the real program when the spy gets them. */
 const FORWARDED: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGINT'];
-
-function isExecutableFile(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
-}
-
-/**
- * The real program: the first executable `command` in the PATH entries after the spy directory
- * (all entries but the spy directory when it is not on PATH), as a shell would have found it.
- */
-export function findReal(command: string, path: string, spyDir: string): string | null {
-  const entries = path.split(':');
-  const spy = resolve(spyDir);
-  const last = entries.map((e) => resolve(e || '.')).lastIndexOf(spy);
-  const rest = last >= 0 ? entries.slice(last + 1) : entries;
-  for (const dir of rest) {
-    if (resolve(dir || '.') === spy) continue;
-    const candidate = join(dir || '.', command);
-    if (isExecutableFile(candidate)) return candidate;
-  }
-  return null;
-}
 
 function parentOf(pid: number): number {
   try {

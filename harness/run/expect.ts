@@ -7,8 +7,8 @@ import { isPython2, REPRESENTATIVE_VERSIONS, parseGanetiVersion } from '../ganet
 import type { DeviceExpectation, Step, StreamExpectation } from '../scenario/model.js';
 import { completeBytes, streamText } from './capture.js';
 import type { CompatibilityRow, Failure, ScriptRun } from './result.js';
-import { matchState } from '../simulate/match.js';
-import { renderCall } from './stub-plan.js';
+import { matchState } from './match-state.js';
+import { renderCall } from '../backend/call-log.js';
 import type { LoggedStubCall } from './stubs.js';
 
 /** A run as the expectation checks see it: with the stub calls it made. */

@@ -1,7 +1,10 @@
 // What running scenarios produces: the one model every reporter reads (../report/).
 
 import type { CheckInfo, SourcePosition, StepKind } from '../scenario/model.js';
+import type { Failure } from '../backend/backend.js';
 import type { FileChange } from './file-snapshot.js';
+
+export type { Failure };
 
 /** A stream kept within bounds: the first and last bytes, and how many were dropped between. */
 export interface CapturedStream {
@@ -55,13 +58,6 @@ export interface ScriptRun {
 export type GanetiRunRecord =
   | { readonly release: string; readonly disagreements: readonly string[]; readonly raised?: string }
   | { readonly direct: string };
-
-/** One thing that did not hold, with what was expected and what was found. */
-export interface Failure {
-  readonly message: string;
-  readonly expected?: string;
-  readonly actual?: string;
-}
 
 /** Per Ganeti version: whether that version's attach accepts the output. */
 export type CompatibilityRow = readonly { readonly ganeti: string; readonly ok: boolean }[];

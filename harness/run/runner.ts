@@ -1,6 +1,7 @@
 // Runs many scenarios: filtering, sharding, a pool of parallel jobs, --bail, and the reporter's
 // events. Results come back in a stable order (file, then position in file), whatever finished first.
 
+import type { Backends } from '../backend/backend.js';
 import type { GanetiInstallation } from '../ganeti-bridge/installation.js';
 import { checkProvider, type ProviderCheck } from '../provider/check.js';
 import type { Reporter } from './events.js';
@@ -29,6 +30,8 @@ export interface RunOptions {
   /** Shown as the provider in reports. */
   readonly providerLabel: string;
   readonly lingerGraceMs?: number;
+  /** The simulated and the real backends (../backend/backend.ts; the commands give ../backends.ts). */
+  readonly backends: Backends;
   /** Simulators replaced by the real commands and storage (`run --real`). */
   readonly real?: readonly SimulatorName[];
   /** Every scenario works on real storage and devices (`test --live`): no sandbox hides them. */
@@ -85,6 +88,7 @@ export async function runScenarios(planned: readonly PlannedScenario[], options:
         providerDir,
         providerCheck: checkOf(providerDir),
         keep: options.keep,
+        backends: options.backends,
         ...(options.lingerGraceMs !== undefined ? { lingerGraceMs: options.lingerGraceMs } : {}),
         ...(options.real ? { real: options.real } : {}),
         ...(options.realDevices ? { realDevices: true } : {}),

@@ -7,11 +7,10 @@ import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import tmp from 'tmp';
 import type { ProviderCheck } from '../provider/check.js';
-import { installSimulators, simulatorViews, unusedInjectedFailures } from '../simulate/install.js';
+import type { BackendPlace, Backends, ScenarioBackend } from '../backend/backend.js';
+import { FAIL_BACKEND_FLAG } from '../backend/call-log.js';
 import { OPTIONAL_SCRIPTS } from '../provider/layout.js';
 import type { GanetiInstallation } from '../ganeti-bridge/installation.js';
-import type { RealContext } from '../real/backend.js';
-import { installPassthroughs, realBackend } from '../real/install.js';
 import type { Scenario, SimulatorName, Step } from '../scenario/model.js';
 import { completeBytes } from './capture.js';
 import {
@@ -29,7 +28,6 @@ import { fileChanges, snapshotFiles } from './file-snapshot.js';
 import { GANETI_FOLDER, GanetiSteps } from './ganeti-step.js';
 import { invokeScript } from './invoke.js';
 import { emptyIsolationReport, isolationSkipReason, ScenarioIsolation } from './isolation/scenario.js';
-import { FAIL_BACKEND_FLAG } from './stub-plan.js';
 import type { Failure, ScenarioResult, StepResult } from './result.js';
 import { callMark, callsSince, installStubs, unusedStubFailures, type StubSandbox } from './stubs.js';
 import { lastPid, sweepProcesses, sweepUntilQuiet } from './sweep.js';
@@ -43,6 +41,8 @@ export interface ScenarioContext {
   readonly lingerGraceMs?: number;
   /** Simulators to replace by the real command and storage (`run --real`, spec/SCENARIOS.md §12.7). */
   readonly real?: readonly SimulatorName[];
+  /** The simulated and the real backends (../backend/backend.ts). */
+  readonly backends: Backends;
   /**
    * The scenario runs against real storage (`test --live`): the sandbox keeps the host's /dev and a
    * writable host. Absent: true under `run --real` for a scenario it changes, and for a lookup-mode
@@ -317,18 +317,34 @@ export async function runScenario(scenario: Scenario, context: ScenarioContext):
   mkdirSync(join(sandbox.name, 'data')); // an empty folder scenarios can use as ${SANDBOX}/data
   const steps: StepResult[] = [];
   const failures: Failure[] = [];
-  const prepared: SimulatorName[] = [];
+  const installed: { name: SimulatorName; backend: ScenarioBackend }[] = [];
+  let closeStubs: (() => void) | undefined;
   let isolationReport = emptyIsolationReport(context.providerDir);
-  let cleanupReal: (() => Promise<void>) | undefined;
   let isolation: ScenarioIsolation | undefined;
   try {
     const realNames = scenario.simulate.filter((name) => context.real?.includes(name));
-    const real: RealContext = {
+    const stubsDir = join(sandbox.name, 'stubs');
+    const place: BackendPlace = {
+      root: sandbox.name,
+      stubsDir,
+      callLog: join(sandbox.name, 'stub-state', 'calls.jsonl'),
+      marker: SANDBOX_MARKER,
       env: realEnvironment(paths, expandAll(scenario.env, paths.root)),
       sandbox: realpathSync(sandbox.name),
     };
-    for (const name of realNames) {
-      const reason = await realBackend(name).unsupported(scenario.simulators[name], real);
+    // The simulated commands first (rbd, then losetup), then the real ones in the scenario's order.
+    const simulatedNames = (['rbd', 'losetup'] as const).filter(
+      (name) => scenario.simulators[name] !== undefined && !realNames.includes(name),
+    );
+    const backends = [
+      ...simulatedNames.map((name) => ({
+        name,
+        backend: context.backends.simulated(name, scenario.simulators, place),
+      })),
+      ...realNames.map((name) => ({ name, backend: context.backends.real(name, scenario.simulators, place) })),
+    ];
+    for (const { name, backend } of backends) {
+      const reason = await backend.unsupported();
       if (reason !== null) {
         return {
           ...base,
@@ -341,11 +357,14 @@ export async function runScenario(scenario: Scenario, context: ScenarioContext):
       }
     }
     const stubs = installStubs(scenario.stubs, sandbox.name, SANDBOX_MARKER, scenario.stubMode === 'lookup');
-    const simulated = Object.fromEntries(
-      Object.entries(scenario.simulators).filter(([name]) => !realNames.includes(name as SimulatorName)),
-    );
-    const sims = installSimulators(simulated, sandbox.name, stubs.stubsDir, stubs.callLog, SANDBOX_MARKER);
-    installPassthroughs(realNames, stubs.stubsDir, stubs.callLog, SANDBOX_MARKER);
+    closeStubs = stubs.close;
+    for (const entry of backends) {
+      entry.backend.install();
+      installed.push(entry);
+    }
+    // The stubs' folders exist even when nothing is stubbed or simulated: PATH names the first.
+    mkdirSync(stubs.stubsDir, { recursive: true });
+    mkdirSync(dirname(stubs.callLog), { recursive: true });
     isolation = new ScenarioIsolation({
       scenario,
       providerDir: context.providerDir,
@@ -353,26 +372,16 @@ export async function runScenario(scenario: Scenario, context: ScenarioContext):
       absoluteStubs: stubs.absolute,
       realDevices,
     });
-    cleanupReal = async () => {
-      for (const name of prepared) {
-        for (const problem of await realBackend(name).cleanup(scenario.simulators[name], real))
-          failures.push({ message: `--real ${name}: cleanup failed: ${problem}` });
-      }
-    };
-    for (const name of realNames) {
-      // A backend that fails to prepare undoes its own part: the storage may not be the scenario's.
-      await realBackend(name).prepare(scenario.simulators[name], real);
-      prepared.push(name);
-    }
+    // A backend that fails to prepare undoes its own part: the storage may not be the scenario's.
+    for (const { backend } of backends) await backend.prepare();
     const views =
-      sims === null && realNames.length === 0
+      backends.length === 0
         ? null
         : async (step: Step) => {
-            const all = sims ? simulatorViews(sims) : {};
-            // The real state costs real calls: read it only where a step checks it.
-            for (const name of realNames)
-              if (step.expect.simulated?.[name] !== undefined)
-                all[name] = await realBackend(name).view(scenario.simulators[name], real);
+            const all: Record<string, Record<string, unknown>> = {};
+            // A real state costs real calls: read it only where a step checks it.
+            for (const { name, backend } of backends)
+              if (!backend.costlyView || step.expect.simulated?.[name] !== undefined) all[name] = await backend.view();
             return all;
           };
     const volume = initialVolume(scenario, sandbox.name, context.providerDir);
@@ -405,7 +414,7 @@ export async function runScenario(scenario: Scenario, context: ScenarioContext):
       trackSize(step, volume);
     }
     if (steps.every((s) => s.status === 'pass'))
-      failures.push(...unusedStubFailures(stubs), ...(sims ? unusedInjectedFailures(sims) : []));
+      failures.push(...unusedStubFailures(stubs), ...backends.flatMap(({ backend }) => backend.unused()));
   } catch (error) {
     failures.push({ message: `the harness failed to run this scenario: ${(error as Error).message}` });
   } finally {
@@ -414,7 +423,10 @@ export async function runScenario(scenario: Scenario, context: ScenarioContext):
       failures.push(...contained.failures);
       isolationReport = contained.report;
     } else sweepUntilQuiet((signal) => sweepProcesses(SANDBOX_MARKER, id, pidsBefore, signal));
-    await cleanupReal?.();
+    closeStubs?.();
+    for (const { name, backend } of installed)
+      for (const problem of await backend.cleanup())
+        failures.push({ message: `--real ${name}: cleanup failed: ${problem}` });
     // Removed off the main thread: the next scenario need not wait for it.
     if (!context.keep) {
       const problem = await removeSandbox(sandbox.name);

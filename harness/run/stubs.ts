@@ -1,14 +1,17 @@
-// Stubbed commands in a scenario's sandbox: one executable per command, first on PATH, each
-// answering from the scenario's plan (stub-main.ts) and logging every call for `calls` and reports.
+// Stubbed commands in a scenario's sandbox: one shim per command, first on PATH (../backend/shim.ts),
+// each call answered in the harness's process from the scenario's plan (stub-answer.ts) and logged
+// for `calls` and reports.
 
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { StubPlan } from '../scenario/model.js';
 import { formatPosition } from '../scenario/position.js';
 import type { Failure, StubCall } from './result.js';
-import { nodeShebang } from './node-executable.js';
-import { stubFileName, type StubConfig } from './stub-main.js';
-import { renderEntry, unusedEntries, type LoggedCall, type StoredStubEntry, type StubCursor } from './stub-plan.js';
+import { CommandServer } from '../backend/command-server.js';
+import { installShim } from '../backend/shim.js';
+import { answerStub, stubFileName, type StubConfig } from './stub-answer.js';
+import type { LoggedCall } from '../backend/call-log.js';
+import { renderEntry, unusedEntries, type StoredStubEntry, type StubCursor } from './stub-plan.js';
 
 export interface StubSandbox {
   readonly stubsDir: string;
@@ -20,9 +23,9 @@ export interface StubSandbox {
   readonly lookup: boolean;
   /** Absolute-path stubs ("/sbin/rescan-scsi-bus"): the path -> the stub executable the sandbox binds over it. */
   readonly absolute: ReadonlyMap<string, string>;
+  /** Stops answering the calls (after the scenario). */
+  readonly close: () => void;
 }
-
-const STUB_MAIN = new URL('./stub-main.js', import.meta.url).href;
 
 export function storedPlan(plan: StubPlan): Record<string, StoredStubEntry[]> {
   return Object.fromEntries(
@@ -49,16 +52,18 @@ export function installStubs(plan: StubPlan, root: string, marker: string, looku
   const stored = storedPlan(plan);
   // Most scenarios stub nothing: then nothing is written (a missing log means no call).
   const absolute = new Map<string, string>();
+  const servers: CommandServer[] = [];
+  const close = () => {
+    for (const server of servers) server.close();
+  };
   if (Object.keys(stored).length === 0)
-    return { stubsDir, stateDir, planFile, callLog, plan: stored, lookup, absolute };
+    return { stubsDir, stateDir, planFile, callLog, plan: stored, lookup, absolute, close };
   mkdirSync(stubsDir, { recursive: true });
   mkdirSync(stateDir, { recursive: true });
   writeFileSync(planFile, JSON.stringify(stored));
   writeFileSync(callLog, '');
   for (const command of Object.keys(stored)) {
-    const config: StubConfig = { command, planFile, stateDir, callLog, marker, ...(lookup ? { lookup } : {}) };
-    // A CommonJS file (no package.json around it) that loads the ESM stub runtime.
-    const source = `${nodeShebang()}\n// extstorage-kit stub for ${JSON.stringify(command)}\nimport(${JSON.stringify(STUB_MAIN)}).then((m) => m.runStub(${JSON.stringify(config)}, process.argv.slice(2)));\n`;
+    const config: StubConfig = { command, stateDir, callLog, marker, ...(lookup ? { lookup } : {}) };
     // An absolute-path stub is not on PATH: the sandbox binds it over its path (isolation/sandbox.ts).
     const path = command.startsWith('/')
       ? join(root, 'absolute-stubs', stubFileName(command))
@@ -67,10 +72,13 @@ export function installStubs(plan: StubPlan, root: string, marker: string, looku
       mkdirSync(dirname(path), { recursive: true });
       absolute.set(command, path);
     }
-    writeFileSync(path, source);
-    chmodSync(path, 0o755);
+    const name = stubFileName(command);
+    const requestFifo = join(stateDir, `${name}.fifo`);
+    const callsDir = join(stateDir, `${name}.calls`);
+    installShim(path, command, requestFifo, callsDir);
+    servers.push(CommandServer.start(requestFifo, callsDir, (call) => answerStub(config, stored, call)));
   }
-  return { stubsDir, stateDir, planFile, callLog, plan: stored, lookup, absolute };
+  return { stubsDir, stateDir, planFile, callLog, plan: stored, lookup, absolute, close };
 }
 
 /** How many calls the log holds so far: a step's calls are those logged after this mark. */

@@ -10,23 +10,16 @@
 // order the kernel's /sys/block directory gives them (kernfs sorts entries by a hash of their
 // name: loop1 loop8 loop6 loop4 loop11 loop2 loop0 ...), as losetup walks that directory.
 
-import { realpathSync, statSync } from 'node:fs';
+import type { Stats } from 'node:fs';
 import { errnoOf, ERRNO, strerror } from './errno.js';
 import { getoptLong, type LongOption } from './getopt.js';
-import {
-  Exit,
-  GARBAGE,
-  runSimulator,
-  takeFailure,
-  type FailureKind,
-  type Output,
-  type SimulatorConfig,
-} from './runtime.js';
+import { Exit, GARBAGE, takeFailure, type FailureKind, type Output } from './runtime.js';
 import { renderScols, type Cell, type ScolsColumn } from './scols.js';
 import type { LoopDevice, LosetupState } from './state.js';
 
-export function main(config: SimulatorConfig, argv: string[]): void {
-  runSimulator<LosetupState>(config, argv, (state, args, output) => new Losetup(state, output).run(args));
+/** Answers one call: changes `state` as the real command would, and prints on `output`. */
+export function simulateLosetup(state: LosetupState, argv: readonly string[], output: Output): void {
+  new Losetup(state, output).run(argv);
 }
 
 const PROGRAM = 'losetup';
@@ -288,7 +281,7 @@ class Losetup {
   /** What the kernel reports as the backing file: " (deleted)" once the file is gone or replaced. */
   backingFile(d: LoopDevice): string {
     try {
-      const st = statSync(d.file);
+      const st = this.out.files.stat(d.file);
       if (st.ino === d.ino && st.dev === d.dev) return d.file;
     } catch {
       // gone
@@ -606,13 +599,13 @@ class Losetup {
   private usesFile(d: LoopDevice, file: string, offset: number | undefined): boolean {
     let same: boolean;
     try {
-      const st = statSync(file);
+      const st = this.out.files.stat(file);
       same = st.dev === d.dev && st.ino === d.ino;
     } catch {
       same = this.backingFile(d) === file;
       if (!same) {
         try {
-          same = this.backingFile(d) === realpathSync(file);
+          same = this.backingFile(d) === this.out.files.realpath(file);
         } catch {
           // cannot canonicalize a missing file
         }
@@ -735,7 +728,7 @@ class Losetup {
   private capacity(file: string, offset: number, sizelimit: number): number {
     let size: number;
     try {
-      size = statSync(file).size;
+      size = this.out.files.stat(file).size;
     } catch {
       return 0;
     }
@@ -760,9 +753,9 @@ class Losetup {
     showdev: boolean;
   }): number {
     const hasdev = o.deviceName !== undefined;
-    let st: ReturnType<typeof statSync> | undefined;
+    let st: Stats | undefined;
     try {
-      st = statSync(o.file);
+      st = this.out.files.stat(o.file);
     } catch {
       st = undefined;
     }
@@ -804,7 +797,7 @@ class Losetup {
     if (st === undefined) {
       let errno: number = ERRNO.ENOENT;
       try {
-        statSync(o.file);
+        this.out.files.stat(o.file);
       } catch (error) {
         errno = errnoOf(error);
       }
@@ -816,7 +809,7 @@ class Losetup {
     if (o.blocksize !== 0 && ![512, 1024, 2048, 4096].includes(o.blocksize)) return setupFailed(o.file, ERRNO.EINVAL);
     this.state.attached.push({
       number: n!,
-      file: realpathSync(o.file),
+      file: this.out.files.realpath(o.file),
       dev: st.dev,
       ino: st.ino,
       offset: o.offset,
@@ -839,7 +832,7 @@ class Losetup {
     if (!size) {
       let st;
       try {
-        st = statSync(file);
+        st = this.out.files.stat(file);
       } catch {
         return;
       }

@@ -17,7 +17,6 @@
 //     message saying so (exit 95), and a command rbd does not know fails as rbd fails;
 //   - progress is printed as its final line only ("\rResizing image: 100% complete...done.").
 
-import { statSync } from 'node:fs';
 import { release } from 'node:os';
 import {
   byteU,
@@ -32,15 +31,7 @@ import {
 } from './ceph-format.js';
 import { cppStrerror, ERRNO } from './errno.js';
 import { rbdCommands, rbdHelp } from './rbd-help.js';
-import {
-  Exit,
-  GARBAGE,
-  runSimulator,
-  takeFailure,
-  type FailureKind,
-  type Output,
-  type SimulatorConfig,
-} from './runtime.js';
+import { Exit, GARBAGE, takeFailure, type FailureKind, type Output } from './runtime.js';
 import {
   imageKey,
   newImageId,
@@ -51,8 +42,9 @@ import {
   type RbdState,
 } from './state.js';
 
-export function main(config: SimulatorConfig, argv: string[]): void {
-  runSimulator<RbdState>(config, argv, (state, args, output) => new Rbd(state, output).run(args));
+/** Answers one call: changes `state` as the real command would, and prints on `output`. */
+export function simulateRbd(state: RbdState, argv: readonly string[], output: Output): void {
+  new Rbd(state, output).run(argv);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1640,7 +1632,7 @@ export class Rbd {
       if (target === undefined) {
         let realBlock = false;
         try {
-          realBlock = statSync(device).isBlockDevice();
+          realBlock = this.out.files.stat(device).isBlockDevice();
         } catch {
           // no such node
         }

@@ -1,18 +1,17 @@
 // What every simulated command shares: its state file in the scenario's sandbox (read, changed and
-// written back under a lock, so calls from parallel processes are answered one at a time), the
-// injected failures, the call log that `expect.calls` reads, and the output written at the end.
-// Kept to node built-ins so a simulated command starts fast.
+// written back for each call; the server, server.ts, answers calls one at a time), the injected
+// failures, the call log that `expect.calls` reads, and the output the caller relays.
 
-import { appendFileSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { failedOnPurpose, type LoggedCall, type StoredMatcher } from '../run/stub-plan.js';
+import { appendFileSync, readFileSync, realpathSync, renameSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { resolve } from 'node:path';
+import { failOnPurpose, type LoggedCall, type StoredMatcher } from '../backend/call-log.js';
+import type { CommandCall } from '../backend/command-server.js';
 
-/** What the executable in the sandbox's stubs directory passes to the simulator. */
+/** One simulated command of a scenario, as its server (server.ts) answers it. */
 export interface SimulatorConfig {
   readonly command: string;
   /** The simulator's state (JSON), kept for the whole scenario. */
   readonly stateFile: string;
-  /** A directory used as a lock around each call. */
-  readonly lockDir: string;
   /** The call log shared with stubs (one JSON line per call). */
   readonly callLog: string;
   /** The harness's environment marker, left out of logged environments. */
@@ -35,13 +34,28 @@ export interface StoredFailure {
   readonly at: string;
 }
 
-/** What a simulated call prints and how it ends. */
+/** Files as the caller sees them: relative paths from its working directory. */
+export class CallFiles {
+  constructor(private readonly cwd: string) {}
+
+  stat(path: string): Stats {
+    return statSync(resolve(this.cwd, path));
+  }
+
+  realpath(path: string): string {
+    return realpathSync(resolve(this.cwd, path));
+  }
+}
+
+/** What a simulated call prints and how it ends, and the files it sees. */
 export class Output {
   readonly stdoutParts: (string | Uint8Array)[] = [];
   readonly stderrParts: (string | Uint8Array)[] = [];
   code = 0;
   /** Never answer (an injected timeout): the harness's time limit kills the call. */
   hang = false;
+
+  constructor(readonly files: CallFiles) {}
 
   out(text: string | Uint8Array): void {
     this.stdoutParts.push(text);
@@ -77,54 +91,6 @@ export const GARBAGE: Uint8Array = Uint8Array.from([
   0xfe,
   ...Buffer.from(' /dev/???\n'),
 ]);
-
-function sleep(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** A lock directory holding its owner's pid; a lock left by a killed call is taken over. */
-export function withLock<T>(lockDir: string, fn: () => T): T {
-  const owner = `${lockDir}/owner`;
-  for (let attempt = 0; ; attempt++) {
-    try {
-      mkdirSync(lockDir);
-      writeFileSync(owner, String(process.pid));
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      if (attempt % 20 === 19) {
-        let pid = NaN;
-        let age = 0;
-        try {
-          pid = Number(readFileSync(owner, 'utf8'));
-          age = Date.now() - statSync(owner).mtimeMs;
-        } catch {
-          // being created or removed right now
-        }
-        // Stale only when its owner is dead AND it is old: a lock taken a moment ago by a new owner,
-        // after the dead pid was read, must not be broken.
-        if (Number.isInteger(pid) && pid > 0 && age > 1000 && !pidAlive(pid))
-          rmSync(lockDir, { recursive: true, force: true });
-      }
-      if (attempt > 6000) throw new Error(`simulator lock ${lockDir} held for too long`, { cause: error });
-      sleep(5);
-    }
-  }
-  try {
-    return fn();
-  } finally {
-    rmSync(lockDir, { recursive: true, force: true });
-  }
-}
 
 /** The state a simulator wrote: unknown until the caller names the simulator it belongs to. */
 export function readState(file: string): unknown {
@@ -162,48 +128,42 @@ export interface SimulatorState {
 }
 
 /**
- * Runs one call: under the lock, reads the state, lets `simulate` answer (changing the state as
- * the real command would), writes the state back and logs the call; then prints and exits, or
- * hangs for an injected timeout (outside the lock, so other calls go on).
+ * Answers one call: reads the state, lets `simulate` answer (changing the state as the real
+ * command would), writes the state back and logs the call. Under fail_backend no state is read
+ * or changed. The caller relays the output; for an injected timeout it then never returns.
  */
 // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- S is the state the caller's simulator wrote; it ties the file's content to `simulate`'s parameter
-export function runSimulator<S extends SimulatorState>(
+export function answerCall<S extends SimulatorState>(
   config: SimulatorConfig,
-  argv: readonly string[],
+  call: CommandCall,
   simulate: (state: S, argv: readonly string[], output: Output) => void,
-): void {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== config.marker)) as Record<
-    string,
-    string
-  >;
-  const output = new Output();
+): Output {
+  const env = Object.fromEntries(Object.entries(call.env).filter(([k]) => k !== config.marker));
+  const output = new Output(new CallFiles(call.cwd));
+  const argv = [...call.argv];
   // The step makes every backend command fail: no state read or changed, the call logged.
-  if (failedOnPurpose(config.callLog, { command: config.command, argv: [...argv], env, simulated: true })) return;
-  withLock(config.lockDir, () => {
-    const state = readState(config.stateFile) as S;
-    try {
-      simulate(state, argv, output);
-    } catch (error) {
-      if (!(error instanceof Exit)) throw error;
-      output.code = error.code;
-    }
-    writeState(config.stateFile, state);
-    const logged: LoggedCall = {
-      command: config.command,
-      argv: [...argv],
-      env,
-      entry: null,
-      exit: output.hang ? HUNG_EXIT : output.code,
-      simulated: true,
-    };
-    appendFileSync(config.callLog, `${JSON.stringify(logged)}\n`);
-  });
-  for (const part of output.stdoutParts) process.stdout.write(part);
-  for (const part of output.stderrParts) process.stderr.write(part);
-  if (output.hang) {
-    // Like a client waiting for monitors that never answer: only the harness's timeout ends it.
-    setInterval(() => undefined, 1 << 30);
-    return;
+  const failed = failOnPurpose(config.callLog, { command: config.command, argv, env, simulated: true });
+  if (failed !== null) {
+    output.err(failed);
+    output.code = 1;
+    return output;
   }
-  process.exitCode = output.code;
+  const state = readState(config.stateFile) as S;
+  try {
+    simulate(state, argv, output);
+  } catch (error) {
+    if (!(error instanceof Exit)) throw error;
+    output.code = error.code;
+  }
+  writeState(config.stateFile, state);
+  const logged: LoggedCall = {
+    command: config.command,
+    argv,
+    env,
+    entry: null,
+    exit: output.hang ? HUNG_EXIT : output.code,
+    simulated: true,
+  };
+  appendFileSync(config.callLog, `${JSON.stringify(logged)}\n`);
+  return output;
 }

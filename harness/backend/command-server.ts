@@ -1,0 +1,136 @@
+// Answers the calls of one stubbed or simulated command in one process (the harness's own, or
+// simulate/server-main.ts): the shims (shim.ts) write the folder of each call to a FIFO in the
+// sandbox; the server reads the call, answers it, writes the output back and the status on the
+// call's reply FIFO. Calls are answered one at a time, in the order they arrive, as the real
+// tools' locks order concurrent calls.
+
+import { spawnSync } from 'node:child_process';
+import { closeSync, constants, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { Socket } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+
+/** One call as the caller made it. */
+export interface CommandCall {
+  readonly argv: readonly string[];
+  /** The caller's environment, exactly. */
+  readonly env: Readonly<Record<string, string>>;
+  /** The caller's working directory (physical). */
+  readonly cwd: string;
+}
+
+/** How a call ends: its output, and its exit status or "hang" (never return: an injected timeout). */
+export interface CommandAnswer {
+  readonly stdout: readonly (string | Uint8Array)[];
+  readonly stderr: readonly (string | Uint8Array)[];
+  readonly status: number | 'hang';
+}
+
+/** Reads a call's folder as the shim wrote it. */
+function readCall(dir: string): CommandCall {
+  const argv = readFileSync(join(dir, 'argv'), 'utf8').split('\0');
+  argv.pop(); // each argument ends with a NUL
+  const env: Record<string, string> = {};
+  for (const entry of readFileSync(join(dir, 'env'), 'utf8').split('\0')) {
+    const eq = entry.indexOf('=');
+    // As node reads its own environment: the first of two equal names wins.
+    if (eq > 0 && !(entry.slice(0, eq) in env)) env[entry.slice(0, eq)] = entry.slice(eq + 1);
+  }
+  const cwd = readFileSync(join(dir, 'cwd'), 'utf8').replace(/\n$/, '');
+  return { argv, env, cwd };
+}
+
+function joined(parts: readonly (string | Uint8Array)[]): Buffer {
+  return Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)));
+}
+
+/** Makes the request FIFO and the calls' folder, before any shim can be called. */
+export function makeRequestFifo(requestFifo: string, callsDir: string): void {
+  mkdirSync(callsDir, { recursive: true });
+  mkdirSync(dirname(requestFifo), { recursive: true });
+  // node has no mkfifo(3): coreutils' mkfifo, once per simulated command and scenario.
+  const made = spawnSync('mkfifo', ['-m', '0600', requestFifo], { encoding: 'utf8' });
+  if (made.status !== 0)
+    throw new Error(`mkfifo ${requestFifo}: ${made.stderr.trim() || (made.error?.message ?? `exit ${made.status}`)}`);
+}
+
+export class CommandServer {
+  private buffered = '';
+
+  private constructor(
+    private readonly callsDir: string,
+    private readonly requests: Socket,
+    private readonly answer: (call: CommandCall) => CommandAnswer,
+  ) {
+    requests.setEncoding('utf8');
+    requests.on('data', (chunk: string) => {
+      this.received(chunk);
+    });
+    requests.on('error', () => undefined);
+  }
+
+  /**
+   * Listens on the request FIFO (made by makeRequestFifo). `keepAlive`: the server alone keeps its
+   * process running (server-main.ts); in the harness, the scripts that call it do.
+   */
+  static start(
+    requestFifo: string,
+    callsDir: string,
+    answer: (call: CommandCall) => CommandAnswer,
+    keepAlive = false,
+  ): CommandServer {
+    // Read-write: the FIFO never reports end of file when a shim closes it, and opening it never waits.
+    const fd = openSync(requestFifo, constants.O_RDWR | constants.O_NONBLOCK);
+    const requests = new Socket({ fd, readable: true, writable: false });
+    if (!keepAlive) requests.unref();
+    return new CommandServer(resolve(callsDir), requests, answer);
+  }
+
+  close(): void {
+    this.requests.destroy(); // closes the FIFO's descriptor too
+  }
+
+  private received(chunk: string): void {
+    this.buffered += chunk;
+    let newline: number;
+    while ((newline = this.buffered.indexOf('\n')) >= 0) {
+      const line = this.buffered.slice(0, newline);
+      this.buffered = this.buffered.slice(newline + 1);
+      const done = line.startsWith('done ');
+      const dir = resolve(done ? line.slice('done '.length) : line);
+      // Anything in the sandbox can write to the FIFO: only folders of our own calls are taken.
+      if (dirname(dir) !== this.callsDir) continue;
+      if (done) rmSync(dir, { recursive: true, force: true });
+      else this.handle(dir);
+    }
+  }
+
+  private handle(dir: string): void {
+    let out: Buffer;
+    let err: Buffer;
+    let status: string;
+    try {
+      const answer = this.answer(readCall(dir));
+      out = joined(answer.stdout);
+      err = joined(answer.stderr);
+      status = answer.status === 'hang' ? 'hang' : String(answer.status & 0xff);
+    } catch (error) {
+      // An answer's own bug: said on the call's stderr, as node would have printed it.
+      out = Buffer.alloc(0);
+      err = Buffer.from(`${(error as Error).stack ?? String(error)}\n`);
+      status = '1';
+    }
+    try {
+      writeFileSync(join(dir, 'out'), out);
+      writeFileSync(join(dir, 'err'), err);
+      const reply = openSync(join(dir, 'reply'), constants.O_WRONLY | constants.O_NONBLOCK);
+      try {
+        writeSync(reply, `${status} ${out.length > 0 ? 1 : 0} ${err.length > 0 ? 1 : 0}\n`);
+      } finally {
+        closeSync(reply);
+      }
+    } catch {
+      // The caller is gone (killed): nobody reads the answer.
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+}

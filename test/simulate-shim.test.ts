@@ -1,0 +1,90 @@
+// The simulated commands' shims (harness/simulate/shim.ts) and their server (server.ts): each call
+// reaches the simulator with exactly the caller's argv, environment and working directory, whatever
+// bytes they hold, and concurrent calls are answered one at a time without losing any.
+
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import type { LoggedCall } from '../harness/backend/call-log.js';
+import { installSimulators, simulatorViews } from '../harness/simulate/install.js';
+import { tempDir } from './helpers/provider-dir.js';
+
+function sandbox(t: Parameters<typeof tempDir>[0]) {
+  const root = tempDir(t, 'esk-sim-shim-');
+  const log = join(root, 'stub-state', 'calls.jsonl');
+  const sims = installSimulators(
+    { rbd: { pools: ['rbd'], images: [], kernelModule: true, fail: [] }, losetup: { devices: 4, fail: [] } },
+    root,
+    join(root, 'stubs'),
+    log,
+    'ESK_MARKER',
+  )!;
+  return { root, stubs: join(root, 'stubs'), log, sims };
+}
+
+function calls(log: string): LoggedCall[] {
+  return readFileSync(log, 'utf8')
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as LoggedCall);
+}
+
+t.test('argv and the environment reach the simulator byte for byte, PWD not added', async (t) => {
+  const sb = sandbox(t);
+  const env = { PATH: '/usr/bin:/bin', ODD: 'two\nlines and a \u00e9', EMPTY: '', ESK_MARKER: 'x' };
+  const args = ['create', '--size', '1', 'name with spaces\nand a newline', ''];
+  const r = spawnSync(join(sb.stubs, 'rbd'), args, { env });
+  t.equal(r.status, 1, 'rbd refuses the extra empty argument, as the real one does');
+  const none = spawnSync(join(sb.stubs, 'losetup'), [], { env: { PATH: '/usr/bin:/bin' } });
+  t.equal(none.status, 0, 'no argument at all: losetup lists nothing');
+  const logged = calls(sb.log);
+  t.strictSame(logged[0]!.argv, args);
+  // tap adds its own variables to whatever a test spawns: the others must be exactly the caller's.
+  const own = Object.fromEntries(
+    Object.entries(logged[0]!.env).filter(([k]) => !k.startsWith('_TAPJS_') && k !== 'NODE_OPTIONS'),
+  );
+  t.strictSame(own, { PATH: '/usr/bin:/bin', ODD: env.ODD, EMPTY: '' }, 'the marker left out, no PWD added');
+  t.strictSame(logged[1]!.argv, []);
+});
+
+t.test("relative paths are the caller's: losetup sets up a file named from its working directory", async (t) => {
+  const sb = sandbox(t);
+  const files = join(sb.root, 'files');
+  mkdirSync(files);
+  writeFileSync(join(files, 'disk.img'), '');
+  truncateSync(join(files, 'disk.img'), 1 << 20);
+  const r = spawnSync(join(sb.stubs, 'losetup'), ['-f', '--show', 'disk.img'], {
+    cwd: files,
+    env: { PATH: '/usr/bin:/bin' },
+    encoding: 'utf8',
+  });
+  t.strictSame([r.status, r.stdout, r.stderr], [0, '/dev/loop0\n', '']);
+  const view = simulatorViews(sb.sims).losetup as { devices: Record<string, { file: string }> };
+  t.equal(view.devices['/dev/loop0']?.file, join(files, 'disk.img'));
+});
+
+t.test('concurrent calls are answered one at a time and none is lost', async (t) => {
+  const sb = sandbox(t);
+  const n = 12;
+  const results = await Promise.all(
+    Array.from(
+      { length: n },
+      (_, i) =>
+        new Promise<number | null>((resolve) => {
+          const child = spawn(join(sb.stubs, 'rbd'), ['create', '--size', '1', `vol${i}`], {
+            env: { PATH: '/usr/bin:/bin' },
+            stdio: 'ignore',
+          });
+          child.on('close', resolve);
+        }),
+    ),
+  );
+  t.strictSame(
+    results,
+    Array.from({ length: n }, () => 0),
+  );
+  const images = Object.keys((simulatorViews(sb.sims).rbd as { images: Record<string, unknown> }).images).sort();
+  t.strictSame(images, Array.from({ length: n }, (_, i) => `rbd/vol${i}`).sort());
+  t.equal(calls(sb.log).length, n);
+});
