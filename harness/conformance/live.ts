@@ -68,6 +68,7 @@ export class LiveRegistry {
             cwd: providerDir,
             env,
             timeoutSeconds,
+            streamsAwaited: false, // detach and remove: Ganeti returns when the script exits
           });
           if (run.exitCode !== 0 || run.fault) {
             ok = false;

@@ -39,9 +39,9 @@ function packageRoot(): string {
   }
 }
 
-/** The bridge script Ganeti's Python runs (shipped in the package as harness/ganeti-bridge/run_action.py). */
+/** The bridge script Ganeti's Python runs (harness/ganeti-bridge/run_action.py, copied into dist/ by the build). */
 export function bridgeScript(): string {
-  return join(packageRoot(), 'harness', 'ganeti-bridge', 'run_action.py');
+  return join(packageRoot(), 'dist', 'harness', 'ganeti-bridge', 'run_action.py');
 }
 
 /**

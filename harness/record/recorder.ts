@@ -115,6 +115,7 @@ export async function recordAction(request: RecordRequest, systemPath = spiedSys
       cwd: request.providerDir,
       env,
       timeoutSeconds: request.timeoutSeconds,
+      streamsAwaited: request.action === 'attach', // as Ganeti: only attach's output is read through pipes
     });
     await spiesDone(spies.activeDir);
     return {

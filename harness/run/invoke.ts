@@ -24,6 +24,13 @@ export interface InvokeOptions {
   /** How long stdout/stderr may stay open after the script exited. */
   readonly lingerGraceMs?: number;
   /**
+   * Whether Ganeti waits for end-of-file on stdout and stderr (default true): it does for attach,
+   * whose output it reads through pipes; the other actions write both to a log file, and Ganeti
+   * returns when the script exits (extstorage.py _ExtStorageAction, utils/process.py _RunCmdFile).
+   * When false, a process still holding the streams after the grace is killed but is no fault.
+   */
+  readonly streamsAwaited?: boolean;
+  /**
    * The sandbox's argv around the script (isolation/sandbox.ts): the program spawned is then the
    * sandbox, the script runs under the waiter (isolation/waiter.ts) in its PID namespace.
    */
@@ -201,7 +208,10 @@ export async function invokeScript(options: InvokeOptions): Promise<InvokeResult
     const graceOver = new Promise<'lingering'>((resolve) => setTimeout(() => resolve('lingering'), grace).unref());
     // Ganeti waits for EOF on both pipes; so do we, for a while, within the same timeout.
     const outcome = await Promise.race([streamsDone, graceOver, timedOut]);
-    if (outcome !== 'closed') {
+    if (outcome !== 'closed' && options.streamsAwaited === false) {
+      // Ganeti would have returned at the exit: what still runs is a leftover, killed with the group.
+      killGroup(subprocess.pid);
+    } else if (outcome !== 'closed') {
       const stream = wrap
         ? (waiter.report.held ?? 'stdout and stderr')
         : stdoutOpen && stderrOpen

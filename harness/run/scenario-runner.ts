@@ -200,6 +200,8 @@ async function runStep(
       wrap: isolation.sandbox.wrap(where.script, where.args, where.cwd, runEnv),
       env: runEnv,
       timeoutSeconds: step.timeout,
+      // Ganeti waits for end-of-file only on attach's pipes (spec/SPEC.md §3.3); a check of ours is waited for.
+      streamsAwaited: step.action === 'attach' || step.action === 'command',
       ...(context.lingerGraceMs !== undefined ? { lingerGraceMs: context.lingerGraceMs } : {}),
     });
     isolation.after(
