@@ -93,7 +93,6 @@ class _RecordingPopen(subprocess.Popen):
                 setattr(self, name, io.TextIOWrapper(tee, encoding=encoding, errors=errors_mode))
 
 
-_POPEN = utils_process.subprocess.Popen
 _RUN_CMD = utils.RunCmd
 CHILDREN = []
 
@@ -125,12 +124,15 @@ def _recording_run_cmd(cmd, env=None, output=None, **kwargs):
 
 
 def _keep_output(record):
+    """The raw bytes the script wrote to its pipes (attach; the other actions write to the log file)."""
     child = CHILDREN[-1] if CHILDREN else None
-    if child is not None and hasattr(child, "raw_output"):
+    if child is not None:
         record["_stdout"] = bytes(child.raw_output["stdout"])
         record["_stderr"] = bytes(child.raw_output["stderr"])
 
 
+# Every provider script Ganeti runs goes through utils.RunCmd, which spawns with subprocess.Popen:
+# both are wrapped to record what Ganeti passed and got, without changing what it does.
 utils_process.subprocess.Popen = _popen
 utils.RunCmd = _recording_run_cmd
 
