@@ -432,7 +432,7 @@ function fakeLosetup(t: Test, options: { slowMarker?: string; log?: string } = {
 ${options.log ? `echo "$*" >> '${options.log}'` : ''}
 case "$1" in
   --associated) ${options.log ? `printf '/dev/loop7: [0]:1 (%s)\\n' "$2"` : ':'} ;;
-  --find) ${options.slowMarker ? `echo $$ > '${options.slowMarker}'; exec sleep 300` : 'echo /dev/loop7'} ;;
+  --find) ${options.slowMarker ? `echo $$ > '${options.slowMarker}'; exec sleep 3023` : 'echo /dev/loop7'} ;;
 esac
 exit 0
 `,
@@ -531,7 +531,7 @@ t.test('legacy: snapshot killed with SIGKILL mid-copy, run again: a whole snapsh
   const bin = tempDir(t);
   const marker = join(bin, 'copied');
   const realCp = spawnSync('sh', ['-c', 'command -v cp'], { encoding: 'utf8' }).stdout.trim();
-  executable(join(bin, 'cp'), `#!/bin/sh\n'${realCp}' "$@" || exit $?\necho $$ > '${marker}'\nexec sleep 300\n`);
+  executable(join(bin, 'cp'), `#!/bin/sh\n'${realCp}' "$@" || exit $?\necho $$ > '${marker}'\nexec sleep 3029\n`);
   const run = startAction(t, 'legacy', 'snapshot', { ...env, PATH: `${bin}:${SYSTEM_PATH}` });
   await waitFor('the copy to be written', () => existsSync(marker) && readFileSync(marker, 'utf8') !== '');
   run.child.kill('SIGKILL');
