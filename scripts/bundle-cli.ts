@@ -7,7 +7,7 @@
 // Each command module is a lazily imported chunk (cli-*.js beside cli.js); the dependencies
 // (yaml, ajv, tmp) are bundled in; esbuild stays a package, since it finds its own binary.
 
-import { copyFileSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
@@ -71,17 +71,6 @@ const result = await build({
   logLevel: 'error',
   plugins: [keepModuleUrls],
 });
-
-// tsc's entry is kept beside the bundle as unbundled-cli.js (same modules, with tsc's source map):
-// the doc test runs the documented commands through it under tap's coverage, which counts
-// processes running it on the TypeScript sources; the bundle's chunks would hide them.
-const unbundled = join(harnessDir, 'unbundled-cli.js');
-writeFileSync(
-  unbundled,
-  compiled.replace(/\/\/# sourceMappingURL=cli\.js\.map\s*$/, '//# sourceMappingURL=unbundled-cli.js.map\n'),
-);
-chmodSync(unbundled, 0o755);
-if (existsSync(`${entry}.map`)) copyFileSync(`${entry}.map`, `${unbundled}.map`);
 
 for (const file of result.outputFiles) writeFileSync(file.path, file.contents);
 chmodSync(entry, 0o755);

@@ -5,8 +5,6 @@ import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const CLI = fileURLToPath(new URL('../../dist/harness/cli.js', import.meta.url));
-/** tsc's entry, kept by the build beside the bundle: the same commands, counted by coverage on the sources. */
-export const UNBUNDLED_CLI = fileURLToPath(new URL('../../dist/harness/unbundled-cli.js', import.meta.url));
 
 export interface CliResult {
   readonly code: number | null;

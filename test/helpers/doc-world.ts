@@ -18,7 +18,7 @@ import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlin
 import { join } from 'node:path';
 import { parseScenarioText } from '../../harness/scenario/load.js';
 import { installSimulators } from '../../harness/simulate/install.js';
-import { CLI, cleanEnv, REPO_ROOT, UNBUNDLED_CLI } from './cli.js';
+import { CLI, cleanEnv, REPO_ROOT } from './cli.js';
 import { documentationCommands, helpExamples, type DocCommand } from './doc-commands.js';
 
 export type Expectation =
@@ -212,12 +212,10 @@ export function makeWorld(): World | string {
   installSimulators(loaded.file.scenarios[0]!.simulators, dir, hostBin, join(dir, 'host-calls.log'), 'ESK_DOCS');
   // The kit, as an installed package: on PATH, and in node_modules for npx.
   mkdirSync(join(dir, 'bin'));
-  // The unbundled entry (the same modules the bundle holds): tap's coverage follows the commands this
-  // test runs back to the TypeScript sources. The bundle itself is what every other CLI test runs.
-  symlinkSync(UNBUNDLED_CLI, join(dir, 'bin', 'extstorage-kit'));
+  symlinkSync(CLI, join(dir, 'bin', 'extstorage-kit'));
   mkdirSync(join(dir, 'node_modules', '.bin'), { recursive: true });
   symlinkSync(REPO_ROOT, join(dir, 'node_modules', 'extstorage-kit'));
-  symlinkSync(UNBUNDLED_CLI, join(dir, 'node_modules', '.bin', 'extstorage-kit'));
+  symlinkSync(CLI, join(dir, 'node_modules', '.bin', 'extstorage-kit'));
   writeFileSync(join(dir, 'package.json'), '{ "name": "doc-world", "private": true }\n');
   mkdirSync(join(dir, 'home'));
   // What the examples name.
