@@ -5,12 +5,13 @@
 // and the executables the harness writes (stubs import dist/harness/simulate/*.js by path).
 //
 // Each command module is a lazily imported chunk (cli-*.js beside cli.js); the dependencies
-// (yaml, ajv, tmp) are bundled in; esbuild stays a package, since it finds its own binary.
+// (yaml, ajv's runtime, tmp, execa) are bundled in, in chunks of their own; esbuild stays a
+// package, since it finds its own binary.
 
 import { readFileSync, readdirSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, type Plugin } from 'esbuild';
+import { build, type BuildOptions, type Plugin } from 'esbuild';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const harnessDir = join(root, 'dist', 'harness');
@@ -34,6 +35,7 @@ const keepModuleUrls: Plugin = {
       return {
         contents: source.replaceAll('import.meta.url', `new URL(${JSON.stringify(own)}, import.meta.url).href`),
         loader: 'js',
+        resolveDir: dirname(args.path),
       };
     });
   },
@@ -47,10 +49,10 @@ if (compiled.split('\n', 2)[1] === MARK) {
 
 // Chunks of an earlier build would otherwise stay behind, unused.
 for (const name of readdirSync(harnessDir)) {
-  if (/^cli-[\w-]+\.js$/.test(name)) rmSync(join(harnessDir, name));
+  if (/^cli-[\w-]+\.js(\.map)?$/.test(name)) rmSync(join(harnessDir, name));
 }
 
-const result = await build({
+const options = {
   entryPoints: [entry],
   outdir: harnessDir,
   entryNames: '[name]',
@@ -66,13 +68,48 @@ const result = await build({
     js: `${MARK}\nimport { createRequire as __cliCreateRequire } from 'node:module';\nconst require = __cliCreateRequire(import.meta.url);`,
   },
   legalComments: 'none',
-  sourcemap: false,
   write: false,
   logLevel: 'error',
-  plugins: [keepModuleUrls],
+} satisfies BuildOptions;
+
+/**
+ * The dependencies' modules (yaml, ajv's runtime, tmp, execa's), found by a first pass. esbuild puts
+ * modules in one chunk when the same entries reach them; a second entry that reaches exactly these
+ * gives them chunks of their own. Then no chunk mixes the kit's code with a dependency's, and each
+ * chunk's source map names the kit's TypeScript files only or node_modules only: coverage tools drop
+ * a whole chunk as soon as its map names node_modules (tap does), which would hide the kit's code
+ * run by every CLI process the tests start.
+ */
+const firstPass = await build({ ...options, metafile: true, plugins: [keepModuleUrls] });
+const dependencies = Object.keys(firstPass.metafile.inputs)
+  .filter((input) => input.split('/').includes('node_modules'))
+  .map((input) => join(root, input));
+const DEPENDENCIES_ENTRY = 'cli-dependencies';
+const dependenciesEntry: Plugin = {
+  name: 'dependencies-entry',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: new RegExp(`^${DEPENDENCIES_ENTRY}$`) }, () => ({
+      path: DEPENDENCIES_ENTRY,
+      namespace: DEPENDENCIES_ENTRY,
+    }));
+    pluginBuild.onLoad({ filter: /.*/, namespace: DEPENDENCIES_ENTRY }, () => ({
+      // Namespace imports keep each module whole and reachable (a bare import could be shaken out).
+      contents: dependencies.map((file, i) => `export * as m${i} from ${JSON.stringify(file)};`).join('\n'),
+      resolveDir: root,
+      loader: 'js',
+    }));
+  },
+};
+
+const result = await build({
+  ...options,
+  entryPoints: [entry, DEPENDENCIES_ENTRY],
+  // Linked maps lead from each chunk to the TypeScript sources (through tsc's maps, which esbuild
+  // follows): stack traces under --enable-source-maps, and coverage, name harness/*.ts.
+  sourcemap: 'linked',
+  sourcesContent: false,
+  plugins: [keepModuleUrls, dependenciesEntry],
 });
 
 for (const file of result.outputFiles) writeFileSync(file.path, file.contents);
 chmodSync(entry, 0o755);
-// tsc's source map describes the compiled module the bundle replaced.
-rmSync(`${entry}.map`, { force: true });
