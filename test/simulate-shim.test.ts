@@ -3,18 +3,20 @@
 // bytes they hold, and concurrent calls are answered one at a time without losing any.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import type { LoggedCall } from '../harness/backend/call-log.js';
+import { CALL_SLOTS } from '../harness/backend/command-server.js';
+import type { SimulatedFailure } from '../harness/scenario/model.js';
 import { installSimulators, simulatorViews } from '../harness/simulate/install.js';
 import { tempDir } from './helpers/provider-dir.js';
 
-function sandbox(t: Parameters<typeof tempDir>[0]) {
+function sandbox(t: Parameters<typeof tempDir>[0], rbdFail: SimulatedFailure[] = []) {
   const root = tempDir(t, 'esk-sim-shim-');
   const log = join(root, 'stub-state', 'calls.jsonl');
   const sims = installSimulators(
-    { rbd: { pools: ['rbd'], images: [], kernelModule: true, fail: [] }, losetup: { devices: 4, fail: [] } },
+    { rbd: { pools: ['rbd'], images: [], kernelModule: true, fail: rbdFail }, losetup: { devices: 4, fail: [] } },
     root,
     join(root, 'stubs'),
     log,
@@ -87,4 +89,74 @@ t.test('concurrent calls are answered one at a time and none is lost', async (t)
   const images = Object.keys((simulatorViews(sb.sims).rbd as { images: Record<string, unknown> }).images).sort();
   t.strictSame(images, Array.from({ length: n }, (_, i) => `rbd/vol${i}`).sort());
   t.equal(calls(sb.log).length, n);
+});
+
+/** What the rbd shim's calls folder holds: each entry with what it contains. */
+function callsFolder(root: string): Record<string, string[]> {
+  const dir = join(root, 'sim-state', 'rbd-calls');
+  return Object.fromEntries(readdirSync(dir).map((name) => [name, readdirSync(join(dir, name)).sort()]));
+}
+
+/** The calls folder once the server has taken the last "done" (it comes after the caller's exit). */
+async function settledCallsFolder(root: string): Promise<Record<string, string[]>> {
+  const expected = JSON.stringify(emptySlots());
+  for (let i = 0; i < 250 && JSON.stringify(callsFolder(root)) !== expected; i++)
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  return callsFolder(root);
+}
+
+const emptySlots = () => Object.fromEntries(Array.from({ length: CALL_SLOTS }, (_, i) => [`slot.${i}`, ['reply']]));
+
+t.test('calls reuse the slots made ahead and leave nothing behind, the overflow of concurrent calls too', async (t) => {
+  const sb = sandbox(t);
+  for (let i = 0; i < 5; i++) {
+    const r = spawnSync(join(sb.stubs, 'rbd'), ['create', '--size', '1', `seq${i}`], {
+      env: { PATH: '/usr/bin:/bin' },
+    });
+    t.equal(r.status, 0);
+  }
+  t.strictSame(await settledCallsFolder(sb.root), emptySlots(), 'sequential calls: the slots, emptied and free again');
+  const n = CALL_SLOTS * 3;
+  const done = await Promise.all(
+    Array.from(
+      { length: n },
+      (_, i) =>
+        new Promise<number | null>((resolve) => {
+          spawn(join(sb.stubs, 'rbd'), ['info', `rbd/seq${i % 5}`], {
+            env: { PATH: '/usr/bin:/bin' },
+            stdio: 'ignore',
+          }).on('close', resolve);
+        }),
+    ),
+  );
+  t.strictSame(
+    done,
+    Array.from({ length: n }, () => 0),
+  );
+  t.strictSame(
+    await settledCallsFolder(sb.root),
+    emptySlots(),
+    'more callers than slots: their own folders are gone too',
+  );
+  t.equal(calls(sb.log).length, 5 + n);
+});
+
+t.test('a hanging call keeps its slot: the next calls are answered on other ones', async (t) => {
+  const sb = sandbox(t, [
+    { when: [{ equals: 'ls' }], error: 'timeout', times: 1, position: { file: 'test.yaml', line: 1, col: 1 } },
+  ]);
+  const hung = spawn(join(sb.stubs, 'rbd'), ['ls'], { env: { PATH: '/usr/bin:/bin' }, stdio: 'ignore' });
+  t.teardown(() => hung.kill('SIGKILL'));
+  // The hanging call has its answer once the log has it.
+  while (!existsSync(sb.log) || calls(sb.log).length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+  for (let i = 0; i < CALL_SLOTS + 2; i++) {
+    const r = spawnSync(join(sb.stubs, 'rbd'), ['create', '--size', '1', `after${i}`], {
+      env: { PATH: '/usr/bin:/bin' },
+      timeout: 20_000,
+    });
+    t.equal(r.status, 0, `call ${i} after the hang is answered`);
+  }
+  t.equal(hung.exitCode, null, 'the hanging call still hangs');
+  const held = Object.entries(callsFolder(sb.root)).filter(([, files]) => files.includes('claim'));
+  t.equal(held.length, 1, 'one slot stays claimed, by the hanging call');
 });

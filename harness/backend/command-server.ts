@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { closeSync, constants, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 
 /** One call as the caller made it. */
 export interface CommandCall {
@@ -43,14 +43,35 @@ function joined(parts: readonly (string | Uint8Array)[]): Buffer {
   return Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)));
 }
 
-/** Makes the request FIFO and the calls' folder, before any shim can be called. */
+/**
+ * Call slots made ahead, each a folder with its reply FIFO: a shim claims a free one with a builtin
+ * redirection (`set -C`, an exclusive create of `claim`) instead of running mktemp and mkfifo, two
+ * processes per call. More concurrent calls than slots fall back to a folder of their own.
+ */
+export const CALL_SLOTS = 4;
+const SLOT = /^slot\.[0-9]+$/;
+
+/** Makes the request FIFO, the calls' folder and its slots, before any shim can be called. */
 export function makeRequestFifo(requestFifo: string, callsDir: string): void {
   mkdirSync(callsDir, { recursive: true });
   mkdirSync(dirname(requestFifo), { recursive: true });
+  const replies = Array.from({ length: CALL_SLOTS }, (_, i) => {
+    mkdirSync(join(callsDir, `slot.${i}`));
+    return join(callsDir, `slot.${i}`, 'reply');
+  });
   // node has no mkfifo(3): coreutils' mkfifo, once per simulated command and scenario.
-  const made = spawnSync('mkfifo', ['-m', '0600', requestFifo], { encoding: 'utf8' });
+  const made = spawnSync('mkfifo', ['-m', '0600', requestFifo, ...replies], { encoding: 'utf8' });
   if (made.status !== 0)
     throw new Error(`mkfifo ${requestFifo}: ${made.stderr.trim() || (made.error?.message ?? `exit ${made.status}`)}`);
+}
+
+/** Frees a call's folder: a slot is emptied and released (its claim last), any other folder removed. */
+function release(dir: string): void {
+  if (!SLOT.test(basename(dir))) {
+    rmSync(dir, { recursive: true, force: true });
+    return;
+  }
+  for (const name of ['argv', 'env', 'cwd', 'out', 'err', 'claim']) rmSync(join(dir, name), { force: true });
 }
 
 export class CommandServer {
@@ -99,7 +120,7 @@ export class CommandServer {
       const dir = resolve(done ? line.slice('done '.length) : line);
       // Anything in the sandbox can write to the FIFO: only folders of our own calls are taken.
       if (dirname(dir) !== this.callsDir) continue;
-      if (done) rmSync(dir, { recursive: true, force: true });
+      if (done) release(dir);
       else this.handle(dir);
     }
   }
@@ -130,7 +151,7 @@ export class CommandServer {
       }
     } catch {
       // The caller is gone (killed): nobody reads the answer.
-      rmSync(dir, { recursive: true, force: true });
+      release(dir);
     }
   }
 }
