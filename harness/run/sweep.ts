@@ -119,6 +119,8 @@ export function sweepUntilQuiet(find: (signal: NodeJS.Signals) => SweptProcess[]
     if (found.length === 0) break;
     for (const p of found) seen.set(p.pid, p);
   }
+  // Nothing found, nothing killed: no orphans to wait for (the common case, every scenario).
+  if (seen.size === 0) return [];
   for (const pid of seen.keys()) {
     try {
       process.kill(pid, 'SIGKILL');
