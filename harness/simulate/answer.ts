@@ -2,7 +2,7 @@
 
 import type { CommandAnswer, CommandCall } from '../backend/command-server.js';
 import { simulateLosetup } from './losetup.js';
-import { simulateRbd } from './rbd.js';
+import { simulateRbd } from './rbd/index.js';
 import { answerCall, type SimulatorConfig } from './runtime.js';
 import type { LosetupState, RbdState } from './state.js';
 
