@@ -29,6 +29,7 @@ import {
   type OptionDef,
 } from './options.js';
 
+/** One simulated command: its words (and alias), its options, and the function that runs it. */
 export interface ActionDef {
   readonly spec: readonly string[];
   readonly alias?: readonly string[];
@@ -50,6 +51,7 @@ export const VERSIONS: Readonly<Record<CephRelease, string>> = {
   18: 'ceph version 18.2.4 (e7ad5345525c7aa95470c26863873b581076945d) reef (stable)',
 };
 
+/** The simulated commands, with the options Ceph 16 gives each (`since`: options older releases lack). */
 const ACTIONS: readonly ActionDef[] = [
   {
     spec: ['create'],
