@@ -16,7 +16,7 @@ import {
   unusedInjectedFailures,
   type SimulatorSandbox,
 } from '../harness/simulate/install.js';
-import { parseSize } from '../harness/simulate/losetup.js';
+import { parseSize } from '../harness/simulate/losetup/sizes.js';
 import { GARBAGE } from '../harness/simulate/runtime.js';
 import { CLI, REPO_ROOT } from './helpers/cli.js';
 import { tempDir } from './helpers/provider-dir.js';

@@ -1,8 +1,8 @@
 // Which simulator answers a call of which command: the one place that names them all.
 
 import type { CommandAnswer, CommandCall } from '../backend/command-server.js';
-import { simulateLosetup } from './losetup.js';
-import { simulateRbd } from './rbd.js';
+import { simulateLosetup } from './losetup/index.js';
+import { simulateRbd } from './rbd/index.js';
 import { answerCall, type SimulatorConfig } from './runtime.js';
 import type { LosetupState, RbdState } from './state.js';
 
