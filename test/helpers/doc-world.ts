@@ -14,7 +14,17 @@
 // `install` writes to /srv/ganeti/extstorage as documented without touching the host.
 
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { parseScenarioText } from '../../harness/scenario/load.js';
 import { installSimulators } from '../../harness/simulate/install.js';
@@ -243,6 +253,9 @@ export function makeWorld(): World | string {
   writeFileSync(join(dir, 'tests', 'attach.yaml'), attachScenario);
   mkdirSync(join(dir, 'scenarios'));
   writeFileSync(join(dir, 'scenarios', 'attach-twice.yaml'), attachScenario);
+  // Under tap, the folder its process tracking and coverage write to (made at its start).
+  const tapRoot = process.env._TAPJS_PROCESSINFO_CWD_;
+  const tapDir = tapRoot !== undefined && existsSync(join(tapRoot, '.tap')) ? join(tapRoot, '.tap') : undefined;
   const overlays = new Map<string, string>();
   const overlayOf = (block: string | undefined) => {
     if (block === undefined) return mkdtempSync(join(dir, 'overlay-'));
@@ -263,11 +276,18 @@ exec ${process.execPath} -e 'const s = JSON.parse(require("fs").readFileSync(pro
     dir,
     run(command, { before, cwd, block } = {}) {
       const prelude = `set -e
+# tap's coverage of the commands is written under its own folder: kept visible through the overlays
+# (a checkout under /tmp would otherwise write it into the overlay, to be thrown away).
+if [ -n "$ESK_KEEP_DIR" ]; then
+  mkdir -p "$ESK_OVERLAY/keep"
+  mount --bind "$ESK_KEEP_DIR" "$ESK_OVERLAY/keep"
+fi
 for d in /srv /tmp /usr/share /usr/local/sbin; do
   [ -d "$d" ] || continue
   mkdir -p "$ESK_OVERLAY/up$d" "$ESK_OVERLAY/work$d"
   mount -t overlay overlay -o "lowerdir=$d,upperdir=$ESK_OVERLAY/up$d,workdir=$ESK_OVERLAY/work$d" "$d"
 done
+if [ -n "$ESK_KEEP_DIR" ]; then mount --bind "$ESK_OVERLAY/keep" "$ESK_KEEP_DIR"; fi
 cp -p "$ESK_HOST_SBIN"/* /usr/local/sbin/
 # The world's cluster can map images (the simulated rbd kernel module): the host says so too.
 if [ ! -e /sys/module/rbd ] && [ ! -e /sys/bus/rbd ]; then
@@ -291,6 +311,7 @@ exec bash -o pipefail -c "$ESK_DOC_COMMAND"`;
         ESK_HOST_SBIN: hostBin,
         ESK_DOC_COMMAND: command,
         ESK_DOC_BEFORE: before ?? '',
+        ESK_KEEP_DIR: tapDir ?? '',
       };
       const r = spawnSync('unshare', [...(asRoot ? [] : ['--map-root-user']), '--mount', 'bash', '-c', prelude], {
         cwd: join(dir, cwd ?? '.'),
