@@ -10,6 +10,7 @@
 #   bats/harness   goal: >= 3
 #   overhead       (harness --jobs 1 wall time - time in the provider's scripts) / N, goal: < 5 ms;
 #                  script time = the sum of steps[].runs[].durationMs of the JSON report.
+#   peak RSS       of the harness process in its main run (GNU time's %M), goal: < 200 MB (issue 14).
 # Goals are reported, not asserted: the exit status is non-zero only if something failed to run
 # (or a check failed, which would make the timings meaningless).
 #
@@ -116,7 +117,10 @@ default_jobs=${jobs:-$(node -p 'require("os").availableParallelism()')}
 # Other work on the machine skews every figure: the load averages before and after say how quiet it was.
 load_before=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')
 
-loop_ms=() harness_ms=() harness1_ms=() bats_ms=() script_ms=() script1_ms=()
+loop_ms=() harness_ms=() harness1_ms=() bats_ms=() script_ms=() script1_ms=() rss_kb=()
+# The harness's peak resident memory, from GNU time (Debian's package `time`), when it is here.
+rss_probe=()
+[[ -x /usr/bin/time ]] && rss_probe=(/usr/bin/time -f '%M' -o)
 note "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, node $(node --version), $( ((have_bats)) && bats --version || echo 'no bats'), load average $load_before"
 awk -v l="${load_before%% *}" -v c="$(nproc)" 'BEGIN { exit !(l + 0 > c / 2) }' &&
   note "the machine is already busy (1-minute load ${load_before%% *} on $(nproc) CPUs): expect noisy figures"
@@ -126,8 +130,11 @@ for ((r = 1; r <= reps; r++)); do
   grep -qx "$n run, 0 failed" "$work/loop.$r.log" || die "loop run $r: unexpected output (see $work/loop.$r.log)"
   loop_ms+=("$elapsed_ms")
 
-  timed "$work/harness.$r.log" node "$cli" run "$provider" "$work/attach.yaml" "${jobs_args[@]}" --json "$work/harness.$r.json"
+  probe=()
+  ((${#rss_probe[@]} > 0)) && probe=("${rss_probe[@]}" "$work/harness.$r.rss")
+  timed "$work/harness.$r.log" "${probe[@]}" node "$cli" run "$provider" "$work/attach.yaml" "${jobs_args[@]}" --json "$work/harness.$r.json"
   harness_ms+=("$elapsed_ms")
+  ((${#rss_probe[@]} > 0)) && rss_kb+=("$(tail -n 1 "$work/harness.$r.rss")")
   check_harness "$work/harness.$r.json"
   script_ms+=("$(json_stats "$work/harness.$r.json" | cut -d' ' -f3)")
 
@@ -153,10 +160,11 @@ scripts1=$(median "${script1_ms[@]}")
 bats=
 ((have_bats)) && bats=$(median "${bats_ms[@]}")
 load_after=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')
+rss=$( ((${#rss_kb[@]} > 0)) && printf '%s\n' "${rss_kb[@]}" | sort -n | tail -n 1 || echo '')
 
 # Everything below is arithmetic on the medians; awk does the floating point.
 awk -v n="$n" -v reps="$reps" -v jobs="$default_jobs" -v loop="$loop" -v harness="$harness" -v harness1="$harness1" \
-  -v scripts="$scripts" -v scripts1="$scripts1" -v bats="$bats" \
+  -v scripts="$scripts" -v scripts1="$scripts1" -v bats="$bats" -v rss="$rss" \
   -v load_before="$load_before" -v load_after="$load_after" \
   -v loops="${loop_ms[*]}" -v harnesses="${harness_ms[*]}" -v harnesses1="${harness1_ms[*]}" -v batses="${bats_ms[*]:-}" '
   function goal(ok) { return ok ? "met" : "MISSED" }
@@ -180,6 +188,8 @@ awk -v n="$n" -v reps="$reps" -v jobs="$default_jobs" -v loop="$loop" -v harness
     over = (harness1 - scripts1) / n
     printf "  %-44s %8.2f   goal < 5    %s\n", "overhead ms/scenario (--jobs 1, JSON runs)", over, goal(over < 5)
     printf "  %-44s %8.2f   (info)\n", "overhead ms/scenario (--jobs 1, vs loop)", (harness1 - loop) / n
+    if (rss != "") printf "  %-44s %8.1f   goal < 200  %s\n", "peak RSS of the harness, MB (--jobs " jobs ")", rss / 1024, goal(rss / 1024 < 200)
+    else printf "  %-44s %8s\n", "peak RSS of the harness", "not measured (no /usr/bin/time)"
     printf "\n  script time from the JSON reports (sum of runs[].durationMs): %d ms with --jobs 1, %d ms with --jobs %d\n", scripts1, scripts, jobs
     printf "  load average (1, 5, 15 min) before: %s, after: %s\n", load_before, load_after
   }'
