@@ -2,7 +2,8 @@
 // the command line starts by reading a few files instead of resolving some hundred modules (issue
 // 14). It bundles the compiled JavaScript (what tsc and any generated module left in dist/), not
 // the sources; the rest of dist/harness stays as tsc wrote it, for the library export, the tests
-// and the executables the harness writes (stubs import dist/harness/simulate/*.js by path).
+// and the programs the harness starts by path (simulate/server-main.js, record/spy-main.js,
+// real/passthrough-main.js).
 //
 // Each command module is a lazily imported chunk (cli-*.js beside cli.js); the dependencies
 // (yaml, ajv's runtime, tmp, execa) are bundled in, in chunks of their own; esbuild stays a
@@ -35,6 +36,7 @@ const keepModuleUrls: Plugin = {
       return {
         contents: source.replaceAll('import.meta.url', `new URL(${JSON.stringify(own)}, import.meta.url).href`),
         loader: 'js',
+        // Where esbuild finds the module's own //# sourceMappingURL (tsc's map), to chain it.
         resolveDir: dirname(args.path),
       };
     });
