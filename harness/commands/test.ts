@@ -116,8 +116,8 @@ Examples:
   extstorage-kit test /srv/ganeti/extstorage/rbd --live -p pool=test --ganeti 2.16 --ganeti 3.1 \\
       --allow-unverified GROW-NEW-SIZE --allow-unverified BACKEND-FAILURE
   extstorage-kit test ./my-provider --backend b.yaml --only ATTACH-IDEMPOTENT --reporter tap
-  extstorage-kit test ./my-provider --backend b.yaml --explore 200 --only EXPLORE
-  extstorage-kit test ./my-provider --backend b.yaml --explore 200 --seed 42   # replay a run
+  extstorage-kit test ./my-provider --backend b.yaml --explore 20 --only EXPLORE
+  extstorage-kit test ./my-provider --backend b.yaml --explore 20 --only EXPLORE --seed 42   # the same plans again
   extstorage-kit test providers/rbd --backend providers/rbd/backend.yaml -p userspace_only=true --through-ganeti
 `;
 

@@ -10,7 +10,11 @@ export interface Invariant {
 }
 
 const table = [
-  ['SUCCEEDS', 'MUST', 'an action Ganeti sends in this state succeeds (exit 0), when nothing is injected or killed'],
+  [
+    'SUCCEEDS',
+    'MUST',
+    'an action Ganeti sends in this state succeeds (exit 0), when nothing is injected or killed (verify aside: it judges the node)',
+  ],
   ['CREATE', 'MUST', 'a created volume exists, with its size'],
   ['CREATE-EXISTING', 'MUST', 'create of an existing volume fails and leaves it untouched'],
   [

@@ -48,6 +48,8 @@ interface VolumeModel {
   inFlux: boolean;
   /** Its last step was a retry after a disturbed one. */
   retried: boolean;
+  /** Its disturbed step ran whole and succeeded (the kill was never reached): the retry is a repeat Ganeti would not send. */
+  ranWhole: boolean;
   /** Where the backend showed it last (rbd image key, image file): for checks of a volume gone. */
   imageKey: string | null;
   imageFile: string | null;
@@ -63,6 +65,8 @@ function printedDevice(run: ScriptRun): string {
 
 function requiredExit(m: VolumeModel, action: ExploredAction): 0 | 'nonzero' | 'any' {
   if (action === 'create') return m.exists ? 'nonzero' : 0;
+  // verify judges the node and the parameters (an rbd provider wants the kernel module's tools): not the volume.
+  if (action === 'verify') return 'any';
   return m.exists ? 0 : 'any';
 }
 
@@ -110,6 +114,7 @@ export function judge(plan: Plan, execution: Execution): Judgement {
     uncertain: false,
     inFlux: false,
     retried: false,
+    ranWhole: false,
     imageKey: null,
     imageFile: null,
   }));
@@ -130,7 +135,9 @@ export function judge(plan: Plan, execution: Execution): Judgement {
     const run = steps[k]!.runs[0];
     if (m.uncertain || run === undefined) return null;
     const ok = succeeded(run);
-    const required = requiredExit(m, op.action);
+    // A repeat Ganeti would not send (grow to the size it has): its exit is not judged, its effect is.
+    const required = role.role === 'retry' && m.ranWhole ? 'any' : requiredExit(m, op.action);
+    m.ranWhole = role.role === 'disturbed' && ok;
     const label = plan.volumes[op.volume]!.label;
     m.retried = false;
     if (role.role === 'disturbed' && !ok) {
