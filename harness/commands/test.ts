@@ -348,6 +348,7 @@ export const testCommand: Command = {
     let explored: ExploreOutcome | undefined;
     if (exploreRuns !== null && backend !== undefined && selected('EXPLORE')) {
       process.stderr.write(`exploring: ${exploreRuns} plans over 2-4 volumes, seed ${seed}\n`);
+      let shrinking = false; // said once: the plans tried while shrinking are not counted aloud
       explored = await explore(
         { providerDir, providerCheck: layout, backend, backends: BACKENDS, timeoutSeconds },
         {
@@ -355,6 +356,8 @@ export const testCommand: Command = {
           seed,
           counterexample: values.counterexample ?? `extstorage-kit-counterexample-${seed}.yaml`,
           progress: (played, failing) => {
+            if (shrinking) return;
+            shrinking = failing;
             if (failing || played % 50 === 0)
               process.stderr.write(`  ${played} plans played${failing ? ': one failed, shrinking it' : ''}\n`);
           },

@@ -157,7 +157,10 @@ async function runStep(
   const base = { index, action: step.action, label, position: step.position };
   const argv = step.command ? commandArgv(step.command, volume, paths, progress) : null;
   const refused = argv !== null && !Array.isArray(argv) ? argv : refusal(step, context.providerCheck);
-  if (refused !== null) return { ...base, status: 'fail', runs: [], failures: [refused] };
+  if (refused !== null) {
+    gated.finished(); // a step started with others must not keep them waiting
+    return { ...base, status: 'fail', runs: [], failures: [refused] };
+  }
   const runs: JudgedRun[] = [];
   const extraFailures: Failure[] = [];
   const ganetiNotObserved: string[] = [];
