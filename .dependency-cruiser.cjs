@@ -1,6 +1,6 @@
 // The architecture's rules, checked by dependency-cruiser (npm run lint:deps). Imports point down:
 //   text <- ganeti <- attach <- provider <- scenario <- backend <- (simulate, real, ganeti-bridge) <- run <- report
-//     <- (conformance, record, build) <- commands <- cli
+//     <- (conformance, record, build) <- explore <- commands <- cli
 // The backends (simulate, real) implement the interface in backend/, the only part of them the
 // runner imports: the commands hand the runner the implementations (backends.ts). The reporters
 // read the runner's results and the runner never imports a reporter back; the providers' runtime
@@ -19,6 +19,7 @@ const ABOVE_RUN = [
   'run',
   'report',
   'conformance',
+  'explore',
   'record',
   'build',
   'commands',
@@ -82,9 +83,11 @@ module.exports = {
       'report',
       ABOVE_RUN.filter((l) => l !== 'run' && l !== 'report'),
     ),
-    layer('conformance', ['record', 'commands', 'cli', 'cli.ts', 'index.ts']),
-    layer('record', ['conformance', 'commands', 'cli', 'cli.ts', 'index.ts']),
-    layer('build', ['commands', 'cli', 'cli.ts', 'index.ts']),
+    layer('conformance', ['explore', 'record', 'commands', 'cli', 'cli.ts', 'index.ts']),
+    layer('record', ['conformance', 'explore', 'commands', 'cli', 'cli.ts', 'index.ts']),
+    layer('build', ['explore', 'commands', 'cli', 'cli.ts', 'index.ts']),
+    // The explorer plays plans through the runner and judges them; the verdict gets its check from `test`.
+    layer('explore', ['commands', 'cli', 'cli.ts', 'index.ts']),
     layer('commands', ['cli.ts', 'index.ts']),
     {
       name: 'providers-stand-alone',

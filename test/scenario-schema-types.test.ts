@@ -44,6 +44,7 @@ const MAPS: readonly (readonly [string, readonly string[]])[] = [
   ['RawLosetupSimulator', ['#losetupSimulator']],
   ['RawFailure', ['#simulatedFailure']],
   ['Exclude<RawMatcher, string>', ['#regexMatcher']],
+  ['NonNullable<RawStep["kill"]>', ['#kill']],
 ];
 const ENUMS: readonly (readonly [string, readonly string[]])[] = [
   ['Action', ['scenarios', '[]', 'steps', '[]', 'action']],
@@ -59,6 +60,7 @@ const ENUMS: readonly (readonly [string, readonly string[]])[] = [
     'Extract<NonNullable<NonNullable<RawStep["expect"]>["exit"]>, string>',
     ['scenarios', '[]', 'steps', '[]', 'expect', 'exit'],
   ],
+  ['KillMoment', ['#kill', 'when']],
 ];
 
 /** The schema node at a path; "#name" starts at a definition, a map's other keys ("x") take additionalProperties. */
@@ -93,7 +95,7 @@ function typeFacts(): { keys: string[][]; values: string[][] } {
   const probe = join(REPO_ROOT, 'test', '__schema-probe__.ts');
   const text = [
     "import type { RawFile, RawScenario, RawVolume, RawStubEntry, RawStep, RawStream, RawSimulate, RawRbdSimulator, RawLosetupSimulator, RawFailure, RawMatcher } from '../harness/scenario/raw-document.js';",
-    "import type { CheckInfo, CheckLevel, SimulatorName, SimulatedFailureKind } from '../harness/scenario/model.js';",
+    "import type { CheckInfo, CheckLevel, KillMoment, SimulatorName, SimulatedFailureKind } from '../harness/scenario/model.js';",
     "import type { Action } from '../harness/provider/layout.js';",
     ...MAPS.map(([type], i) => `export type P${i} = ${type};`),
     ...ENUMS.map(([type], i) => `export type E${i} = ${type};`),

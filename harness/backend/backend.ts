@@ -3,6 +3,7 @@
 // command, reads its state for `expect.simulated`, and stops it; it never sees how a backend works.
 
 import type { SimulatorName, Simulators } from '../scenario/model.js';
+import type { CallGate } from './command-server.js';
 
 /** One thing that did not hold, with what was expected and what was found. */
 export interface Failure {
@@ -25,6 +26,8 @@ export interface BackendPlace {
   readonly env: Readonly<Record<string, string>>;
   /** The sandbox's real path: files of the scenario live below it. */
   readonly sandbox: string;
+  /** The runner's hold on when calls are carried out (kills at a call, concurrent steps); absent: at once. */
+  readonly gate?: CallGate;
 }
 
 /** One simulated command of one scenario, as the runner drives it, in this order. */

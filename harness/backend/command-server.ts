@@ -25,6 +25,21 @@ export interface CommandAnswer {
   readonly status: number | 'hang';
 }
 
+/**
+ * What becomes of one call: answered as usual; `apply`: carried out (the state changes, the call is
+ * logged) but never answered; `drop`: neither (its caller is gone).
+ */
+export type CallDisposal = 'answer' | 'apply' | 'drop';
+
+/**
+ * Decides when each call is carried out, and whether it is answered: the runner's hold on the
+ * order of concurrent calls and on kills at a given call (../run/call-gate.ts). `respond` is called
+ * once, at once or later.
+ */
+export interface CallGate {
+  admit(call: CommandCall, respond: (how: CallDisposal) => void): void;
+}
+
 /** Reads a call's folder as the shim wrote it. */
 function readCall(dir: string): CommandCall {
   const argv = readFileSync(join(dir, 'argv'), 'utf8').split('\0');
@@ -81,6 +96,7 @@ export class CommandServer {
     private readonly callsDir: string,
     private readonly requests: Socket,
     private readonly answer: (call: CommandCall) => CommandAnswer,
+    private readonly gate: CallGate | undefined,
   ) {
     requests.setEncoding('utf8');
     requests.on('data', (chunk: string) => {
@@ -98,12 +114,13 @@ export class CommandServer {
     callsDir: string,
     answer: (call: CommandCall) => CommandAnswer,
     keepAlive = false,
+    gate?: CallGate,
   ): CommandServer {
     // Read-write: the FIFO never reports end of file when a shim closes it, and opening it never waits.
     const fd = openSync(requestFifo, constants.O_RDWR | constants.O_NONBLOCK);
     const requests = new Socket({ fd, readable: true, writable: false });
     if (!keepAlive) requests.unref();
-    return new CommandServer(resolve(callsDir), requests, answer);
+    return new CommandServer(resolve(callsDir), requests, answer, gate);
   }
 
   close(): void {
@@ -126,11 +143,33 @@ export class CommandServer {
   }
 
   private handle(dir: string): void {
+    let call: CommandCall;
+    try {
+      call = readCall(dir);
+    } catch (error) {
+      this.reply(dir, Buffer.alloc(0), Buffer.from(`${(error as Error).stack ?? String(error)}\n`), '1');
+      return;
+    }
+    if (this.gate === undefined) this.respond(dir, call, 'answer');
+    else
+      this.gate.admit(call, (how) => {
+        this.respond(dir, call, how);
+      });
+  }
+
+  private respond(dir: string, call: CommandCall, how: CallDisposal): void {
+    // A call not answered belongs to a caller that is killed: its folder goes whole, a slot too (its
+    // reply FIFO may still be open in the dying shim, so it must serve no other call; later calls
+    // use the other slots, or folders of their own).
+    if (how === 'drop') {
+      rmSync(dir, { recursive: true, force: true });
+      return;
+    }
     let out: Buffer;
     let err: Buffer;
     let status: string;
     try {
-      const answer = this.answer(readCall(dir));
+      const answer = this.answer(call);
       out = joined(answer.stdout);
       err = joined(answer.stderr);
       status = answer.status === 'hang' ? 'hang' : String(answer.status & 0xff);
@@ -140,6 +179,11 @@ export class CommandServer {
       err = Buffer.from(`${(error as Error).stack ?? String(error)}\n`);
       status = '1';
     }
+    if (how === 'apply') rmSync(dir, { recursive: true, force: true });
+    else this.reply(dir, out, err, status);
+  }
+
+  private reply(dir: string, out: Buffer, err: Buffer, status: string): void {
     try {
       writeFileSync(join(dir, 'out'), out);
       writeFileSync(join(dir, 'err'), err);

@@ -285,7 +285,9 @@ export const recordCommand: Command = {
           ? `${action} did not finish within ${fault.seconds}s; its process group was killed`
           : fault.kind === 'lingering'
             ? `${action} exited, but a process it started kept its ${fault.stream} open (Ganeti would wait forever); it was killed`
-            : fault.message;
+            : fault.kind === 'spawn'
+              ? fault.message
+              : `${action} was killed at backend call ${fault.call}`;
       return fail(`${why}: nothing was written`);
     }
 

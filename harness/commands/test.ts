@@ -1,5 +1,6 @@
 // `extstorage-kit test`: the zero-config conformance suite (spec/conformance/) against any provider.
 
+import { randomInt } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, relative, resolve } from 'node:path';
@@ -19,7 +20,9 @@ import { loadBackend, type Backend } from '../conformance/backend.js';
 import { LiveRegistry } from '../conformance/live.js';
 import { THROUGH_GANETI_HELP, throughGanetiLines, throughGanetiOption } from './through-ganeti.js';
 import { checkIds, loadSuite, prepareScenario, SUITE_DIR } from '../conformance/suite.js';
-import { buildVerdict, judgeCheckResult, renderVerdict } from '../conformance/verdict.js';
+import { buildVerdict, judgeCheckResult, renderVerdict, withCheck } from '../conformance/verdict.js';
+import { counterexampleLine, exploreCheck, exploreReport } from '../explore/check.js';
+import { explore, type ExploreOutcome } from '../explore/explore.js';
 import { parseGanetiVersion, UnsupportedVersionError } from '../ganeti/versions.js';
 import { checkProvider } from '../provider/check.js';
 import { isProviderProject, projectBuild } from './provider-arg.js';
@@ -70,6 +73,24 @@ Options:
                        it, a MUST or SHOULD check that is "not verified" (e.g.
                        grow called no backend command, or remove was answered
                        by a stateless stub) makes the exit status 1
+      --explore N      model-based exploration, the MUST check EXPLORE: N random
+                       plans over 2-4 volumes (create, attach, detach, grow,
+                       setinfo, verify, remove in orders Ganeti sends them),
+                       some steps killed with SIGKILL before or after a backend
+                       call and retried, some meeting a failing backend, some
+                       started together on two volumes; after every step the
+                       simulators' state is checked against a model (the
+                       invariants: spec/conformance/EXPLORE.md). A failure is
+                       shrunk and written as a scenario file that "run"
+                       replays, printed on a line "counterexample: PATH (seed
+                       S)". Needs a --backend that simulates (simulate:
+                       [losetup] or [rbd]) without stubs. Try 200; with --only
+                       EXPLORE nothing else runs
+      --seed S         the exploration's seed (default: a new one, printed):
+                       the same seed, provider and backend play the same plans
+      --counterexample FILE
+                       where to write a counterexample (default:
+                       extstorage-kit-counterexample-<seed>.yaml here)
       --idempotent-count N   attach runs in ATTACH-IDEMPOTENT (default: 5)
       --timeout S      seconds each script may take (default: 30)
 ${THROUGH_GANETI_HELP}
@@ -95,6 +116,8 @@ Examples:
   extstorage-kit test /srv/ganeti/extstorage/rbd --live -p pool=test --ganeti 2.16 --ganeti 3.1 \\
       --allow-unverified GROW-NEW-SIZE --allow-unverified BACKEND-FAILURE
   extstorage-kit test ./my-provider --backend b.yaml --only ATTACH-IDEMPOTENT --reporter tap
+  extstorage-kit test ./my-provider --backend b.yaml --explore 20 --only EXPLORE
+  extstorage-kit test ./my-provider --backend b.yaml --explore 20 --only EXPLORE --seed 42   # the same plans again
   extstorage-kit test providers/rbd --backend providers/rbd/backend.yaml -p userspace_only=true --through-ganeti
 `;
 
@@ -130,6 +153,9 @@ export const testCommand: Command = {
           'idempotent-count': { type: 'string' },
           timeout: { type: 'string' },
           'through-ganeti': { type: 'boolean', default: false },
+          explore: { type: 'string' },
+          seed: { type: 'string' },
+          counterexample: { type: 'string' },
         },
       }),
     );
@@ -174,6 +200,16 @@ export const testCommand: Command = {
     );
     if (reportProblems.length > 0) throw new UsageError(reportProblems.join('; '));
 
+    const exploreRuns = values.explore === undefined ? null : positiveInteger('--explore', values.explore);
+    if (exploreRuns === null && (values.seed !== undefined || values.counterexample !== undefined))
+      throw new UsageError('--seed and --counterexample go with --explore N');
+    if (exploreRuns !== null && values.live) throw new UsageError('--explore needs a simulated --backend, not --live');
+    const seed =
+      values.seed === undefined
+        ? randomInt(1, 2 ** 31 - 1)
+        : values.seed === '0'
+          ? 0
+          : positiveInteger('--seed', values.seed, 2 ** 31 - 1);
     const providerDir = providerDirOf(positionals[0]!);
     const layout = checkProvider(providerDir);
     const suite = loadSuite();
@@ -185,6 +221,7 @@ export const testCommand: Command = {
       'PROCESS-LINGER',
       'PROCESS-TIMEOUT',
       ...checkIds(suite.scenarios),
+      ...(exploreRuns !== null ? ['EXPLORE'] : []),
     ]);
     for (const id of [...(values.only ?? []), ...(values.skip ?? []), ...(values['allow-unverified'] ?? [])]) {
       if (!known.has(id))
@@ -222,6 +259,15 @@ export const testCommand: Command = {
       };
     }
 
+    if (exploreRuns !== null) {
+      const problem =
+        backend === undefined || backend.simulate.length === 0
+          ? 'a --backend file that simulates the storage (simulate: [losetup] or [rbd])'
+          : Object.keys(backend.stubs).length > 0
+            ? 'a backend without stubs (a stub answers the same whatever was done before: there is no state to check)'
+            : null;
+      if (problem !== null) throw new UsageError(`--explore needs ${problem}`);
+    }
     const selected = (id: string) =>
       (values.only === undefined || values.only.includes(id)) && !(values.skip ?? []).includes(id);
     const registry = values.live ? new LiveRegistry() : undefined;
@@ -295,15 +341,40 @@ export const testCommand: Command = {
     if (interrupted) return 130;
     const ran = new Set(summary.results.map((r) => r.check?.id));
     for (const id of checkIds(suite.scenarios)) if (!ran.has(id) && selected(id)) skippedIds.add(id);
-    const verdict = buildVerdict(layout, suite.scenarios, summary, skippedIds, {
+    let verdict = buildVerdict(layout, suite.scenarios, summary, skippedIds, {
       live: values.live,
       allowUnverified: values['allow-unverified'] ?? [],
     });
+    let explored: ExploreOutcome | undefined;
+    if (exploreRuns !== null && backend !== undefined && selected('EXPLORE')) {
+      process.stderr.write(`exploring: ${exploreRuns} plans over 2-4 volumes, seed ${seed}\n`);
+      let shrinking = false; // said once: the plans tried while shrinking are not counted aloud
+      explored = await explore(
+        { providerDir, providerCheck: layout, backend, backends: BACKENDS, timeoutSeconds },
+        {
+          runs: exploreRuns,
+          seed,
+          counterexample: values.counterexample ?? `extstorage-kit-counterexample-${seed}.yaml`,
+          progress: (played, failing) => {
+            if (shrinking) return;
+            shrinking = failing;
+            if (failing || played % 50 === 0)
+              process.stderr.write(`  ${played} plans played${failing ? ': one failed, shrinking it' : ''}\n`);
+          },
+        },
+      );
+      if (explored.failure !== null)
+        process.stdout.write(`${counterexampleLine(explored.failure.counterexample, explored.seed)}\n`);
+      verdict = withCheck(verdict, exploreCheck(explored));
+    }
     process.stdout.write(renderVerdict(verdict, reporterName !== 'human'));
     if (throughGaneti) for (const line of throughGanetiLines(throughGaneti, summary)) process.stderr.write(`${line}\n`);
     if (values.json !== undefined) {
       try {
-        await writeReportFile(resolve(values.json), jsonDocument(summary, { conformance: verdict }));
+        await writeReportFile(
+          resolve(values.json),
+          jsonDocument(summary, { conformance: verdict, ...(explored ? { explore: exploreReport(explored) } : {}) }),
+        );
       } catch (error) {
         if (!(error instanceof ReportWriteError)) throw error;
         process.stderr.write(`${error.message}\n`);

@@ -30,6 +30,8 @@ export interface CheckOutcome {
   readonly reasons: string[];
   /** What the run exercised for the check's needs (check.needs), one line per action. */
   readonly exercised?: string[];
+  /** More lines, all shown (EXPLORE: the invariant, the shrunk steps, the counterexample). */
+  readonly details?: string[];
 }
 
 export interface VerdictOptions {
@@ -414,6 +416,18 @@ const STATUS_WORD: Record<CheckStatus, string> = {
   unverified: 'NOT VERIFIED',
 };
 
+/** The verdict with one more check, judged by a part of `test` that runs no suite scenario (EXPLORE). */
+export function withCheck(verdict: Verdict, check: CheckOutcome): Verdict {
+  const failed = check.status === 'fail' && check.level !== 'ADVICE';
+  return {
+    ...verdict,
+    checks: [...verdict.checks, check],
+    mustFailures:
+      check.status === 'fail' && check.level === 'MUST' ? [...verdict.mustFailures, check.id] : verdict.mustFailures,
+    passed: verdict.passed && !failed,
+  };
+}
+
 export function renderVerdict(verdict: Verdict, comment = false): string {
   const lines: string[] = ['', `Conformance of ${verdict.provider}:`];
   const width = Math.max(...verdict.checks.map((c) => c.id.length));
@@ -423,6 +437,7 @@ export function renderVerdict(verdict: Verdict, comment = false): string {
     lines.push(`  ${STATUS_WORD[c.status].padEnd(statusWidth)}  ${c.level.padEnd(6)} ${c.id.padEnd(width)}  ${c.spec}`);
     for (const reason of c.reasons.slice(0, 6)) lines.push(`          ${reason}`);
     if (c.exercised && c.status !== 'skip') lines.push(`          exercised: ${c.exercised.join('; ')}`);
+    for (const detail of c.details ?? []) lines.push(`          ${detail}`);
     if (c.reasons.length > 6) lines.push(`          ... and ${c.reasons.length - 6} more`);
   }
   lines.push('', 'Attach output by Ganeti release:');

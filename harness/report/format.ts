@@ -88,6 +88,8 @@ export function describeFault(fault: Fault): string {
       return `lingering process: the script exited but left a process holding its ${fault.stream} open (Ganeti would wait for it forever)`;
     case 'spawn':
       return `could not start the script: ${fault.message}`;
+    case 'killed':
+      return `killed with SIGKILL ${fault.when} backend call ${fault.call}, as the step asked`;
   }
 }
 

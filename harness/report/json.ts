@@ -15,7 +15,7 @@
 //           "runs": [
 //             { "exitCode": n | null, "signal": string | null, "durationMs",
 //               "fault"?: { "kind": "timeout", "seconds" } | { "kind": "lingering", "stream" }
-//                       | { "kind": "spawn", "message" },
+//                       | { "kind": "spawn", "message" } | { "kind": "killed", "call", "when" },
 //               "stdout": STREAM, "stderr": STREAM,
 //               "calls": [ { "command", "argv": [..], "env": {..}, "entry": n | null, "exit": n } ],
 //               "env": { NAME: value } } ] } ] } ] }

@@ -34,7 +34,22 @@ export function faultFailure(run: ScriptRun): Failure | null {
       };
     case 'spawn':
       return { message: fault.message };
+    case 'killed':
+      return null; // the step's own kill: what it asked for
   }
+}
+
+/** A step with `kill` whose run was not killed: the script made fewer backend calls than the kill waited for. */
+function killFailure(step: Step, run: ScriptRun): Failure | null {
+  // exit: any (the explorer's steps, which a file cannot have with kill): a run the kill missed is recorded too.
+  if (step.kill === undefined || run.fault?.kind === 'killed' || step.expect.exit === 'any') return null;
+  if (run.fault !== undefined) return null; // faultFailure has said what went wrong, by name
+  const made = run.calls.length;
+  return {
+    message: `the kill ${step.kill.when} backend call ${step.kill.call} never happened: the script made ${made} backend call${made === 1 ? '' : 's'} and ended by itself`,
+    expected: `killed ${step.kill.when} call ${step.kill.call}`,
+    actual: describeExit(run),
+  };
 }
 
 function describeExit(run: ScriptRun): string {
@@ -46,6 +61,7 @@ function describeExit(run: ScriptRun): string {
 function exitFailure(step: Step, run: ScriptRun): Failure | null {
   if (run.fault !== undefined) return null; // faultFailure has said what went wrong, by name
   const wanted = step.expect.exit;
+  if (wanted === 'any') return null;
   const failed = run.exitCode !== 0 || run.signal !== null;
   const ok = wanted === 'nonzero' ? failed : run.exitCode === wanted && run.signal === null;
   if (ok) return null;
@@ -306,7 +322,7 @@ export function judgeStep(step: Step, runs: readonly JudgedRun[]): StepVerdict {
   const first = runs[0]!;
   const label = (i: number) => (runs.length > 1 ? `run ${i + 1} of ${runs.length}: ` : '');
   runs.forEach((run, i) => {
-    for (const failure of [faultFailure(run), exitFailure(step, run)]) {
+    for (const failure of [faultFailure(run), exitFailure(step, run), killFailure(step, run)]) {
       if (failure !== null) failures.push({ ...failure, message: label(i) + failure.message });
     }
   });

@@ -14,6 +14,7 @@ import { execFailureCause } from '../provider/check.js';
 import { BoundedCapture } from './capture.js';
 import { WaiterReader } from './isolation/waiter.js';
 import type { Fault, ScriptRun } from './result.js';
+import type { StepKill } from '../scenario/model.js';
 
 export interface InvokeOptions {
   readonly script: string;
@@ -37,6 +38,12 @@ export interface InvokeOptions {
   readonly wrap?: { readonly file: string; readonly args: readonly string[] } | null;
   /** The script as the host sees it, checked before a sandboxed run (inside, it may be at its install path). */
   readonly hostScript?: string;
+  /**
+   * Given, once the script runs, the function that kills its process group on purpose (a step's
+   * `kill` at a backend call, call-gate.ts): the run then ends with the fault "killed" at `kill`.
+   */
+  readonly onSpawn?: (kill: () => void) => void;
+  readonly kill?: StepKill;
 }
 
 export type InvokeResult = Omit<ScriptRun, 'calls' | 'env'> & {
@@ -148,6 +155,12 @@ export async function invokeScript(options: InvokeOptions): Promise<InvokeResult
     }
     running.add(subprocess.pid);
   }
+  // Set by the kill function, where TypeScript's flow analysis does not look.
+  let killedOnPurpose = false as boolean;
+  options.onSpawn?.(() => {
+    killedOnPurpose = true;
+    killGroup(subprocess.pid);
+  });
   subprocess.stdin.end(); // Ganeti's stdin: a pipe that reads EOF at once
   subprocess.stdin.on('error', () => undefined); // a script that exits first closes it: EPIPE is no news
 
@@ -239,6 +252,8 @@ export async function invokeScript(options: InvokeOptions): Promise<InvokeResult
     const said = Buffer.from(stderr.result().head).toString().trim().split('\n').pop() ?? '';
     fault = { kind: 'spawn', message: `the sandbox (${wrap.file}) did not start ${options.script}: ${said}` };
   }
+  if (killedOnPurpose && options.kill !== undefined && fault?.kind !== 'timeout')
+    fault = { kind: 'killed', call: options.kill.call, when: options.kill.when };
   if (spawnError !== undefined && exit.code === null) {
     // ENOENT for a script that exists is its #! interpreter missing: say so, as `check` does.
     const cause = execFailureCause(options.script);

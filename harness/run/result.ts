@@ -1,6 +1,6 @@
 // What running scenarios produces: the one model every reporter reads (../report/).
 
-import type { CheckInfo, SourcePosition, StepKind } from '../scenario/model.js';
+import type { CheckInfo, KillMoment, SourcePosition, StepKind } from '../scenario/model.js';
 import type { Failure } from '../backend/backend.js';
 import type { FileChange } from './file-snapshot.js';
 
@@ -35,7 +35,9 @@ export interface StubCall {
 export type Fault =
   | { readonly kind: 'timeout'; readonly seconds: number }
   | { readonly kind: 'lingering'; readonly stream: 'stdout' | 'stderr' | 'stdout and stderr' }
-  | { readonly kind: 'spawn'; readonly message: string };
+  | { readonly kind: 'spawn'; readonly message: string }
+  /** Killed on purpose at a backend call, as the step's `kill` asked (not a fault of the script). */
+  | { readonly kind: 'killed'; readonly call: number; readonly when: KillMoment };
 
 /** One execution of a script. */
 export interface ScriptRun {

@@ -27,6 +27,7 @@ import { judgeStep, readDeviceAndUris, type AttachedVolume, type JudgedRun } fro
 import { fileChanges, snapshotFiles } from './file-snapshot.js';
 import { GANETI_FOLDER, GanetiSteps } from './ganeti-step.js';
 import { invokeScript } from './invoke.js';
+import { ScenarioCallGate, type GatedStep } from './call-gate.js';
 import { emptyIsolationReport, isolationSkipReason, ScenarioIsolation } from './isolation/scenario.js';
 import type { Failure, ScenarioResult, StepResult } from './result.js';
 import { callMark, callsSince, installStubs, unusedStubFailures, type StubSandbox } from './stubs.js';
@@ -62,8 +63,7 @@ function expandAll(values: Readonly<Record<string, string>>, sandboxDir: string)
   return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, expandSandbox(v, sandboxDir)]));
 }
 
-function initialVolume(scenario: Scenario, sandboxDir: string, providerDir: string): VolumeState {
-  const spec = scenario.volume;
+function initialVolume(spec: Scenario['volume'], sandboxDir: string, providerDir: string): VolumeState {
   return {
     provider: providerName(providerDir),
     name: spec.name ?? `${randomUUID()}.ext.disk0`,
@@ -151,12 +151,16 @@ async function runStep(
   progress: ScenarioProgress,
   isolation: ScenarioIsolation,
   ganeti: GanetiSteps | null,
+  gated: GatedStep,
 ): Promise<StepResult> {
   const label = step.name ?? (step.command ? step.command.join(' ') : step.action);
   const base = { index, action: step.action, label, position: step.position };
   const argv = step.command ? commandArgv(step.command, volume, paths, progress) : null;
   const refused = argv !== null && !Array.isArray(argv) ? argv : refusal(step, context.providerCheck);
-  if (refused !== null) return { ...base, status: 'fail', runs: [], failures: [refused] };
+  if (refused !== null) {
+    gated.finished(); // a step started with others must not keep them waiting
+    return { ...base, status: 'fail', runs: [], failures: [refused] };
+  }
   const runs: JudgedRun[] = [];
   const extraFailures: Failure[] = [];
   const ganetiNotObserved: string[] = [];
@@ -203,6 +207,10 @@ async function runStep(
       // Ganeti waits for end-of-file only on attach's pipes (spec/SPEC.md §3.3); a check of ours is waited for.
       streamsAwaited: step.action === 'attach' || step.action === 'command',
       ...(context.lingerGraceMs !== undefined ? { lingerGraceMs: context.lingerGraceMs } : {}),
+      onSpawn: (kill) => {
+        gated.setKiller(kill);
+      },
+      ...(step.kill ? { kill: step.kill } : {}),
     });
     isolation.after(
       label,
@@ -247,6 +255,7 @@ async function runStep(
       : [];
   const judged =
     unobservable.length === 0 ? step : { ...step, expect: { ...step.expect, stdout: undefined, stderr: undefined } };
+  gated.finished();
   const judgedVerdict = judgeStep(judged, runs);
   const verdict = { ...judgedVerdict, failures: [...judgedVerdict.failures, ...extraFailures] };
   const first = runs[0];
@@ -274,8 +283,10 @@ async function runStep(
   };
 }
 
-/** Ganeti's idea of the volume's size follows a successful create or grow. */
-function trackSize(step: Step, volume: VolumeState): void {
+/** Ganeti's idea of the volume's size follows a successful create or grow (passed, exit 0, not killed). */
+function trackSize(step: Step, result: StepResult, volume: VolumeState): void {
+  const last = result.runs.at(-1);
+  if (last?.exitCode !== 0 || last.signal !== null || last.fault !== undefined) return;
   if (step.action === 'create' && step.input.size !== undefined) volume.size = step.input.size;
   if (step.action === 'grow') volume.size = step.input.newSize ?? defaultNewSize(step.input.size ?? volume.size);
 }
@@ -323,6 +334,7 @@ export async function runScenario(scenario: Scenario, context: ScenarioContext):
   let closeStubs: (() => void) | undefined;
   let isolationReport = emptyIsolationReport(context.providerDir);
   let isolation: ScenarioIsolation | undefined;
+  const gate = new ScenarioCallGate();
   try {
     const realNames = scenario.simulate.filter((name) => context.real?.includes(name));
     const stubsDir = join(sandbox.name, 'stubs');
@@ -333,6 +345,7 @@ export async function runScenario(scenario: Scenario, context: ScenarioContext):
       marker: SANDBOX_MARKER,
       env: realEnvironment(paths, expandAll(scenario.env, paths.root)),
       sandbox: realpathSync(sandbox.name),
+      gate,
     };
     // The simulated commands first (rbd, then losetup), then the real ones in the scenario's order.
     const simulatedNames = (['rbd', 'losetup'] as const).filter(
@@ -345,6 +358,18 @@ export async function runScenario(scenario: Scenario, context: ScenarioContext):
       })),
       ...realNames.map((name) => ({ name, backend: context.backends.real(name, scenario.simulators, place) })),
     ];
+    if (realNames.length > 0 && scenario.steps.some((s) => s.kill !== undefined || s.group !== undefined)) {
+      // A real command is not answered by the kit: it cannot be held at a call.
+      const reason = 'a kill at a backend call and "together" steps need the simulators (the kit holds their calls)';
+      return {
+        ...base,
+        status: 'skip',
+        skipReason: `--real ${realNames.join(', ')}: ${reason}`,
+        steps: [],
+        failures: [],
+        durationMs: performance.now() - started,
+      };
+    }
     for (const { name, backend } of backends) {
       const reason = await backend.unsupported();
       if (reason !== null) {
@@ -358,7 +383,7 @@ export async function runScenario(scenario: Scenario, context: ScenarioContext):
         };
       }
     }
-    const stubs = installStubs(scenario.stubs, sandbox.name, SANDBOX_MARKER, scenario.stubMode === 'lookup');
+    const stubs = installStubs(scenario.stubs, sandbox.name, SANDBOX_MARKER, scenario.stubMode === 'lookup', gate);
     closeStubs = stubs.close;
     for (const entry of backends) {
       entry.backend.install();
@@ -386,7 +411,14 @@ export async function runScenario(scenario: Scenario, context: ScenarioContext):
               if (!backend.costlyView || step.expect.simulated?.[name] !== undefined) all[name] = await backend.view();
             return all;
           };
-    const volume = initialVolume(scenario, sandbox.name, context.providerDir);
+    const volume = initialVolume(scenario.volume, sandbox.name, context.providerDir);
+    const labelled = new Map(
+      Object.entries(scenario.volumes ?? {}).map(([label, spec]) => [
+        label,
+        initialVolume(spec, sandbox.name, context.providerDir),
+      ]),
+    );
+    const volumeOf = (step: Step): VolumeState => (step.volume === undefined ? volume : labelled.get(step.volume)!);
     const progress: ScenarioProgress = { attached: null };
     const ganeti = context.throughGaneti
       ? new GanetiSteps(
@@ -397,23 +429,40 @@ export async function runScenario(scenario: Scenario, context: ScenarioContext):
           !realDevices,
         )
       : null;
-    for (const [index, step] of scenario.steps.entries()) {
-      const result = await runStep(
-        step,
-        index,
-        scenario,
-        volume,
-        paths,
-        stubs,
-        views,
-        context,
-        progress,
-        isolation,
-        ganeti,
+    for (let first = 0; first < scenario.steps.length;) {
+      // A step alone, or the steps of one `together` group, started at once.
+      const group = scenario.steps[first]!.group;
+      let end = first + 1;
+      while (group !== undefined && end < scenario.steps.length && scenario.steps[end]!.group === group) end++;
+      const batch = scenario.steps.slice(first, end);
+      const gated = gate.begin(
+        batch.map((step) => ({ volumeName: volumeOf(step).name, ...(step.kill ? { kill: step.kill } : {}) })),
       );
-      steps.push(result);
-      if (result.status === 'fail') break; // later steps build on this one
-      trackSize(step, volume);
+      const results = await Promise.all(
+        batch.map((step, k) =>
+          runStep(
+            step,
+            first + k,
+            scenario,
+            volumeOf(step),
+            paths,
+            stubs,
+            views,
+            context,
+            progress,
+            isolation!,
+            ganeti,
+            gated[k]!,
+          ),
+        ),
+      );
+      gate.end();
+      steps.push(...results);
+      if (results.some((r) => r.status === 'fail')) break; // later steps build on this one
+      batch.forEach((step, k) => {
+        trackSize(step, results[k]!, volumeOf(step));
+      });
+      first = end;
     }
     if (steps.every((s) => s.status === 'pass'))
       failures.push(...unusedStubFailures(stubs), ...backends.flatMap(({ backend }) => backend.unused()));

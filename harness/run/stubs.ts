@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import type { StubPlan } from '../scenario/model.js';
 import { formatPosition } from '../scenario/position.js';
 import type { Failure, StubCall } from './result.js';
-import { CommandServer } from '../backend/command-server.js';
+import { CommandServer, type CallGate } from '../backend/command-server.js';
 import { installShim } from '../backend/shim.js';
 import { answerStub, stubFileName, type StubConfig } from './stub-answer.js';
 import type { LoggedCall } from '../backend/call-log.js';
@@ -44,7 +44,13 @@ export function storedPlan(plan: StubPlan): Record<string, StoredStubEntry[]> {
 }
 
 /** Writes one executable per stubbed command into `<root>/stubs`; PATH puts that directory first. */
-export function installStubs(plan: StubPlan, root: string, marker: string, lookup = false): StubSandbox {
+export function installStubs(
+  plan: StubPlan,
+  root: string,
+  marker: string,
+  lookup = false,
+  gate?: CallGate,
+): StubSandbox {
   const stubsDir = join(root, 'stubs');
   const stateDir = join(root, 'stub-state');
   const planFile = join(stateDir, 'plan.json');
@@ -76,7 +82,7 @@ export function installStubs(plan: StubPlan, root: string, marker: string, looku
     const requestFifo = join(stateDir, `${name}.fifo`);
     const callsDir = join(stateDir, `${name}.calls`);
     installShim(path, command, requestFifo, callsDir);
-    servers.push(CommandServer.start(requestFifo, callsDir, (call) => answerStub(config, stored, call)));
+    servers.push(CommandServer.start(requestFifo, callsDir, (call) => answerStub(config, stored, call), false, gate));
   }
   return { stubsDir, stateDir, planFile, callLog, plan: stored, lookup, absolute, close };
 }

@@ -89,20 +89,44 @@ export function buildModel(raw: RawFile, source: YamlSource): ScenarioFile {
       }));
     }
     const { names: simulate, simulators } = buildSimulators(source, [...at, 'simulate'], s.simulate);
-    const steps = s.steps.map((step, i): Step => {
-      const stepAt: Path = [...at, 'steps', i];
-      return {
-        action: step.action ?? 'command',
-        ...optional('command', step.command),
-        ...optional('name', step.name),
-        input: stepInput(step),
-        repeat: step.repeat ?? 1,
-        timeout: step.timeout !== undefined ? parseDuration(step.timeout)! : scenarioTimeout,
-        expect: expectation(source, [...stepAt, 'expect'], step.expect),
-        ganeti: step.ganeti ? versionList(source, [...stepAt, 'ganeti'], step.ganeti) : scenarioVersions,
-        position: source.positionOf(stepAt, 'value'),
-      };
+    const buildStep = (step: RawStep, stepAt: Path, group: number | undefined): Step => ({
+      action: step.action ?? 'command',
+      ...optional('command', step.command),
+      ...optional('name', step.name),
+      ...optional('volume', step.volume),
+      ...optional('kill', step.kill),
+      ...optional('group', group),
+      input: stepInput(step),
+      repeat: step.repeat ?? 1,
+      timeout: step.timeout !== undefined ? parseDuration(step.timeout)! : scenarioTimeout,
+      expect: expectation(source, [...stepAt, 'expect'], step.expect),
+      ganeti: step.ganeti ? versionList(source, [...stepAt, 'ganeti'], step.ganeti) : scenarioVersions,
+      position: source.positionOf(stepAt, 'value'),
     });
+    // A `together` step becomes its members, one after the other, sharing a group number.
+    const steps = s.steps.flatMap((step, i): Step[] => {
+      const stepAt: Path = [...at, 'steps', i];
+      if (step.together === undefined) return [buildStep(step, stepAt, undefined)];
+      return step.together.map((member, m) => buildStep(member, [...stepAt, 'together', m], i));
+    });
+    const volumes =
+      s.volumes === undefined
+        ? undefined
+        : Object.fromEntries(
+            Object.entries(s.volumes).map(([label, own]): [string, VolumeSpec] => [
+              label,
+              {
+                ...optional('name', own.name),
+                size: own.size ?? volume.size,
+                ...optional('cname', own.cname ?? volume.cname),
+                ...optional('uuid', own.uuid),
+                params: {
+                  ...volume.params,
+                  ...(own.params ? params(source, [...at, 'volumes', label, 'params'], own.params) : {}),
+                },
+              },
+            ]),
+          );
     return {
       name: s.name,
       ...optional('check', s.check),
@@ -111,6 +135,7 @@ export function buildModel(raw: RawFile, source: YamlSource): ScenarioFile {
       index,
       ...optional('skip', s.skip),
       volume,
+      ...optional('volumes', volumes),
       env: { ...(defaults.env ?? {}), ...(s.env ?? {}) },
       stubs,
       simulate,

@@ -131,7 +131,8 @@ export interface StreamExpectation {
   readonly empty?: boolean;
 }
 
-export type ExitExpectation = number | 'nonzero';
+/** A number: exactly that status; nonzero: any failure; any: every status (the run is recorded, not judged). */
+export type ExitExpectation = number | 'nonzero' | 'any';
 
 /** What `device` must be: exact, none (null), or a pattern. */
 export type DeviceExpectation = string | null | { readonly regex: RegExp; readonly source: string };
@@ -182,8 +183,26 @@ export type StepKind = Action | 'command';
 /** Placeholders a command step's arguments may hold (spec/SCENARIOS.md §3.6). */
 export const COMMAND_PLACEHOLDERS = ['${SANDBOX}', '${VOLUME}', '${DEVICE}', '${URI:<hypervisor>}'] as const;
 
+/** Where a step's kill falls: before its k-th backend call is carried out, or after it (spec/SCENARIOS.md §6.6). */
+export type KillMoment = 'before' | 'after';
+
+export interface StepKill {
+  /** The backend call (stubbed or simulated, from 1) of the run. */
+  readonly call: number;
+  readonly when: KillMoment;
+}
+
 export interface Step {
   readonly action: StepKind;
+  /** The label of the volume (Scenario.volumes) the step acts on; absent: the scenario's volume. */
+  readonly volume?: string;
+  /** SIGKILL at a backend call of the run (the step passes when it happened). */
+  readonly kill?: StepKill;
+  /**
+   * Steps written under one `together` share a group number and follow each other: they start at
+   * the same time, their backend calls answered in turn (spec/SCENARIOS.md §6.5).
+   */
+  readonly group?: number;
   /** For a command step: the program and its arguments, placeholders not yet replaced. */
   readonly command?: readonly string[];
   /** A label for reports; default the action. */
@@ -232,6 +251,8 @@ export interface Scenario {
   readonly index: number;
   readonly skip?: string;
   readonly volume: VolumeSpec;
+  /** More volumes, by label, each merged over `volume` (steps name one with `volume: <label>`). */
+  readonly volumes?: Readonly<Record<string, VolumeSpec>>;
   readonly env: Readonly<Record<string, string>>;
   readonly stubs: StubPlan;
   /**

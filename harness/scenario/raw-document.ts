@@ -3,7 +3,7 @@
 // this shape; test/scenario-schema-types.test.ts fails when it and the schema disagree.
 
 import type { Action } from '../provider/layout.js';
-import type { CheckInfo, SimulatedFailureKind, SimulatorName } from './model.js';
+import type { CheckInfo, KillMoment, SimulatedFailureKind, SimulatorName } from './model.js';
 
 export type RawMatcher = string | { regex: string };
 export type RawText = string | null | { regex: string };
@@ -36,7 +36,10 @@ export interface RawStream {
 export interface RawStep {
   action?: Action;
   command?: string[];
+  together?: RawStep[];
   name?: string;
+  volume?: string;
+  kill?: { call: number; when: KillMoment };
   with?: {
     new_size?: number;
     size?: number;
@@ -53,7 +56,7 @@ export interface RawStep {
   timeout?: number | string;
   ganeti?: RawVersion[];
   expect?: {
-    exit?: number | 'nonzero';
+    exit?: number | 'nonzero' | 'any';
     device?: RawText;
     uris?: Record<string, RawText>;
     accepted_by?: RawVersion[];
@@ -100,6 +103,7 @@ export interface RawScenario {
   requires?: ('snapshot' | 'open' | 'close')[];
   skip?: string;
   volume?: RawVolume;
+  volumes?: Record<string, RawVolume>;
   env?: Record<string, string>;
   stubs?: Record<string, RawStubEntry[]>;
   simulate?: RawSimulate;

@@ -121,10 +121,16 @@ export function semanticIssues(data: unknown, source: YamlSource): Issue[] {
     }
     const simulated = checkSimulators(scenario, at, issues, matcher);
     checkIsolationKeys(scenario, at, issues);
-    const steps = Array.isArray(scenario.steps) ? scenario.steps : [];
-    steps.forEach((step, i) => {
+    checkVolumesKillsAndGroups(scenario, at, issues);
+    // The members of a `together` step are steps too, checked like any other.
+    const steps: [unknown, Path][] = (Array.isArray(scenario.steps) ? scenario.steps : []).flatMap(
+      (step, i): [unknown, Path][] =>
+        isObj(step) && Array.isArray(step.together)
+          ? step.together.map((member, m): [unknown, Path] => [member, [...at, 'steps', i, 'together', m]])
+          : [[step, [...at, 'steps', i]]],
+    );
+    steps.forEach(([step, stepAt]) => {
       if (!isObj(step)) return;
-      const stepAt: Path = [...at, 'steps', i];
       const command = step.command;
       const isCommand = command !== undefined;
       if (isCommand && step.action !== undefined) {
@@ -211,6 +217,106 @@ export function semanticIssues(data: unknown, source: YamlSource): Issue[] {
     });
   });
   return issues;
+}
+
+/** `expect` keys a killed step may have: its exit and output are the kill's, its effect is what counts. */
+const KILLED_STEP_EXPECT = ['simulated', 'calls'];
+
+/**
+ * Several volumes, kills and `together` groups: a step's `volume` names a label of `volumes`; a
+ * group holds action steps on different volumes, with no fail_backend (it would fail the others'
+ * calls too) and no repeat; a kill is on an action step run once, expecting only its effect.
+ */
+function checkVolumesKillsAndGroups(scenario: Obj, at: Path, issues: Issue[]): void {
+  const labels = isObj(scenario.volumes) ? Object.keys(scenario.volumes) : [];
+  const steps = Array.isArray(scenario.steps) ? scenario.steps : [];
+  const checkOne = (step: Obj, stepAt: Path): void => {
+    if (typeof step.volume === 'string' && !labels.includes(step.volume)) {
+      issues.push({
+        path: [...stepAt, 'volume'],
+        at: 'value',
+        message:
+          labels.length === 0
+            ? `unknown volume ${JSON.stringify(step.volume)}: the scenario has no "volumes"`
+            : `unknown volume ${JSON.stringify(step.volume)}: expected one of ${joinOr(labels.map((l) => JSON.stringify(l)))} (the keys of "volumes")`,
+      });
+    }
+    if (step.kill === undefined) return;
+    if (step.command !== undefined) {
+      issues.push({
+        path: [...stepAt, 'kill'],
+        at: 'key',
+        message: '"kill" applies to action steps, not to a command step',
+      });
+    }
+    if (typeof step.repeat === 'number' && step.repeat > 1) {
+      issues.push({
+        path: [...stepAt, 'repeat'],
+        at: 'key',
+        message: 'a step with "kill" runs once: the retry is a step of its own',
+      });
+    }
+    if (isObj(step.expect)) {
+      for (const key of Object.keys(step.expect)) {
+        if (KILLED_STEP_EXPECT.includes(key)) continue;
+        issues.push({
+          path: [...stepAt, 'expect', key],
+          at: 'key',
+          message: `${JSON.stringify(key)} cannot be expected of a killed step: its exit and output are the kill's (expect simulated or calls)`,
+        });
+      }
+    }
+  };
+  steps.forEach((step, i) => {
+    if (!isObj(step)) return;
+    const stepAt: Path = [...at, 'steps', i];
+    if (step.together === undefined) {
+      checkOne(step, stepAt);
+      return;
+    }
+    for (const key of Object.keys(step)) {
+      if (key === 'together' || key === 'name') continue;
+      issues.push({
+        path: [...stepAt, key],
+        at: 'key',
+        message: `${JSON.stringify(key)} does not apply to a "together" step: give it to its steps (it takes only name)`,
+      });
+    }
+    if (!Array.isArray(step.together)) return;
+    const seen = new Map<string, number>();
+    step.together.forEach((member, m) => {
+      if (!isObj(member)) return;
+      const memberAt: Path = [...stepAt, 'together', m];
+      checkOne(member, memberAt);
+      if (member.together !== undefined || member.command !== undefined) {
+        issues.push({
+          path: [...memberAt, member.together !== undefined ? 'together' : 'command'],
+          at: 'key',
+          message: 'the steps of "together" are action steps',
+        });
+        return;
+      }
+      if (isObj(member.with) && member.with.fail_backend === true) {
+        issues.push({
+          path: [...memberAt, 'with', 'fail_backend'],
+          at: 'key',
+          message: '"fail_backend" cannot be used in "together": it would fail the other steps\' backend calls too',
+        });
+      }
+      if (typeof member.repeat === 'number' && member.repeat > 1) {
+        issues.push({ path: [...memberAt, 'repeat'], at: 'key', message: 'the steps of "together" run once each' });
+      }
+      const volume = typeof member.volume === 'string' ? member.volume : '';
+      const first = seen.get(volume);
+      if (first !== undefined) {
+        issues.push({
+          path: [...memberAt, ...(volume === '' ? [] : ['volume'])],
+          at: 'value',
+          message: `the steps of "together" act on different volumes: step ${first + 1} of this group already acts on ${volume === '' ? "the scenario's volume" : JSON.stringify(volume)}`,
+        });
+      } else seen.set(volume, m);
+    });
+  });
 }
 
 /** Every {regex: ...} in a state expectation compiles. */

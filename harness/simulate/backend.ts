@@ -17,7 +17,7 @@ export const simulatedBackend: BackendFactory = (name, simulators, place) => {
     unsupported: () => Promise.resolve(null),
     install: () => {
       installed = installSimulator(name, simulators, place.root, place.stubsDir, place.callLog, place.marker);
-      server = serveSimulator(installed);
+      server = serveSimulator(installed, place.gate);
     },
     prepare: () => Promise.resolve(),
     costlyView: false,

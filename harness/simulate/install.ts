@@ -14,7 +14,7 @@ import { renderPattern } from '../backend/call-log.js';
 import { compiledModule } from '../backend/node-executable.js';
 import type { SimulatorName, Simulators, SourcePosition } from '../scenario/model.js';
 import { formatPosition } from '../scenario/position.js';
-import { CommandServer } from '../backend/command-server.js';
+import { CommandServer, type CallGate } from '../backend/command-server.js';
 import { installShim } from '../backend/shim.js';
 import { answerSimulated, type ServedSimulator } from './answer.js';
 import { readState, type SimulatorState } from './runtime.js';
@@ -98,9 +98,13 @@ export function installSimulator(
 }
 
 /** Answers an installed simulator's calls in this process, until closed. */
-export function serveSimulator(installed: ServedSimulator): CommandServer {
-  return CommandServer.start(installed.requestFifo, installed.callsDir, (call) =>
-    answerSimulated(installed.config, call),
+export function serveSimulator(installed: ServedSimulator, gate?: CallGate): CommandServer {
+  return CommandServer.start(
+    installed.requestFifo,
+    installed.callsDir,
+    (call) => answerSimulated(installed.config, call),
+    false,
+    gate,
   );
 }
 

@@ -116,6 +116,18 @@ export const EXPECTED: Readonly<Record<string, Expectation>> = {
   },
   [`extstorage-kit test ./provider --live -p pool=ci --ganeti 2.16 --ganeti 3.1 ${LIVE_ACCEPTED}`]: { exit: 0 },
   'extstorage-kit test ./my-provider --backend b.yaml --only ATTACH-IDEMPOTENT --reporter tap': { exit: 0 },
+  // --explore on the rbd project over the rbd simulator: a sound provider, EXPLORE passes.
+  'extstorage-kit test ./my-provider --backend b.yaml --explore 20 --only EXPLORE': { exit: 0 },
+  'extstorage-kit test ./my-provider --backend b.yaml --explore 20 --only EXPLORE --seed 42': { exit: 0 },
+  // README shows a provider with a planted bug and its counterexample: the planted bugs' test runs that route.
+  'npx extstorage-kit test ./my-provider --backend ci/backend.yaml --explore 200 --only EXPLORE': {
+    by: 'test/explore.test.ts',
+    why: 'a provider whose detach runs losetup -D, found, shrunk, written as a counterexample',
+  },
+  'npx extstorage-kit run extstorage-kit-counterexample-1288390371.yaml': {
+    by: 'test/explore.test.ts',
+    why: 'each counterexample written is replayed by run to the same failure',
+  },
   // record (0: the recording was made, whatever the script did)
   [RECORDED_ATTACH]: { exit: 0, before: `${INSTALLED_RBD} && ${HAS_VOL1}` },
   "extstorage-kit record ./my-provider -a grow --volume vol1 --size 1024 --new-size 2048 --param pool=fast --mask 'AQ[A-Za-z0-9+/]{36}=='":

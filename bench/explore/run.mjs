@@ -1,0 +1,68 @@
+// Benchmark: `test --explore` with the simulators (issue 19, goal 5): script runs judged per
+// second, for the kit's sound test provider over the losetup simulator and the three reference
+// providers on their backend files, at a fixed seed. The goal: at least 50 a second on 2 cores.
+// Also the no-false-alarm run: each reference provider must pass EXPLORE at N plans.
+// Usage: node bench/explore/run.mjs [N] [SEED]   (defaults 500 and 1; needs `npm run build`)
+
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const cli = join(root, 'dist', 'harness', 'cli.js');
+const runs = process.argv[2] ?? '500';
+const seed = process.argv[3] ?? '1';
+const GOAL = 50;
+
+const providers = [
+  ['sound (test fixture, losetup)', 'test/fixtures/explore/sound', 'test/fixtures/explore/backend.yaml'],
+  ['legacy (losetup)', 'dist/providers/legacy', 'providers/legacy/backend.yaml'],
+  ['rbd (rbd)', 'dist/providers/rbd', 'providers/rbd/backend.yaml'],
+  ['gluster (losetup)', 'dist/providers/gluster', 'providers/gluster/backend.yaml'],
+];
+
+const dir = mkdtempSync(join(tmpdir(), 'bench-explore-'));
+console.log(`test --explore ${runs} --seed ${seed} --only EXPLORE, ${availableParallelism()} cores\n`);
+console.log('provider                        result  plans  runs   seconds  runs/s');
+let allRan = true;
+for (const [label, provider, backend] of providers) {
+  const json = join(dir, 'report.json');
+  const result = spawnSync(
+    process.execPath,
+    [
+      cli,
+      'test',
+      join(root, provider),
+      '--backend',
+      join(root, backend),
+      '--only',
+      'EXPLORE',
+      '--explore',
+      runs,
+      '--seed',
+      seed,
+      '--counterexample',
+      join(dir, 'counterexample.yaml'),
+      '--json',
+      json,
+    ],
+    { encoding: 'utf8', cwd: dir },
+  );
+  if (result.status !== 0 && result.status !== 1) {
+    allRan = false;
+    console.log(`${label.padEnd(32)}did not run (exit ${result.status}): ${result.stderr.trim().split('\n').pop()}`);
+    continue;
+  }
+  const report = JSON.parse(readFileSync(json, 'utf8')).explore;
+  const rate = report.steps / (report.durationMs / 1000);
+  const verdict = report.failure === null ? 'pass' : `FAIL ${report.failure.invariant.id}`;
+  console.log(
+    `${label.padEnd(32)}${verdict.padEnd(8)}${String(report.plans).padStart(5)}  ${String(report.steps).padStart(5)}  ${(report.durationMs / 1000).toFixed(1).padStart(7)}  ${rate.toFixed(1).padStart(6)}  ${rate >= GOAL ? 'goal met' : `below the goal of ${GOAL}/s`}`,
+  );
+  if (report.failure !== null)
+    console.log(`    ${report.failure.message}\n    ${report.failure.operations.join('\n    ')}`);
+}
+rmSync(dir, { recursive: true, force: true });
+process.exitCode = allRan ? 0 : 1;
