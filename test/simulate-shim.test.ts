@@ -97,11 +97,15 @@ function callsFolder(root: string): Record<string, string[]> {
   return Object.fromEntries(readdirSync(dir).map((name) => [name, readdirSync(join(dir, name)).sort()]));
 }
 
-/** The calls folder once the server has taken the last "done" (it comes after the caller's exit). */
+/** Waits, 5 s at most, until `done()` holds: the server takes a call's "done" after its caller exits. */
+async function waitUntil(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 250 && !done(); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
+/** The calls folder once the server has taken the last "done". */
 async function settledCallsFolder(root: string): Promise<Record<string, string[]>> {
   const expected = JSON.stringify(emptySlots());
-  for (let i = 0; i < 250 && JSON.stringify(callsFolder(root)) !== expected; i++)
-    await new Promise((resolve) => setTimeout(resolve, 20));
+  await waitUntil(() => JSON.stringify(callsFolder(root)) === expected);
   return callsFolder(root);
 }
 
@@ -148,7 +152,7 @@ t.test('a hanging call keeps its slot: the next calls are answered on other ones
   const hung = spawn(join(sb.stubs, 'rbd'), ['ls'], { env: { PATH: '/usr/bin:/bin' }, stdio: 'ignore' });
   t.teardown(() => hung.kill('SIGKILL'));
   // The hanging call has its answer once the log has it.
-  while (!existsSync(sb.log) || calls(sb.log).length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+  await waitUntil(() => existsSync(sb.log) && calls(sb.log).length > 0);
   for (let i = 0; i < CALL_SLOTS + 2; i++) {
     const r = spawnSync(join(sb.stubs, 'rbd'), ['create', '--size', '1', `after${i}`], {
       env: { PATH: '/usr/bin:/bin' },
@@ -159,6 +163,6 @@ t.test('a hanging call keeps its slot: the next calls are answered on other ones
   t.equal(hung.exitCode, null, 'the hanging call still hangs');
   // The last call's "done" reaches the server after that call exits: wait for it.
   const held = () => Object.entries(callsFolder(sb.root)).filter(([, files]) => files.includes('claim')).length;
-  for (let i = 0; i < 250 && held() > 1; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+  await waitUntil(() => held() <= 1);
   t.equal(held(), 1, 'one slot stays claimed, by the hanging call');
 });
