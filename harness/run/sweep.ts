@@ -10,6 +10,22 @@ export interface SweptProcess {
   readonly command: string;
 }
 
+/**
+ * A process's command line, as ps shows it: argv joined by spaces, or, when argv is blank (the
+ * process is inside execve, or blanked it), its name in brackets.
+ */
+export function processCommand(pid: number): string {
+  const argv = readFileSync(`/proc/${pid}/cmdline`).toString('utf8').split('\0').filter(Boolean).join(' ');
+  if (argv.trim() !== '') return argv;
+  let name = '';
+  try {
+    name = readFileSync(`/proc/${pid}/comm`, 'utf8').trim() || readlinkSync(`/proc/${pid}/exe`);
+  } catch {
+    // not ours to read
+  }
+  return `[${name || 'unknown'}]`;
+}
+
 /** The last PID the kernel handed out, or 0 when that cannot be read (then every PID is read). */
 export function lastPid(): number {
   try {
@@ -45,7 +61,7 @@ export function sweepProcesses(
     try {
       const environ = Buffer.concat([Buffer.from([0]), readFileSync(`/proc/${pid}/environ`)]);
       if (!environ.includes(needle)) continue;
-      const command = readFileSync(`/proc/${pid}/cmdline`).toString('utf8').split('\0').filter(Boolean).join(' ');
+      const command = processCommand(pid);
       process.kill(pid, signal);
       swept.push({ pid, command });
     } catch {
@@ -93,7 +109,7 @@ export function sweepOrphans(
     if (info?.ppid !== 1) continue;
     if (!dirs.some((dir) => info.cwd === dir || info.cwd.startsWith(`${dir}/`))) continue;
     try {
-      const command = readFileSync(`/proc/${pid}/cmdline`).toString('utf8').split('\0').filter(Boolean).join(' ');
+      const command = processCommand(pid);
       process.kill(pid, signal);
       swept.push({ pid, command });
     } catch {

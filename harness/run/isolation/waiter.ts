@@ -19,6 +19,9 @@
 //
 // Lines on fd 3: "unmounted OP PATH", "exit N" (N: $?, so a death by signal S reads 128+S),
 // "held OE" (O, E: 1 when some process holds stdout, stderr), "closed", "left PID COMMAND".
+// COMMAND is the process's command line. A process caught inside execve has an empty one for a
+// moment, so it is read again 10 ms later; one that still has none (it blanked its argv) is named
+// by its comm or its executable, in brackets as ps does. Zombies are dead already: not listed.
 
 export const WAITER_SCRIPT = `status() { printf '%s\\n' "$*" >&3; }
 while [ "$#" -gt 0 ]; do
@@ -64,7 +67,17 @@ done
 status closed
 for p in /proc/[0-9]*; do
   case \${p#/proc/} in 1|$$) continue ;; esac
-  { printf 'left %s ' "\${p#/proc/}"; tr '\\000' ' ' < "$p/cmdline"; printf '\\n'; } >&3 2>/dev/null
+  {
+    read -r st < "$p/stat" || continue
+    case \${st##*') '} in Z*) continue ;; esac
+    c=$(tr '\\000' ' ' < "$p/cmdline")
+    case $c in *[![:space:]]*) ;; *) sleep 0.01; c=$(tr '\\000' ' ' < "$p/cmdline") ;; esac
+    case $c in
+      *[![:space:]]*) ;;
+      *) c=; read -r c < "$p/comm"; [ -n "$c" ] || c=$(readlink "$p/exe"); c="[\${c:-unknown}]" ;;
+    esac
+    status "left \${p#/proc/} $c"
+  } 2>/dev/null
 done
 exit $s
 `;
