@@ -27,6 +27,9 @@ const HOST_LOG = `/var/log/ganeti/${NAME}.log`;
 rmSync(HOST_LOG, { force: true });
 t.teardown(() => rmSync(HOST_LOG, { force: true }));
 const INSTALL = `/usr/share/ganeti/extstorage/${NAME}`;
+const HOST_LOCK = `/run/lock/${NAME}.state`;
+rmSync(HOST_LOCK, { force: true });
+t.teardown(() => rmSync(HOST_LOCK, { force: true }));
 
 const levels: IsolationLevel[] = (['bwrap', 'unshare', 'none'] as const).filter(
   (level) => probeIsolation({ EXTSTORAGE_KIT_ISOLATION: level }).level === level,
@@ -45,6 +48,9 @@ case "$MODE" in
     ( sleep "$SLEEP_B" </dev/null >/dev/null 2>&1 & ) ;;
   source) . ${INSTALL}/common.sh; say_device; exit 0 ;;
   log) echo attached >> /var/log/ganeti/${NAME}.log || exit 1 ;;
+  host-write) echo x > /opt/${NAME}.state || exit 1 ;;
+  lock-write) echo "$$" > /run/lock/${NAME}.state || exit 1 ;;
+  lock-read) [ -s /run/lock/${NAME}.state ] || exit 1; echo /dev/locked0; exit 0 ;;
   device) [ -e /dev/zvol/pool/vol ] || exit 1; echo /dev/zvol/pool/vol; exit 0 ;;
   rescan) /sbin/rescan-scsi-bus --quiet || exit 1; [ "$(/bin/hostname)" = stubbed-host ] || exit 1 ;;
 esac
@@ -60,6 +66,13 @@ echo /dev/loop0
   writeFileSync(join(dir, 'parameters.list'), '');
   return dir;
 }
+
+// Only where the host is read-only: a bash redirection refused, whose message starts with the
+// script's own path (inside the provider folder) but names a path outside it.
+const HOST_WRITE = `  - name: host-write
+    env: { MODE: host-write }
+    steps: [{ action: attach }]
+`;
 
 function scenarios(level: string): string {
   const sleepA = { bwrap: 9991, unshare: 9992, none: 9993 }[level];
@@ -84,6 +97,10 @@ scenarios:
   - name: log
     env: { MODE: log }
     steps: [{ action: attach }]
+${level === 'bwrap' ? HOST_WRITE : ''}  - name: lock
+    steps:
+      - { action: attach, with: { env: { MODE: lock-write } } }
+      - { action: attach, with: { env: { MODE: lock-read } }, expect: { device: /dev/locked0 } }
   - name: device
     devices: [/dev/zvol/pool/vol]
     env: { MODE: device }
@@ -157,6 +174,25 @@ for (const level of levels) {
         (killed.some((c) => named.includes(c)) && killed.length >= 2 && level !== 'none'),
       `what was killed is reported: ${killed.join(', ')}`,
     );
+
+    if (level === 'bwrap') {
+      const hostWrite = get('host-write');
+      t.equal(hostWrite?.status, 'fail', explain(hostWrite));
+      t.match(
+        failureMessages(hostWrite).join('\n'),
+        /attach tried to write on the host file system, which the sandbox mounts read-only \(EROFS\)/,
+        'blamed on the host, not on the provider folder the shell names as the script',
+      );
+    }
+
+    // /run/lock: writable and kept from one step to the next, as on a node; the scenario's own
+    // except at level none, where it is the host's (and said so).
+    const lock = get('lock');
+    t.equal(lock?.status, 'pass', explain(lock));
+    if (level === 'none') {
+      t.match(lock?.isolation?.notContained.join('\n') ?? '', /\/run\/lock is the host one/);
+      rmSync(HOST_LOCK, { force: true });
+    } else t.notOk(existsSync(HOST_LOCK), "the host's /run/lock was not written");
 
     // The install path, /var/log/ganeti, fake devices, absolute-path stubs.
     const source = get('source');

@@ -3,6 +3,7 @@
 // the folder is snapshotted (path, type, size, mtime, link target) before each script and compared
 // after it. Either way the scenario gets a failure naming the path.
 
+import { resolve } from 'node:path';
 import type { FileEntry, FileSnapshot } from '../file-snapshot.js';
 import type { Failure } from '../result.js';
 
@@ -43,6 +44,20 @@ export function providerWriteFailure(action: string, providerDir: string, change
   };
 }
 
+/**
+ * The paths an EROFS message names as written: quoted ones (coreutils "cannot create regular file
+ * '/x'", node "open '/x'") and the one right before ": Read-only file system" (bash "script: line 3:
+ * /x: Read-only file system", dash "cannot create /x: Read-only file system"). Not the shell's
+ * prefix, which names the script itself, inside the provider folder whatever it wrote.
+ */
+function writtenPaths(line: string): string[] {
+  const paths: string[] = [];
+  for (const m of line.matchAll(/'([^']+)'|"([^"]+)"/g)) paths.push(m[1] ?? m[2] ?? '');
+  const bare = /(?:^|:\s|create\s)([^\s:'"]+):\s*[Rr]ead-only file system/.exec(line);
+  if (bare?.[1] !== undefined) paths.push(bare[1]);
+  return paths.filter((p) => p !== '');
+}
+
 /** The failure for writes refused inside the sandbox (the script's stderr names EROFS), or null. */
 export function readOnlyFailure(action: string, providerPath: string, stderr: string): Failure | null {
   // coreutils say "Read-only file system", node "EROFS: read-only file system"; not "code: 'EROFS'".
@@ -50,7 +65,16 @@ export function readOnlyFailure(action: string, providerPath: string, stderr: st
   if (lines.length === 0) return null;
   const said = lines.slice(0, 5).join(' | ');
   // A relative path is relative to the working directory: the provider folder.
-  const intoFolder = lines.some((line) => line.includes(providerPath) || !/(^|[\s'"`(])\//.test(line));
+  const inFolder = (path: string) => {
+    const full = resolve(providerPath, path);
+    return full === providerPath || full.startsWith(`${providerPath}/`);
+  };
+  const intoFolder = lines.some((line) => {
+    const paths = writtenPaths(line);
+    // No path to go by: the old reading, a line naming the folder or no absolute path at all.
+    if (paths.length === 0) return line.includes(providerPath) || !/(^|[\s'"`(])\//.test(line);
+    return paths.some(inFolder);
+  });
   return {
     message: intoFolder
       ? `${action} tried to write into the provider folder ${providerPath}, which the sandbox mounts read-only (EROFS): ${said}. ${WHY}`

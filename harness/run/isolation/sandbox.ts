@@ -83,6 +83,26 @@ function replicate(dir: string): string[] {
   return args;
 }
 
+/**
+ * A node's lock directory, writable there and kept from one action to the next (providers lock
+ * volumes in it): in the sandbox a folder of the scenario's own is bound over it, so that neither
+ * the host's nor another scenario's locks are seen (two scenarios running at once both lock
+ * vol1.ext.disk0), and a read-only host root does not make a provider's lock fail.
+ */
+const LOCK_DIR = '/run/lock';
+
+function lockDirectory(work: string): string | null {
+  try {
+    if (!lstatSync(LOCK_DIR).isDirectory()) return null;
+  } catch {
+    return null;
+  }
+  const own = join(work, 'run-lock');
+  mkdirSync(own, { recursive: true });
+  chmodSync(own, 0o1777); // as on a node: a sticky, world-writable directory
+  return own;
+}
+
 /** The waiter's operations that give the script PWD and OLDPWD only as its environment has them. */
 function pwdOps(env: Readonly<Record<string, string>>): string[] {
   return [
@@ -120,6 +140,7 @@ export function prepareSandbox(spec: SandboxSpec): ScriptSandbox {
       'no namespaces (isolation none): leftover processes are found by process group, environment marker and the PIDs allocated since the scenario began',
       'the host file system is writable: the provider folder is compared before and after each script, other writes are not seen',
       '/var/log/ganeti is the host one',
+      `${LOCK_DIR} is the host one (shared with the host and with scenarios running at the same time)`,
     );
     if (spec.scratch.length > 0) notContained.push(`scratch paths are the host ones: ${spec.scratch.join(', ')}`);
     if (spec.devices.length > 0)
@@ -151,6 +172,7 @@ export function prepareSandbox(spec: SandboxSpec): ScriptSandbox {
     if (!p.exists && p.ancestor === '/')
       notContained.push(`${p.path} cannot be made: /${p.path.split('/')[1] ?? ''} does not exist on this host`);
   const placed = resolved.filter((p) => p.exists || p.ancestor !== '/');
+  const lockDir = spec.realDevices ? null : lockDirectory(work);
 
   if (spec.level === 'bwrap') {
     const args: string[] = [];
@@ -165,6 +187,7 @@ export function prepareSandbox(spec: SandboxSpec): ScriptSandbox {
     args.push('--bind', root, root);
     for (const dir of instrumentationDirs()) args.push('--bind', dir, dir);
     args.push('--tmpfs', '/var/log', '--dir', '/var/log/ganeti');
+    if (lockDir !== null) args.push('--bind', lockDir, LOCK_DIR);
     for (const ancestor of ancestors) args.push(...replicate(ancestor));
     args.push('--ro-bind', providerDir, providerDir);
     for (const p of placed) {
@@ -217,6 +240,7 @@ export function prepareSandbox(spec: SandboxSpec): ScriptSandbox {
   // unshare: the waiter makes the mounts, inside the new mount namespace (private propagation).
   const ops: string[] = [];
   ops.push('tmpfs', '/var/log', 'mkdir', '/var/log/ganeti');
+  if (lockDir !== null) ops.push('bind', lockDir, LOCK_DIR);
   ancestors.forEach((ancestor, i) => {
     const skeleton = join(work, `skeleton-${i}`);
     mkdirSync(skeleton, { recursive: true });
