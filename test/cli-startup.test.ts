@@ -7,7 +7,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
 import { CLI, REPO_ROOT, cleanEnv, runCli } from './helpers/cli.js';
-import { tempDir } from './helpers/provider-dir.js';
+import { makeProvider, tempDir } from './helpers/provider-dir.js';
 
 /** The files (repository-relative) the CLI process loads as modules for `args`, through a loader hook. */
 function loadedFiles(t: Test, args: string[]): string[] {
@@ -72,4 +72,32 @@ t.test('help CMD is CMD --help, for every command the list names', async (t) => 
     t.equal(viaHelp.stdout, own.stdout, `help ${name}`);
     t.match(own.stdout, new RegExp(`^Usage: extstorage-kit ${name}\\b`), name);
   }
+});
+
+t.test('run loads the simulators only for scenarios that simulate a command', async (t) => {
+  const dir = tempDir(t, 'esk-startup-sim-');
+  const provider = makeProvider(dir);
+  writeFileSync(join(provider, 'attach'), '#!/bin/sh\necho /dev/loop0\n');
+  const plain = join(dir, 'plain.yaml');
+  writeFileSync(
+    plain,
+    'scenarios:\n  - name: plain\n    steps: [{ action: attach, expect: { device: /dev/loop0 } }]\n',
+  );
+  const simulated = join(dir, 'simulated.yaml');
+  writeFileSync(
+    simulated,
+    'scenarios:\n  - name: simulated\n    simulate: { rbd: { pools: [rbd] } }\n    steps: [{ action: attach, expect: { device: /dev/loop0 } }]\n',
+  );
+  // A chunk's code is the simulators' when its source map names harness/simulate/.
+  const simulatorChunks = (files: string[]) =>
+    files.filter((f) => {
+      try {
+        const map = JSON.parse(readFileSync(join(REPO_ROOT, `${f}.map`), 'utf8')) as { sources: string[] };
+        return map.sources.some((s) => s.includes('harness/simulate/'));
+      } catch {
+        return false;
+      }
+    });
+  t.same(simulatorChunks(loadedFiles(t, ['run', provider, plain])), [], 'nothing simulated: not loaded');
+  t.not(simulatorChunks(loadedFiles(t, ['run', provider, simulated])).length, 0, 'rbd simulated: loaded');
 });

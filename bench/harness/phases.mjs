@@ -9,6 +9,7 @@
 //   e.g. BENCH_KEEP=1 bash bench/harness/run.sh, then the attach.yaml of the kept work directory,
 //   or: node bench/harness/generate.mjs /tmp/b bench/harness/provider && node bench/harness/phases.mjs /tmp/b/attach.yaml
 
+import '../clean-node-env.mjs'; // first: the environment every process here starts with
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';

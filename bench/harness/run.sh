@@ -20,6 +20,10 @@
 #   BENCH_JOBS (the harness's --jobs for the main run, default: its own default, the CPU count),
 #   BENCH_KEEP=1 (keep the work directory with the generated files, logs and JSON reports).
 set -euo pipefail
+# As bench/clean-node-env.mjs: nothing that changes each node's start-up (see there why).
+for v in NODE_EXTRA_CA_CERTS NODE_OPTIONS NODE_REPL_EXTERNAL_MODULE; do
+  if [ -n "${!v+x}" ]; then echo "bench: left out of every process this benchmark starts: $v" >&2; unset "$v"; fi
+done
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)

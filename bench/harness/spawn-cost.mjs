@@ -6,6 +6,7 @@
 //
 // Usage: node bench/harness/spawn-cost.mjs [N=500] [PROVIDER-DIR]   (after npm run build)
 
+import '../clean-node-env.mjs'; // first: the environment every process here starts with
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -7,6 +7,7 @@
 // scenario simulators are Node programs themselves and would be counted too.)
 // Goal (issue #4): attach at most 1.3x Node's own start-up. Usage: node bench/provider-latency/run.mjs [runs]
 
+import '../clean-node-env.mjs'; // first: the environment every process here starts with
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -13,6 +13,7 @@
 //
 // Usage (after npm run build): node bench/simulate/run.mjs [--base DIR] [--reps N]
 
+import '../clean-node-env.mjs'; // first: the environment every process here starts with
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

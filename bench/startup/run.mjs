@@ -13,6 +13,7 @@
 // Usage: node bench/startup/run.mjs [--baseline DIR] [--runs N=15]
 //   DIR: a checkout with its own build (DIR/dist/harness/cli.js); see bench/README.md.
 
+import '../clean-node-env.mjs'; // first: the environment every process here starts with
 import { spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

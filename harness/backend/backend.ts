@@ -51,8 +51,12 @@ export interface ScenarioBackend {
 /** Makes the backend of the command `name` for one scenario, from the scenario's `simulators:` options. */
 export type BackendFactory = (name: SimulatorName, simulators: Simulators, place: BackendPlace) => ScenarioBackend;
 
-/** The two kinds a scenario's command can have: simulated (the default), or real (`run --real`). */
+/**
+ * The two kinds a scenario's command can have: simulated (the default), or real (`run --real`).
+ * Asynchronous, so that each kind's code is loaded when a scenario first needs it: a run whose
+ * scenarios simulate nothing never loads the simulators (start-up, issue 14).
+ */
 export interface Backends {
-  readonly simulated: BackendFactory;
-  readonly real: BackendFactory;
+  readonly simulated: (...args: Parameters<BackendFactory>) => Promise<ScenarioBackend>;
+  readonly real: (...args: Parameters<BackendFactory>) => Promise<ScenarioBackend>;
 }

@@ -351,13 +351,16 @@ export async function runScenario(scenario: Scenario, context: ScenarioContext):
     const simulatedNames = (['rbd', 'losetup'] as const).filter(
       (name) => scenario.simulators[name] !== undefined && !realNames.includes(name),
     );
-    const backends = [
-      ...simulatedNames.map((name) => ({
+    const backends = await Promise.all([
+      ...simulatedNames.map(async (name) => ({
         name,
-        backend: context.backends.simulated(name, scenario.simulators, place),
+        backend: await context.backends.simulated(name, scenario.simulators, place),
       })),
-      ...realNames.map((name) => ({ name, backend: context.backends.real(name, scenario.simulators, place) })),
-    ];
+      ...realNames.map(async (name) => ({
+        name,
+        backend: await context.backends.real(name, scenario.simulators, place),
+      })),
+    ]);
     if (realNames.length > 0 && scenario.steps.some((s) => s.kill !== undefined || s.group !== undefined)) {
       // A real command is not answered by the kit: it cannot be held at a call.
       const reason = 'a kill at a backend call and "together" steps need the simulators (the kit holds their calls)';
