@@ -18,6 +18,7 @@ import {
   reporterOption,
   shardOption,
 } from '../cli/options.js';
+import { startIsolationProbe } from '../run/isolation/probe.js';
 import { loadScenarioPaths } from '../scenario/load.js';
 import { isProviderProject, projectBuild } from './provider-arg.js';
 import { THROUGH_GANETI_HELP, throughGanetiLines, throughGanetiOption } from './through-ganeti.js';
@@ -173,6 +174,8 @@ export const runCommand: Command = {
     );
     if (reportProblems.length > 0) throw new UsageError(reportProblems.join('; '));
 
+    // Which sandbox this machine allows, found while the scenarios are read (harness/run/isolation).
+    const probing = startIsolationProbe();
     const loaded = loadScenarioPaths(paths);
     const errors = [...loaded.errors];
     const planned: PlannedScenario[] = [];
@@ -209,6 +212,7 @@ export const runCommand: Command = {
       env: process.env,
       cwd: process.cwd(),
     });
+    await probing;
     return interruptible(async (signal) => {
       const summary = await runScenarios(planned, {
         jobs,

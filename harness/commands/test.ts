@@ -25,6 +25,7 @@ import { counterexampleLine, exploreCheck, exploreReport } from '../explore/chec
 import { explore, type ExploreOutcome } from '../explore/explore.js';
 import { parseGanetiVersion, UnsupportedVersionError } from '../ganeti/versions.js';
 import { checkProvider } from '../provider/check.js';
+import { startIsolationProbe } from '../run/isolation/probe.js';
 import { isProviderProject, projectBuild } from './provider-arg.js';
 import {
   createReporters,
@@ -211,6 +212,8 @@ export const testCommand: Command = {
           ? 0
           : positiveInteger('--seed', values.seed, 2 ** 31 - 1);
     const providerDir = providerDirOf(positionals[0]!);
+    // Which sandbox this machine allows, found while the provider and the suite are read.
+    const probing = startIsolationProbe();
     const layout = checkProvider(providerDir);
     const suite = loadSuite();
     if (suite.errors.length > 0)
@@ -311,6 +314,7 @@ export const testCommand: Command = {
     });
     // Set inside the callback, where TypeScript's flow analysis does not look.
     let interrupted = false as boolean;
+    await probing;
     const summary = await interruptible(async (signal) => {
       try {
         return await runScenarios(planned, {
