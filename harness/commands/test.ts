@@ -95,7 +95,8 @@ Options:
       --timeout S      seconds each script may take (default: 30)
 ${THROUGH_GANETI_HELP}
                        (spec/SPEC.md §11.2; docs/testing-in-ci.md)
-  -j, --jobs N         checks run at once (default: ${availableParallelism()}; 1 with --live)
+  -j, --jobs N         checks (and --explore plans) run at once (default:
+                       ${availableParallelism()}; 1 with --live)
       --shard I/N, --filter REGEX, --bail, --keep
       --reporter R     human (default), tap or tap13
       --junit FILE, --json FILE (the JSON gets a "conformance" verdict too)
@@ -354,6 +355,7 @@ export const testCommand: Command = {
         {
           runs: exploreRuns,
           seed,
+          jobs,
           counterexample: values.counterexample ?? `extstorage-kit-counterexample-${seed}.yaml`,
           progress: (played, failing) => {
             if (shrinking) return;

@@ -11,7 +11,7 @@ export function counterexampleLine(path: string, seed: number): string {
 
 export function exploreCheck(outcome: ExploreOutcome): CheckOutcome {
   const rate = outcome.durationMs > 0 ? (outcome.steps / (outcome.durationMs / 1000)).toFixed(1) : '0';
-  const played = `${outcome.plans} plans, ${outcome.steps} script runs judged, seed ${outcome.seed} (${rate} runs/s)`;
+  const played = `${outcome.plans} plans, ${outcome.steps} script runs judged, seed ${outcome.seed}, ${outcome.jobs} at once (${rate} runs/s)`;
   const warnings = outcome.warnings.map((w) => `${w.invariant.level} ${w.invariant.id}: ${w.message}`);
   const failure = outcome.failure;
   if (failure === null)
@@ -32,6 +32,9 @@ export function exploreCheck(outcome: ExploreOutcome): CheckOutcome {
     reasons: [`${v.invariant.id} (${v.invariant.level}): ${v.message}`],
     details: [
       `invariant ${v.invariant.id}: ${v.invariant.text}`,
+      ...(failure.reproduced
+        ? []
+        : [`plan ${failure.run + 1} failed, but not when played again alone: written as it was, not shrunk`]),
       `shrunk to ${failure.operations.length} operation${failure.operations.length === 1 ? '' : 's'} (${failure.steps} script runs; ${failure.shrinks} shrinking steps):`,
       ...failure.operations.map((op, i) => `  ${i + 1}. ${op}`),
       counterexampleLine(failure.counterexample, outcome.seed),
@@ -49,6 +52,7 @@ export function exploreReport(outcome: ExploreOutcome): Record<string, unknown> 
     plans: outcome.plans,
     steps: outcome.steps,
     durationMs: outcome.durationMs,
+    jobs: outcome.jobs,
     failure:
       failure === null
         ? null
@@ -58,6 +62,8 @@ export function exploreReport(outcome: ExploreOutcome): Record<string, unknown> 
             operations: failure.operations,
             steps: failure.steps,
             shrinks: failure.shrinks,
+            run: failure.run,
+            reproduced: failure.reproduced,
             counterexample: failure.counterexample,
           },
     warnings: outcome.warnings.map((w) => ({ invariant: w.invariant, message: w.message })),

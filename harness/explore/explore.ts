@@ -1,12 +1,15 @@
 // `test --explore N`: N random plans (generate.ts) played against the provider (execute.ts) and
-// judged against the model (model.ts), as one fast-check property; the first failure is shrunk by
-// fast-check to a minimal plan and written as a scenario file (counterexample.ts).
+// judged against the model (model.ts). The plans are fast-check's N runs for the seed, drawn up
+// front and played by a pool of workers, each plan in its own sandbox; the failing plan with the
+// lowest index is the failure, whatever the number of workers. fast-check then replays that run
+// (by its path) and shrinks it, one plan at a time, to a minimal plan written as a scenario file
+// (counterexample.ts). So a seed gives the same plans, verdict and counterexample at any --jobs.
 
 import fc from 'fast-check';
 import { writeCounterexample } from './counterexample.js';
 import { executePlan, type Execution, type ExecutionContext } from './execute.js';
 import { planArbitrary, planOps } from './generate.js';
-import { judge, type Violation } from './model.js';
+import { judge, type Judgement, type Violation } from './model.js';
 import { describeOp, planVolumes, type Plan } from './plan.js';
 
 export interface ExploreOptions {
@@ -17,7 +20,9 @@ export interface ExploreOptions {
   readonly counterexample: string;
   /** The most operations in a plan. */
   readonly maxOperations?: number;
-  /** Called after each plan played (shrinking included). */
+  /** Plans played at once (default 1); shrinking plays one at a time. */
+  readonly jobs?: number;
+  /** Called after each plan played (shrinking included); `failing` once, when shrinking starts. */
   readonly progress?: (played: number, failing: boolean) => void;
 }
 
@@ -30,58 +35,132 @@ export interface ExploreFailure {
   readonly counterexample: string;
   /** How many smaller plans fast-check tried. */
   readonly shrinks: number;
+  /** The index (0-based) of the first failing plan among the N. */
+  readonly run: number;
+  /** Whether the failure came back when fast-check replayed its plan alone (else it is written unshrunk). */
+  readonly reproduced: boolean;
 }
 
 export interface ExploreOutcome {
   readonly seed: number;
-  /** Plans played, shrinking included. */
+  /** Plans played up to the first failing one, then shrinking's. */
   readonly plans: number;
-  /** Script runs judged. */
+  /** Script runs judged in those plans. */
   readonly steps: number;
   readonly durationMs: number;
   readonly failure: ExploreFailure | null;
-  /** SHOULD invariants broken (the first time each). */
+  /** SHOULD invariants broken (the first time each, in the plans' order). */
   readonly warnings: readonly Violation[];
+  /** Plans played at once. */
+  readonly jobs: number;
 }
 
 /** Plans longer than this take long to play and to shrink; the bugs looked for need few operations. */
 const DEFAULT_MAX_OPERATIONS = 8;
 
+interface Played {
+  readonly plan: Plan;
+  readonly execution: Execution;
+  readonly judgement: Judgement;
+}
+
+type Failing = Played & { readonly violation: Violation };
+
+async function play(plan: Plan, context: ExecutionContext): Promise<Played> {
+  const execution = await executePlan(plan, context);
+  return { plan, execution, judgement: judge(plan, execution) };
+}
+
 export async function explore(context: ExecutionContext, options: ExploreOptions): Promise<ExploreOutcome> {
   const started = performance.now();
-  let plans = 0;
-  let steps = 0;
-  const warnings = new Map<string, Violation>();
-  // The last failing plan is fast-check's final counterexample: it only moves on to a smaller one that fails too.
-  let failing: { plan: Plan; execution: Execution; violation: Violation } | null = null;
-  const property = fc.asyncProperty(
-    planArbitrary(options.maxOperations ?? DEFAULT_MAX_OPERATIONS),
-    async ([count, commands]) => {
-      const plan: Plan = { volumes: planVolumes(count), ops: planOps(count, commands) };
-      if (plan.ops.length === 0) return true;
-      const execution = await executePlan(plan, context);
-      const judgement = judge(plan, execution);
-      plans++;
-      steps += judgement.steps;
-      for (const w of judgement.warnings) if (!warnings.has(w.invariant.id)) warnings.set(w.invariant.id, w);
-      options.progress?.(plans, judgement.violation !== null);
-      if (judgement.violation === null) return true;
-      failing = { plan, execution, violation: judgement.violation };
-      return false;
-    },
+  const jobs = Math.max(1, options.jobs ?? 1);
+  const arbitrary = planArbitrary(options.maxOperations ?? DEFAULT_MAX_OPERATIONS);
+  const toPlan = (count: number, commands: Parameters<typeof planOps>[1]): Plan => ({
+    volumes: planVolumes(count),
+    ops: planOps(count, commands),
+  });
+
+  // The N plans, as fast-check's runs for this seed draw them (the same values as a property
+  // over the same arbitrary gets, run i being what `path: "i"` replays below).
+  const plans: Plan[] = [];
+  fc.check(
+    fc.property(arbitrary, ([count, commands]) => {
+      plans.push(toPlan(count, commands));
+      return true;
+    }),
+    { numRuns: options.runs, seed: options.seed },
   );
-  const details = await fc.check(property, { numRuns: options.runs, seed: options.seed });
-  const durationMs = performance.now() - started;
-  const found = failing as { plan: Plan; execution: Execution; violation: Violation } | null;
-  if (details.failed && found === null) {
+
+  // Played by `jobs` workers, in index order; none starts a plan after a failing one.
+  const played: (Played | undefined)[] = new Array<Played | undefined>(plans.length);
+  let lowestFailing = plans.length;
+  let next = 0;
+  let count = 0;
+  const worker = async (): Promise<void> => {
+    for (let i = next++; i < plans.length && i < lowestFailing; i = next++) {
+      const plan = plans[i]!;
+      if (plan.ops.length === 0) continue;
+      const result = await play(plan, context);
+      played[i] = result;
+      if (result.judgement.violation !== null) lowestFailing = Math.min(lowestFailing, i);
+      else options.progress?.(++count, false);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(jobs, plans.length) }, worker));
+
+  // What is reported stops at the first failing plan: plans after it that a worker had started
+  // already are not counted, so the figures are the same at any --jobs.
+  const warnings = new Map<string, Violation>();
+  let plansPlayed = 0;
+  let steps = 0;
+  for (const result of played.slice(0, lowestFailing + 1)) {
+    if (result === undefined) continue;
+    plansPlayed++;
+    steps += result.judgement.steps;
+    for (const w of result.judgement.warnings) if (!warnings.has(w.invariant.id)) warnings.set(w.invariant.id, w);
+  }
+  const first = played[lowestFailing];
+  if (first === undefined)
+    return {
+      seed: options.seed,
+      plans: plansPlayed,
+      steps,
+      durationMs: performance.now() - started,
+      failure: null,
+      warnings: [...warnings.values()],
+      jobs,
+    };
+
+  // Shrinking: fast-check replays run `lowestFailing` and tries smaller plans, one at a time. The
+  // last failing plan is its final counterexample (it only moves on to a smaller one that fails).
+  options.progress?.(plansPlayed, true);
+  let failing = { ...first, violation: first.judgement.violation! } as Failing;
+  let replayed = false as boolean; // set inside the property, where flow analysis does not look
+  const details = await fc.check(
+    fc.asyncProperty(arbitrary, async ([n, commands]) => {
+      const plan = toPlan(n, commands);
+      if (plan.ops.length === 0) return true;
+      const result = await play(plan, context);
+      plansPlayed++;
+      steps += result.judgement.steps;
+      options.progress?.(plansPlayed, false);
+      if (result.judgement.violation === null) return true;
+      replayed = true;
+      failing = { ...result, violation: result.judgement.violation };
+      return false;
+    }),
+    { numRuns: 1, seed: options.seed, path: String(lowestFailing) },
+  );
+  if (details.failed && !replayed) {
     const error = details.errorInstance;
     throw new Error(`the exploration failed: ${error instanceof Error ? error.message : String(error)}`);
   }
-  if (found === null)
-    return { seed: options.seed, plans, steps, durationMs, failure: null, warnings: [...warnings.values()] };
+  const durationMs = performance.now() - started;
   const counterexample = writeCounterexample(
     {
-      ...found,
+      plan: failing.plan,
+      execution: failing.execution,
+      violation: failing.violation,
       seed: options.seed,
       providerDir: context.providerDir,
       backend: context.backend,
@@ -89,12 +168,14 @@ export async function explore(context: ExecutionContext, options: ExploreOptions
     },
     options.counterexample,
   );
+  const found = failing;
   return {
     seed: options.seed,
-    plans,
+    plans: plansPlayed,
     steps,
     durationMs,
     warnings: [...warnings.values()],
+    jobs,
     failure: {
       violation: found.violation,
       operations: found.plan.ops
@@ -102,7 +183,10 @@ export async function explore(context: ExecutionContext, options: ExploreOptions
         .map((op) => describeOp(op, found.plan.volumes)),
       steps: found.violation.step + 1,
       counterexample,
-      shrinks: details.numShrinks,
+      // A failure that did not come back when its plan was played alone is written unshrunk.
+      shrinks: replayed ? details.numShrinks : 0,
+      run: lowestFailing,
+      reproduced: replayed,
     },
   };
 }
