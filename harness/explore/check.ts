@@ -37,6 +37,11 @@ export function exploreCheck(outcome: ExploreOutcome): CheckOutcome {
         : [`plan ${failure.run + 1} failed, but not when played again alone: written as it was, not shrunk`]),
       `shrunk to ${failure.operations.length} operation${failure.operations.length === 1 ? '' : 's'} (${failure.steps} script runs; ${failure.shrinks} shrinking steps):`,
       ...failure.operations.map((op, i) => `  ${i + 1}. ${op}`),
+      ...(failure.replayable
+        ? []
+        : [
+            "a kill at a random time landed inside a script's own work: the counterexample kills at the nearest backend call, and its replay may pass",
+          ]),
       counterexampleLine(failure.counterexample, outcome.seed),
       played,
       ...warnings,
@@ -64,6 +69,7 @@ export function exploreReport(outcome: ExploreOutcome): Record<string, unknown> 
             shrinks: failure.shrinks,
             run: failure.run,
             reproduced: failure.reproduced,
+            replayable: failure.replayable,
             counterexample: failure.counterexample,
           },
     warnings: outcome.warnings.map((w) => ({ invariant: w.invariant, message: w.message })),

@@ -8,9 +8,17 @@
 import fc from 'fast-check';
 import { writeCounterexample } from './counterexample.js';
 import { executePlan, type Execution, type ExecutionContext } from './execute.js';
-import { planArbitrary, planOps } from './generate.js';
+import { planArbitrary, planOf, type PlanCommands } from './generate.js';
 import { judge, type Judgement, type Violation } from './model.js';
-import { describeOp, planVolumes, type Plan } from './plan.js';
+import {
+  describeOp,
+  EXPLORED_ACTIONS,
+  type ActionOp,
+  type Disturbance,
+  type ExploredAction,
+  type Op,
+  type Plan,
+} from './plan.js';
 
 export interface ExploreOptions {
   /** How many plans to play (fast-check's numRuns). */
@@ -39,6 +47,8 @@ export interface ExploreFailure {
   readonly run: number;
   /** Whether the failure came back when fast-check replayed its plan alone (else it is written unshrunk). */
   readonly reproduced: boolean;
+  /** False when a kill at a random time could not be pinned at a backend call with the same failure. */
+  readonly replayable: boolean;
 }
 
 export interface ExploreOutcome {
@@ -71,14 +81,45 @@ async function play(plan: Plan, context: ExecutionContext): Promise<Played> {
   return { plan, execution, judgement: judge(plan, execution) };
 }
 
+/**
+ * The plan with each kill at a random time replaced by the kill at a call where it landed (the
+ * call gate kills there again on every run; one that never landed, by a kill after the script's
+ * last call, which never fires either); null when the plan has no such kill.
+ */
+export function pinned(plan: Plan, execution: Execution): Plan | null {
+  const landed = new Map<ActionOp, Disturbance>();
+  execution.roles.forEach((role, k) => {
+    if (role.role !== 'disturbed' || role.action.disturb?.kind !== 'kill-timed') return;
+    const run = execution.steps[k]?.runs[0];
+    if (run === undefined) return;
+    landed.set(
+      role.action,
+      run.fault?.kind === 'killed'
+        ? { kind: 'kill', call: run.fault.call, when: run.fault.when }
+        : { kind: 'kill', call: run.calls.length + 1, when: 'before' },
+    );
+  });
+  if (landed.size === 0) return null;
+  const pin = (op: ActionOp): ActionOp => {
+    const disturb = landed.get(op);
+    return disturb === undefined ? op : { ...op, disturb };
+  };
+  return {
+    volumes: plan.volumes,
+    ops: plan.ops.map((op): Op =>
+      op.kind === 'one' ? { kind: 'one', op: pin(op.op) } : { kind: 'together', ops: [pin(op.ops[0]), pin(op.ops[1])] },
+    ),
+  };
+}
+
 export async function explore(context: ExecutionContext, options: ExploreOptions): Promise<ExploreOutcome> {
   const started = performance.now();
   const jobs = Math.max(1, options.jobs ?? 1);
-  const arbitrary = planArbitrary(options.maxOperations ?? DEFAULT_MAX_OPERATIONS);
-  const toPlan = (count: number, commands: Parameters<typeof planOps>[1]): Plan => ({
-    volumes: planVolumes(count),
-    ops: planOps(count, commands),
-  });
+  // The optional actions (snapshot, open, close) are drawn when the provider has their script.
+  const optional = context.providerCheck.optional as Partial<Record<ExploredAction, boolean>>;
+  const actions = new Set(EXPLORED_ACTIONS.filter((action) => optional[action] ?? true));
+  const arbitrary = planArbitrary(options.maxOperations ?? DEFAULT_MAX_OPERATIONS, actions);
+  const toPlan = (count: number, commands: PlanCommands): Plan => planOf(count, commands);
 
   // The N plans, as fast-check's runs for this seed draw them (the same values as a property
   // over the same arbitrary gets, run i being what `path: "i"` replays below).
@@ -155,6 +196,20 @@ export async function explore(context: ExecutionContext, options: ExploreOptions
     const error = details.errorInstance;
     throw new Error(`the exploration failed: ${error instanceof Error ? error.message : String(error)}`);
   }
+  // Kills at a random time are written where they landed: kept so when that plan, played with
+  // them pinned there, breaks the same invariant (a kill inside the script's own work, between two
+  // backend calls, may not: the counterexample then says so).
+  let replayable = true;
+  const pin = pinned(failing.plan, failing.execution);
+  if (pin !== null) {
+    const again = await play(pin, context);
+    plansPlayed++;
+    steps += again.judgement.steps;
+    const violation = again.judgement.violation;
+    if (violation !== null && violation.invariant.id === failing.violation.invariant.id)
+      failing = { ...again, violation };
+    else replayable = false;
+  }
   const durationMs = performance.now() - started;
   const counterexample = writeCounterexample(
     {
@@ -165,6 +220,7 @@ export async function explore(context: ExecutionContext, options: ExploreOptions
       providerDir: context.providerDir,
       backend: context.backend,
       timeoutSeconds: context.timeoutSeconds,
+      replayable,
     },
     options.counterexample,
   );
@@ -187,6 +243,7 @@ export async function explore(context: ExecutionContext, options: ExploreOptions
       shrinks: replayed ? details.numShrinks : 0,
       run: lowestFailing,
       reproduced: replayed,
+      replayable,
     },
   };
 }

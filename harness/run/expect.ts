@@ -4,7 +4,7 @@
 import { interpretAttachOutput } from '../attach/interpret.js';
 import { readAttachOutput, uriFor } from '../attach/reading.js';
 import { isPython2, REPRESENTATIVE_VERSIONS, parseGanetiVersion } from '../ganeti/versions.js';
-import type { DeviceExpectation, Step, StreamExpectation } from '../scenario/model.js';
+import { describeKill, type DeviceExpectation, type Step, type StreamExpectation } from '../scenario/model.js';
 import { completeBytes, streamText } from './capture.js';
 import type { CompatibilityRow, Failure, ScriptRun } from './result.js';
 import { matchState } from './match-state.js';
@@ -16,6 +16,8 @@ export interface JudgedRun extends ScriptRun {
   readonly calls: readonly LoggedStubCall[];
   /** Each backend simulator's state after the run (spec/SCENARIOS.md), when the scenario has any. */
   readonly simulated?: Readonly<Record<string, unknown>>;
+  /** Sandboxed runs (bwrap, unshare): the processes still running when the script ended, killed then. */
+  readonly left?: readonly { readonly pid: number; readonly command: string }[];
 }
 
 const READING_VERSION = parseGanetiVersion('3.1');
@@ -46,8 +48,8 @@ function killFailure(step: Step, run: ScriptRun): Failure | null {
   if (run.fault !== undefined) return null; // faultFailure has said what went wrong, by name
   const made = run.calls.length;
   return {
-    message: `the kill ${step.kill.when} backend call ${step.kill.call} never happened: the script made ${made} backend call${made === 1 ? '' : 's'} and ended by itself`,
-    expected: `killed ${step.kill.when} call ${step.kill.call}`,
+    message: `the kill ${describeKill(step.kill)} never happened: the script made ${made} backend call${made === 1 ? '' : 's'} and ended by itself`,
+    expected: `killed ${describeKill(step.kill)}`,
     actual: describeExit(run),
   };
 }
@@ -317,6 +319,23 @@ export interface StepVerdict {
   readonly compatibility?: CompatibilityRow;
 }
 
+/** `expect.processes_left: none`: a run that left processes running (the sandbox killed them). */
+function leftFailures(step: Step, runs: readonly JudgedRun[]): Failure[] {
+  if (step.expect.processesLeft !== 'none') return [];
+  return runs.flatMap((run, i) => {
+    const left = run.left ?? [];
+    if (left.length === 0) return [];
+    const which = runs.length > 1 ? `run ${i + 1} of ${runs.length}: ` : '';
+    return [
+      {
+        message: `${which}the script left ${left.length === 1 ? 'a process' : `${left.length} processes`} running when it ended (killed by the sandbox): ${left.map((p) => p.command).join(', ')}`,
+        expected: 'no process left running',
+        actual: left.map((p) => `${p.command} (pid ${p.pid})`).join(', '),
+      },
+    ];
+  });
+}
+
 export function judgeStep(step: Step, runs: readonly JudgedRun[]): StepVerdict {
   const failures: Failure[] = [];
   const first = runs[0]!;
@@ -346,7 +365,7 @@ export function judgeStep(step: Step, runs: readonly JudgedRun[]): StepVerdict {
     ...streamFailures('stdout', step.expect.stdout, first),
     ...streamFailures('stderr', step.expect.stderr, first),
   );
-  failures.push(...callFailures(step, runs), ...simulatedFailures(step, runs));
+  failures.push(...callFailures(step, runs), ...simulatedFailures(step, runs), ...leftFailures(step, runs));
   // The attach output is only judged when attach succeeded, as Ganeti only reads it then.
   const succeeded = first.exitCode === 0 && first.signal === null && first.fault === undefined;
   // A usage call (with.args) is not attach's answer: Ganeti never passes arguments.

@@ -153,6 +153,8 @@ export interface StepExpectation {
   readonly calls?: Readonly<Record<string, readonly (readonly string[])[]>>;
   /** Per simulator: a subset of its state that must hold after each run. */
   readonly simulated?: Readonly<Partial<Record<SimulatorName, StateExpectation>>>;
+  /** none: the run leaves no process running when its script ends (seen under bwrap and unshare). */
+  readonly processesLeft?: 'none';
 }
 
 export interface StepInput {
@@ -183,8 +185,23 @@ export type StepKind = Action | 'command';
 /** Placeholders a command step's arguments may hold (spec/SCENARIOS.md §3.6). */
 export const COMMAND_PLACEHOLDERS = ['${SANDBOX}', '${VOLUME}', '${DEVICE}', '${URI:<hypervisor>}'] as const;
 
-/** Where a step's kill falls: before its k-th backend call is carried out, or after it (spec/SCENARIOS.md §6.6). */
-export type KillMoment = 'before' | 'after';
+/**
+ * Where a step's kill falls (spec/SCENARIOS.md §6.6): before its k-th backend call is carried out,
+ * after it is carried out but before it is answered, or once it is answered.
+ */
+export type KillMoment = 'before' | 'after' | 'answered';
+
+/** "before backend call 3", "after backend call 3 (carried out, not answered)", "once backend call 3 was answered". */
+export function describeKill(kill: StepKill): string {
+  switch (kill.when) {
+    case 'before':
+      return `before backend call ${kill.call}`;
+    case 'after':
+      return `after backend call ${kill.call} (carried out, not answered)`;
+    case 'answered':
+      return `once backend call ${kill.call} was answered`;
+  }
+}
 
 export interface StepKill {
   /** The backend call (stubbed or simulated, from 1) of the run. */
@@ -198,6 +215,11 @@ export interface Step {
   readonly volume?: string;
   /** SIGKILL at a backend call of the run (the step passes when it happened). */
   readonly kill?: StepKill;
+  /**
+   * The explorer's kill at a random time: SIGKILL this many milliseconds after the script started
+   * (not in scenario files: the run's fault says where it landed, as a `kill` that replays it).
+   */
+  readonly killAfterMs?: number;
   /**
    * Steps written under one `together` share a group number and follow each other: they start at
    * the same time, their backend calls answered in turn (spec/SCENARIOS.md §6.5).
