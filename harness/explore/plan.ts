@@ -2,7 +2,7 @@
 // one action on one volume, maybe disturbed (killed at a backend call, or meeting an injected
 // backend failure) and then retried, or two actions on different volumes started together.
 
-import { describeKill, type KillMoment } from '../scenario/model.js';
+import type { KillMoment } from '../scenario/model.js';
 
 /** The actions the explorer draws (snapshot, open and close when the provider has the script). */
 export const EXPLORED_ACTIONS = [
@@ -106,7 +106,7 @@ export function describeOp(op: Op, volumes: readonly PlanVolume[]): string {
           ? ', every backend call failing, then retried'
           : a.disturb.kind === 'kill-timed'
             ? `, killed ${a.disturb.ms} ms after it started, then retried`
-            : `, killed ${describeKill(a.disturb)}, then retried`;
+            : `, killed ${a.disturb.when} backend call ${a.disturb.call}, then retried`;
     return `${a.action} ${label}${input}${disturbed}`;
   };
   return op.kind === 'one' ? one(op.op) : `together: ${op.ops.map(one).join(' | ')}`;

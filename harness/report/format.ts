@@ -12,7 +12,7 @@ import type {
   ScriptRun,
   StepResult,
 } from '../run/result.js';
-import { describeKill, type SourcePosition } from '../scenario/model.js';
+import type { SourcePosition } from '../scenario/model.js';
 import { formatPosition } from '../scenario/position.js';
 
 /** How many lines of a failing run's stderr the reports show. */
@@ -89,7 +89,7 @@ export function describeFault(fault: Fault): string {
     case 'spawn':
       return `could not start the script: ${fault.message}`;
     case 'killed':
-      return `killed with SIGKILL ${describeKill(fault)}, as the step asked`;
+      return `killed with SIGKILL ${fault.when} backend call ${fault.call}, as the step asked`;
   }
 }
 

@@ -1,6 +1,6 @@
 // The runner's hold on a scenario's backend calls (../backend/command-server.ts, CallGate): it
-// counts each running step's calls, kills a step's script right before, after or once answered its
-// k-th call (`kill`), or at a random time (the explorer's `killAfterMs`, recording where that kill
+// counts each running step's calls, kills a step's script right before or after its k-th call
+// (`kill`), or at a random time (the explorer's `killAfterMs`, recording where that kill
 // landed as a `kill` that does the same again), and answers the calls of steps started together in
 // turn, one of each, so the interleaving of their backend calls is the same on every run
 // (spec/SCENARIOS.md §6.5, §6.6).
@@ -14,6 +14,13 @@ import type { StepKill } from '../scenario/model.js';
  * group must go on.
  */
 const TURN_PATIENCE_MS = 250;
+
+/**
+ * The same, for a step that has made no call yet: starting a script (its sandbox, an interpreter)
+ * takes longer than its steps between two calls, the more so on a loaded machine (plans played at
+ * once), and letting the other go first then would change the interleaving from run to run.
+ */
+const FIRST_CALL_PATIENCE_MS = 1000;
 
 /** One running step, as the gate sees it. */
 export interface GatedStep {
@@ -86,8 +93,10 @@ export class ScenarioCallGate implements CallGate {
 
   /**
    * A kill at a random time: the script dies now, wherever it is. In the gate's terms: with a call
-   * waiting (its turn not come), before that call; else once its last call was answered; before
-   * any call, before the first (a script that then makes none cannot be killed there again).
+   * waiting (its turn not come), before that call; before any call, before the first (a script
+   * that then makes none cannot be killed there again); else after its last call, whose effect
+   * the backend has. (Killing once a call is answered would race with what the script does with
+   * the answer: the same point twice would be two.)
    */
   private killNow(member: Member): void {
     if (member.done || member.killed) return;
@@ -95,7 +104,7 @@ export class ScenarioCallGate implements CallGate {
     member.landed =
       member.pending.length > 0 || member.calls === 0
         ? { call: member.calls + 1, when: 'before' }
-        : { call: member.calls, when: 'answered' };
+        : { call: member.calls, when: 'after' };
     member.killer?.();
     for (const other of member.pending.splice(0)) other('drop');
     this.pump();
@@ -150,12 +159,16 @@ export class ScenarioCallGate implements CallGate {
         continue;
       }
       // One step is busy elsewhere: wait for its call for a while, then let the others go on.
-      this.timer = setTimeout(() => {
-        const next = this.nextInTurn(this.members.filter((m) => m.pending.length > 0));
-        const respond = next.pending.shift();
-        if (respond !== undefined) this.carry(next, respond);
-        this.pump();
-      }, TURN_PATIENCE_MS);
+      const starting = running.some((m) => m.pending.length === 0 && m.calls === 0);
+      this.timer = setTimeout(
+        () => {
+          const next = this.nextInTurn(this.members.filter((m) => m.pending.length > 0));
+          const respond = next.pending.shift();
+          if (respond !== undefined) this.carry(next, respond);
+          this.pump();
+        },
+        starting ? FIRST_CALL_PATIENCE_MS : TURN_PATIENCE_MS,
+      );
       this.timer.unref();
       return;
     }
@@ -187,7 +200,7 @@ export class ScenarioCallGate implements CallGate {
         respond('drop');
       } else {
         member.calls++;
-        respond(kill.when === 'after' ? 'apply' : 'answer');
+        respond('apply');
         member.killer?.();
       }
       for (const other of member.pending.splice(0)) other('drop');

@@ -4,7 +4,7 @@
 import { interpretAttachOutput } from '../attach/interpret.js';
 import { readAttachOutput, uriFor } from '../attach/reading.js';
 import { isPython2, REPRESENTATIVE_VERSIONS, parseGanetiVersion } from '../ganeti/versions.js';
-import { describeKill, type DeviceExpectation, type Step, type StreamExpectation } from '../scenario/model.js';
+import type { DeviceExpectation, Step, StreamExpectation } from '../scenario/model.js';
 import { completeBytes, streamText } from './capture.js';
 import type { CompatibilityRow, Failure, ScriptRun } from './result.js';
 import { matchState } from './match-state.js';
@@ -48,8 +48,8 @@ function killFailure(step: Step, run: ScriptRun): Failure | null {
   if (run.fault !== undefined) return null; // faultFailure has said what went wrong, by name
   const made = run.calls.length;
   return {
-    message: `the kill ${describeKill(step.kill)} never happened: the script made ${made} backend call${made === 1 ? '' : 's'} and ended by itself`,
-    expected: `killed ${describeKill(step.kill)}`,
+    message: `the kill ${step.kill.when} backend call ${step.kill.call} never happened: the script made ${made} backend call${made === 1 ? '' : 's'} and ended by itself`,
+    expected: `killed ${step.kill.when} call ${step.kill.call}`,
     actual: describeExit(run),
   };
 }

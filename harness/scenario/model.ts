@@ -185,23 +185,8 @@ export type StepKind = Action | 'command';
 /** Placeholders a command step's arguments may hold (spec/SCENARIOS.md §3.6). */
 export const COMMAND_PLACEHOLDERS = ['${SANDBOX}', '${VOLUME}', '${DEVICE}', '${URI:<hypervisor>}'] as const;
 
-/**
- * Where a step's kill falls (spec/SCENARIOS.md §6.6): before its k-th backend call is carried out,
- * after it is carried out but before it is answered, or once it is answered.
- */
-export type KillMoment = 'before' | 'after' | 'answered';
-
-/** "before backend call 3", "after backend call 3 (carried out, not answered)", "once backend call 3 was answered". */
-export function describeKill(kill: StepKill): string {
-  switch (kill.when) {
-    case 'before':
-      return `before backend call ${kill.call}`;
-    case 'after':
-      return `after backend call ${kill.call} (carried out, not answered)`;
-    case 'answered':
-      return `once backend call ${kill.call} was answered`;
-  }
-}
+/** Where a step's kill falls: before its k-th backend call is carried out, or after it (spec/SCENARIOS.md §6.6). */
+export type KillMoment = 'before' | 'after';
 
 export interface StepKill {
   /** The backend call (stubbed or simulated, from 1) of the run. */
