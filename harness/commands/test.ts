@@ -75,12 +75,15 @@ Options:
                        by a stateless stub) makes the exit status 1
       --explore N      model-based exploration, the MUST check EXPLORE: N random
                        plans over 2-4 volumes (create, attach, detach, grow,
-                       setinfo, verify, remove in orders Ganeti sends them),
+                       setinfo, verify, remove, and snapshot, open, close when
+                       the provider has them, in orders Ganeti sends them),
                        some steps killed with SIGKILL before or after a backend
-                       call and retried, some meeting a failing backend, some
-                       started together on two volumes; after every step the
-                       simulators' state is checked against a model (the
-                       invariants: spec/conformance/EXPLORE.md). A failure is
+                       call or at a random time and retried, some meeting a
+                       failing backend, some started together on two volumes;
+                       --jobs plans at once (the same outcome at any count);
+                       after every step the simulators' state is checked
+                       against a model (the invariants:
+                       spec/conformance/EXPLORE.md). A failure is
                        shrunk and written as a scenario file that "run"
                        replays, printed on a line "counterexample: PATH (seed
                        S)". Needs a --backend that simulates (simulate:

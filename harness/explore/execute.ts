@@ -49,7 +49,7 @@ const POSITION: SourcePosition = { file: '(explore)', line: 1, col: 1 };
 const OBSERVE_FILES = ['find', '${SANDBOX}', '-type', 'f', '-printf', '%P\t%s\n'];
 
 /** The name of scenario step `index`: the isolation report says which step left a process by it. */
-export const stepName = (index: number, op: ActionOp, label: string) => `#${index} ${op.action} ${label}`;
+const stepName = (index: number, op: ActionOp, label: string) => `#${index} ${op.action} ${label}`;
 
 function step(plan: Plan, index: number, op: ActionOp, timeout: number, role: StepRole['role'], group?: number): Step {
   const disturbed = role === 'disturbed' ? op.disturb : undefined;

@@ -86,7 +86,7 @@ async function play(plan: Plan, context: ExecutionContext): Promise<Played> {
  * call gate kills there again on every run; one that never landed, by a kill after the script's
  * last call, which never fires either); null when the plan has no such kill.
  */
-export function pinned(plan: Plan, execution: Execution): Plan | null {
+function pinned(plan: Plan, execution: Execution): Plan | null {
   const landed = new Map<ActionOp, Disturbance>();
   execution.roles.forEach((role, k) => {
     if (role.role !== 'disturbed' || role.action.disturb?.kind !== 'kill-timed') return;

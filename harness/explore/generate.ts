@@ -182,7 +182,7 @@ class TogetherCommand implements fc.Command<GanetiView, PlanBuilder> {
 }
 
 /** The most milliseconds after its start a script is killed at a random time (most scripts take less). */
-export const MAX_KILL_MS = 120;
+const MAX_KILL_MS = 120;
 
 const disturbance = (withFailure: boolean): fc.Arbitrary<Disturbance | null> =>
   fc.oneof(
