@@ -12,7 +12,14 @@ export function counterexampleLine(path: string, seed: number): string {
 export function exploreCheck(outcome: ExploreOutcome): CheckOutcome {
   const rate = outcome.durationMs > 0 ? (outcome.steps / (outcome.durationMs / 1000)).toFixed(1) : '0';
   const played = `${outcome.plans} plans, ${outcome.steps} script runs judged, seed ${outcome.seed}, ${outcome.jobs} at once (${rate} runs/s)`;
-  const warnings = outcome.warnings.map((w) => `${w.invariant.level} ${w.invariant.id}: ${w.message}`);
+  const warnings = [
+    ...outcome.warnings.map((w) => `${w.invariant.level} ${w.invariant.id}: ${w.message}`),
+    ...(outcome.cut > 0
+      ? [
+          `${outcome.cut} plan${outcome.cut === 1 ? ' was' : 's were'} judged only up to a script the harness could not start (its sandbox), three times`,
+        ]
+      : []),
+  ];
   const failure = outcome.failure;
   if (failure === null)
     return {
@@ -58,6 +65,7 @@ export function exploreReport(outcome: ExploreOutcome): Record<string, unknown> 
     steps: outcome.steps,
     durationMs: outcome.durationMs,
     jobs: outcome.jobs,
+    cut: outcome.cut,
     failure:
       failure === null
         ? null

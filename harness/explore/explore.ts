@@ -63,6 +63,8 @@ export interface ExploreOutcome {
   readonly warnings: readonly Violation[];
   /** Plans played at once. */
   readonly jobs: number;
+  /** Plans cut short: the harness could not start one of their scripts, even played again. */
+  readonly cut: number;
 }
 
 /** Plans longer than this take long to play and to shrink; the bugs looked for need few operations. */
@@ -72,13 +74,28 @@ interface Played {
   readonly plan: Plan;
   readonly execution: Execution;
   readonly judgement: Judgement;
+  /** A script the harness could not start, even when played again: the plan was judged up to it. */
+  readonly cut: boolean;
 }
+
+/**
+ * How many times a plan is played again when the harness could not start one of its scripts (a
+ * sandbox that did not come up on a loaded machine): that is no answer of the provider's, and a
+ * plan cut short there would be judged on fewer steps than the same plan elsewhere.
+ */
+const HARNESS_RETRIES = 2;
+
+const harnessFailed = (execution: Execution) =>
+  execution.steps.some((s) => s.runs.some((r) => r.fault?.kind === 'spawn'));
 
 type Failing = Played & { readonly violation: Violation };
 
 async function play(plan: Plan, context: ExecutionContext): Promise<Played> {
-  const execution = await executePlan(plan, context);
-  return { plan, execution, judgement: judge(plan, execution) };
+  for (let attempt = 0; ; attempt++) {
+    const execution = await executePlan(plan, context);
+    const cut = harnessFailed(execution);
+    if (!cut || attempt === HARNESS_RETRIES) return { plan, execution, judgement: judge(plan, execution), cut };
+  }
 }
 
 /**
@@ -154,9 +171,11 @@ export async function explore(context: ExecutionContext, options: ExploreOptions
   const warnings = new Map<string, Violation>();
   let plansPlayed = 0;
   let steps = 0;
+  let cut = 0;
   for (const result of played.slice(0, lowestFailing + 1)) {
     if (result === undefined) continue;
     plansPlayed++;
+    if (result.cut) cut++;
     steps += result.judgement.steps;
     for (const w of result.judgement.warnings) if (!warnings.has(w.invariant.id)) warnings.set(w.invariant.id, w);
   }
@@ -170,6 +189,7 @@ export async function explore(context: ExecutionContext, options: ExploreOptions
       failure: null,
       warnings: [...warnings.values()],
       jobs,
+      cut,
     };
 
   // Shrinking: fast-check replays run `lowestFailing` and tries smaller plans, one at a time. The
@@ -232,6 +252,7 @@ export async function explore(context: ExecutionContext, options: ExploreOptions
     durationMs,
     warnings: [...warnings.values()],
     jobs,
+    cut,
     failure: {
       violation: found.violation,
       operations: found.plan.ops

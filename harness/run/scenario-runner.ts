@@ -219,10 +219,12 @@ async function runStep(
       !Array.isArray(argv),
     );
     if (step.input.failBackend) rmSync(failFlag, { force: true });
-    // A kill at a random time that happened: where it landed, as the kill at a call that replays it.
+    // A kill at a random time that happened: where it landed, as the kill at a call that replays it
+    // (one that came while the sandbox was starting left it "not started": it was the kill).
     const landed = gated.landed;
+    const killedStarting = invoked.fault?.kind === 'spawn' && invoked.signal === 'SIGKILL';
     let run: typeof invoked =
-      landed !== null && invoked.fault === undefined
+      landed !== null && (invoked.fault === undefined || killedStarting)
         ? { ...invoked, fault: { kind: 'killed', call: landed.call, when: landed.when } }
         : invoked;
     let record: JudgedRun['ganeti'];
