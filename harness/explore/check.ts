@@ -16,7 +16,7 @@ export function exploreCheck(outcome: ExploreOutcome): CheckOutcome {
     ...outcome.warnings.map((w) => `${w.invariant.level} ${w.invariant.id}: ${w.message}`),
     ...(outcome.cut > 0
       ? [
-          `${outcome.cut} plan${outcome.cut === 1 ? ' was' : 's were'} judged only up to a script the harness could not start (its sandbox), three times`,
+          `${outcome.cut} plan${outcome.cut === 1 ? ' was' : 's were'} judged only up to a step the runner failed (a script that did not start, three times, lingered or timed out)`,
         ]
       : []),
   ];

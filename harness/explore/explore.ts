@@ -63,7 +63,7 @@ export interface ExploreOutcome {
   readonly warnings: readonly Violation[];
   /** Plans played at once. */
   readonly jobs: number;
-  /** Plans cut short: the harness could not start one of their scripts, even played again. */
+  /** Plans judged only up to a step the runner failed (a script that did not start, even played again, lingered, timed out). */
   readonly cut: number;
 }
 
@@ -74,7 +74,7 @@ interface Played {
   readonly plan: Plan;
   readonly execution: Execution;
   readonly judgement: Judgement;
-  /** A script the harness could not start, even when played again: the plan was judged up to it. */
+  /** A step the runner failed (a script that did not start, even played again, lingered, timed out): judged up to it. */
   readonly cut: boolean;
 }
 
@@ -88,13 +88,17 @@ const HARNESS_RETRIES = 2;
 const harnessFailed = (execution: Execution) =>
   execution.steps.some((s) => s.runs.some((r) => r.fault?.kind === 'spawn'));
 
+/** The runner ended the plan's scenario early: a step it failed, or a failure of its own. */
+const cutShort = (execution: Execution) =>
+  execution.steps.some((s) => s.status === 'fail') || execution.result.failures.length > 0;
+
 type Failing = Played & { readonly violation: Violation };
 
 async function play(plan: Plan, context: ExecutionContext): Promise<Played> {
   for (let attempt = 0; ; attempt++) {
     const execution = await executePlan(plan, context);
-    const cut = harnessFailed(execution);
-    if (!cut || attempt === HARNESS_RETRIES) return { plan, execution, judgement: judge(plan, execution), cut };
+    if (!harnessFailed(execution) || attempt === HARNESS_RETRIES)
+      return { plan, execution, judgement: judge(plan, execution), cut: cutShort(execution) };
   }
 }
 
