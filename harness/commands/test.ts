@@ -76,12 +76,15 @@ Options:
                        by a stateless stub) makes the exit status 1
       --explore N      model-based exploration, the MUST check EXPLORE: N random
                        plans over 2-4 volumes (create, attach, detach, grow,
-                       setinfo, verify, remove in orders Ganeti sends them),
+                       setinfo, verify, remove, and snapshot, open, close when
+                       the provider has them, in orders Ganeti sends them),
                        some steps killed with SIGKILL before or after a backend
-                       call and retried, some meeting a failing backend, some
-                       started together on two volumes; after every step the
-                       simulators' state is checked against a model (the
-                       invariants: spec/conformance/EXPLORE.md). A failure is
+                       call or at a random time and retried, some meeting a
+                       failing backend, some started together on two volumes;
+                       --jobs plans at once (the same outcome at any count);
+                       after every step the simulators' state is checked
+                       against a model (the invariants:
+                       spec/conformance/EXPLORE.md). A failure is
                        shrunk and written as a scenario file that "run"
                        replays, printed on a line "counterexample: PATH (seed
                        S)". Needs a --backend that simulates (simulate:
@@ -96,7 +99,8 @@ Options:
       --timeout S      seconds each script may take (default: 30)
 ${THROUGH_GANETI_HELP}
                        (spec/SPEC.md §11.2; docs/testing-in-ci.md)
-  -j, --jobs N         checks run at once (default: ${availableParallelism()}; 1 with --live)
+  -j, --jobs N         checks (and --explore plans) run at once (default:
+                       ${availableParallelism()}; 1 with --live)
       --shard I/N, --filter REGEX, --bail, --keep
       --reporter R     human (default), tap or tap13
       --junit FILE, --json FILE (the JSON gets a "conformance" verdict too)
@@ -358,6 +362,7 @@ export const testCommand: Command = {
         {
           runs: exploreRuns,
           seed,
+          jobs,
           counterexample: values.counterexample ?? `extstorage-kit-counterexample-${seed}.yaml`,
           progress: (played, failing) => {
             if (shrinking) return;

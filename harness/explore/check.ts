@@ -11,8 +11,15 @@ export function counterexampleLine(path: string, seed: number): string {
 
 export function exploreCheck(outcome: ExploreOutcome): CheckOutcome {
   const rate = outcome.durationMs > 0 ? (outcome.steps / (outcome.durationMs / 1000)).toFixed(1) : '0';
-  const played = `${outcome.plans} plans, ${outcome.steps} script runs judged, seed ${outcome.seed} (${rate} runs/s)`;
-  const warnings = outcome.warnings.map((w) => `${w.invariant.level} ${w.invariant.id}: ${w.message}`);
+  const played = `${outcome.plans} plans, ${outcome.steps} script runs judged, seed ${outcome.seed}, ${outcome.jobs} at once (${rate} runs/s)`;
+  const warnings = [
+    ...outcome.warnings.map((w) => `${w.invariant.level} ${w.invariant.id}: ${w.message}`),
+    ...(outcome.cut > 0
+      ? [
+          `${outcome.cut} plan${outcome.cut === 1 ? ' was' : 's were'} judged only up to a step the runner failed (a script that did not start, three times, lingered or timed out)`,
+        ]
+      : []),
+  ];
   const failure = outcome.failure;
   if (failure === null)
     return {
@@ -32,8 +39,16 @@ export function exploreCheck(outcome: ExploreOutcome): CheckOutcome {
     reasons: [`${v.invariant.id} (${v.invariant.level}): ${v.message}`],
     details: [
       `invariant ${v.invariant.id}: ${v.invariant.text}`,
+      ...(failure.reproduced
+        ? []
+        : [`plan ${failure.run + 1} failed, but not when played again alone: written as it was, not shrunk`]),
       `shrunk to ${failure.operations.length} operation${failure.operations.length === 1 ? '' : 's'} (${failure.steps} script runs; ${failure.shrinks} shrinking steps):`,
       ...failure.operations.map((op, i) => `  ${i + 1}. ${op}`),
+      ...(failure.replayable
+        ? []
+        : [
+            "a kill at a random time landed inside a script's own work: the counterexample kills at the nearest backend call, and its replay may pass",
+          ]),
       counterexampleLine(failure.counterexample, outcome.seed),
       played,
       ...warnings,
@@ -49,6 +64,8 @@ export function exploreReport(outcome: ExploreOutcome): Record<string, unknown> 
     plans: outcome.plans,
     steps: outcome.steps,
     durationMs: outcome.durationMs,
+    jobs: outcome.jobs,
+    cut: outcome.cut,
     failure:
       failure === null
         ? null
@@ -58,6 +75,9 @@ export function exploreReport(outcome: ExploreOutcome): Record<string, unknown> 
             operations: failure.operations,
             steps: failure.steps,
             shrinks: failure.shrinks,
+            run: failure.run,
+            reproduced: failure.reproduced,
+            replayable: failure.replayable,
             counterexample: failure.counterexample,
           },
     warnings: outcome.warnings.map((w) => ({ invariant: w.invariant, message: w.message })),

@@ -20,6 +20,8 @@ export interface CounterexampleSource {
   readonly providerDir: string;
   readonly backend: Backend;
   readonly timeoutSeconds: number;
+  /** False: a kill at a random time landed inside the script's own work; written at the nearest call, it may not replay. */
+  readonly replayable: boolean;
 }
 
 /** YAML's flow style takes JSON as it is. */
@@ -38,8 +40,6 @@ function backendKeys(backend: Backend): Record<string, unknown> {
   }
 }
 
-const killedRun = (run: ScriptRun | undefined) => run?.fault?.kind === 'killed';
-
 /** One step as it ran, in flow style; `expect` replaces the observed exit status when given. */
 function stepText(
   plan: Plan,
@@ -53,6 +53,9 @@ function stepText(
     ...(op.size !== undefined ? { size: op.size } : {}),
     ...(op.newSize !== undefined ? { new_size: op.newSize } : {}),
     ...(op.metadata !== undefined ? { metadata: op.metadata } : {}),
+    ...(op.snapshot !== undefined ? { snapshot_name: plan.volumes[op.snapshot]!.name } : {}),
+    ...(op.snapshotSize !== undefined ? { snapshot_size: op.snapshotSize } : {}),
+    ...(op.exclusive !== undefined ? { exclusive: op.exclusive } : {}),
     ...(disturbed?.kind === 'fail' ? { fail_backend: true } : {}),
   };
   const step: Record<string, unknown> = {
@@ -60,13 +63,18 @@ function stepText(
     volume: plan.volumes[op.volume]!.label,
     ...(Object.keys(withKeys).length > 0 ? { with: withKeys } : {}),
   };
-  if (disturbed?.kind === 'kill' && killedRun(run)) {
-    step.kill = { call: disturbed.call, when: disturbed.when };
+  // Where the kill landed (for a kill at a random time, the call the gate kills at to do it again).
+  if (run?.fault?.kind === 'killed') {
+    step.kill = { call: run.fault.call, when: run.fault.when };
     return step; // a killed step's exit is the kill's
   }
-  const ok = run?.exitCode === 0 && run.signal === null && run.fault === undefined;
-  step.expect = expect ?? { exit: disturbed?.kind === 'fail' ? 'any' : ok ? 0 : 'nonzero' };
+  step.expect = expect ?? { exit: disturbed?.kind === 'fail' ? 'any' : exitOf(run) };
   return step;
+}
+
+/** The exit status a step is written to expect: as it ended. */
+function exitOf(run: ScriptRun | undefined): 0 | 'nonzero' {
+  return run?.exitCode === 0 && run.signal === null && run.fault === undefined ? 0 : 'nonzero';
 }
 
 /** The check step after the unit, for a violation seen in the state. */
@@ -86,6 +94,7 @@ function checkStep(violation: Violation): Record<string, unknown> | null {
       return { name, command: ['test', '!', '-e', `\${SANDBOX}/${replay.path}`] };
     case 'exit':
     case 'device':
+    case 'left':
       return null;
   }
 }
@@ -99,12 +108,14 @@ export function counterexampleText(source: CounterexampleSource, file: string): 
   const group = roles[end]!.group;
   while (group !== undefined && end + 1 < roles.length && roles[end + 1]!.group === group) end++;
   const replay = violation.replay;
-  const onStep =
+  const onStep = (run: ScriptRun | undefined) =>
     replay.kind === 'exit'
       ? { exit: replay.exit }
       : replay.kind === 'device'
         ? { exit: 0, device: replay.device }
-        : null;
+        : replay.kind === 'left'
+          ? { exit: exitOf(run), processes_left: 'none' }
+          : null;
   const lines: Record<string, unknown>[] = [];
   for (let k = 0; k <= end;) {
     const g = roles[k]!.group;
@@ -113,7 +124,9 @@ export function counterexampleText(source: CounterexampleSource, file: string): 
     const texts = [];
     for (let i = k; i <= last; i++)
       if (roles[i]!.role !== 'observe')
-        texts.push(stepText(plan, roles[i]!, steps[i]?.runs[0], i === violation.step ? onStep : null));
+        texts.push(
+          stepText(plan, roles[i]!, steps[i]?.runs[0], i === violation.step ? onStep(steps[i]?.runs[0]) : null),
+        );
     if (texts.length > 0) lines.push(texts.length > 1 ? { together: texts } : texts[0]!);
     k = last + 1;
   }
@@ -131,6 +144,12 @@ export function counterexampleText(source: CounterexampleSource, file: string): 
     `# Invariant ${violation.invariant.id} (${violation.invariant.level}): ${violation.invariant.text}.`,
     `# Broken: ${violation.message.replaceAll('\n', ' ')}`,
     `# Replay: extstorage-kit run ${relative(process.cwd(), file) || file}`,
+    ...(source.replayable
+      ? []
+      : [
+          "# Caution: a kill at a random time landed inside the script's own work; written at the nearest",
+          '# backend call, which did not break the invariant again when tried: this replay may pass.',
+        ]),
     `provider: ${flow(relative(dirname(resolve(file)), source.providerDir) || '.')}`,
     'scenarios:',
     `  - name: ${flow(`EXPLORE ${violation.invariant.id}: ${violation.message}`)}`,

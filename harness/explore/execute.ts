@@ -48,17 +48,26 @@ const POSITION: SourcePosition = { file: '(explore)', line: 1, col: 1 };
 /** Lists the sandbox's regular files, "path<TAB>size" a line (observe.ts reads it). */
 const OBSERVE_FILES = ['find', '${SANDBOX}', '-type', 'f', '-printf', '%P\t%s\n'];
 
-function step(op: ActionOp, label: string, timeout: number, role: StepRole['role'], group?: number): Step {
+/** The name of scenario step `index`: the isolation report says which step left a process by it. */
+const stepName = (index: number, op: ActionOp, label: string) => `#${index} ${op.action} ${label}`;
+
+function step(plan: Plan, index: number, op: ActionOp, timeout: number, role: StepRole['role'], group?: number): Step {
   const disturbed = role === 'disturbed' ? op.disturb : undefined;
+  const label = plan.volumes[op.volume]!.label;
   return {
+    name: stepName(index, op, label),
     action: op.action,
     volume: label,
     ...(disturbed?.kind === 'kill' ? { kill: { call: disturbed.call, when: disturbed.when } } : {}),
+    ...(disturbed?.kind === 'kill-timed' ? { killAfterMs: disturbed.ms } : {}),
     ...(group !== undefined ? { group } : {}),
     input: {
       ...(op.size !== undefined ? { size: op.size } : {}),
       ...(op.newSize !== undefined ? { newSize: op.newSize } : {}),
       ...(op.metadata !== undefined ? { metadata: op.metadata } : {}),
+      ...(op.snapshot !== undefined ? { snapshotName: plan.volumes[op.snapshot]!.name } : {}),
+      ...(op.snapshotSize !== undefined ? { snapshotSize: op.snapshotSize } : {}),
+      ...(op.exclusive !== undefined ? { exclusive: op.exclusive } : {}),
       ...(disturbed?.kind === 'fail' ? { failBackend: true } : {}),
       args: [],
       unset: [],
@@ -87,7 +96,7 @@ export function planScenario(plan: Plan, context: ExecutionContext): { scenario:
     const group = op.kind === 'together' ? index : undefined;
     for (const member of members) {
       const role = member.disturb === undefined ? 'plain' : 'disturbed';
-      push(step(member, plan.volumes[member.volume]!.label, timeout, role, group), {
+      push(step(plan, steps.length, member, timeout, role, group), {
         op: index,
         action: member,
         role,
@@ -111,7 +120,7 @@ export function planScenario(plan: Plan, context: ExecutionContext): { scenario:
     // The retries, one after the other, as an operator re-runs what failed.
     for (const member of members) {
       if (member.disturb === undefined) continue;
-      push(step(member, plan.volumes[member.volume]!.label, timeout, 'retry'), {
+      push(step(plan, steps.length, member, timeout, 'retry'), {
         op: index,
         action: member,
         role: 'retry',

@@ -26,8 +26,23 @@ const table = [
   ['GROW', 'MUST', 'grow reaches VOL_NEW_SIZE exactly'],
   ['REMOVE', 'MUST', 'remove leaves nothing behind: no image or file, no mapping'],
   ['STATE', 'MUST', "attach, detach, setinfo and verify leave the volume's existence and size as they were"],
+  [
+    'SNAPSHOT',
+    'MUST',
+    'snapshot makes a volume named VOL_SNAPSHOT_NAME of VOL_SNAPSHOT_SIZE, and leaves the volume as it was',
+  ],
+  [
+    'OPEN-CLOSE',
+    'MUST',
+    'open and close leave the volume attached at the same device, its existence and size as they were',
+  ],
   ['OTHERS', 'MUST', 'an action on one volume leaves the other volumes as they were'],
   ['NO-LEAK', 'MUST', 'no mapping, image or file that the volumes do not account for'],
+  [
+    'NO-LEAK-PROCESS',
+    'MUST',
+    'create, detach, remove, grow, setinfo, snapshot and close leave no process running when they end',
+  ],
   ['RETRY', 'MUST', 'a killed or failed action, retried, ends as an uninterrupted one would, or fails loudly'],
   ['CONCURRENT', 'MUST', 'actions started together on different volumes end as some serial order would'],
   [

@@ -18,7 +18,9 @@ export type Replay =
   | { readonly kind: 'device'; readonly device: string }
   | { readonly kind: 'simulated'; readonly simulator: 'rbd' | 'losetup'; readonly subset: Record<string, unknown> }
   | { readonly kind: 'file-size'; readonly path: string; readonly bytes: number }
-  | { readonly kind: 'file-absent'; readonly path: string };
+  | { readonly kind: 'file-absent'; readonly path: string }
+  /** The step left processes running when it ended: `expect.processes_left: none` on the step. */
+  | { readonly kind: 'left' };
 
 export interface Violation {
   readonly invariant: Invariant;
@@ -63,12 +65,35 @@ function printedDevice(run: ScriptRun): string {
   return bytes === null ? '' : (Buffer.from(bytes).toString('utf8').split('\n')[0] ?? '');
 }
 
-function requiredExit(m: VolumeModel, action: ExploredAction): 0 | 'nonzero' | 'any' {
+function requiredExit(
+  m: VolumeModel,
+  action: ExploredAction,
+  snapshot: VolumeModel | undefined,
+): 0 | 'nonzero' | 'any' {
   if (action === 'create') return m.exists ? 'nonzero' : 0;
   // verify judges the node and the parameters (an rbd provider wants the kernel module's tools): not the volume.
   if (action === 'verify') return 'any';
+  // A snapshot into a name that is taken (what a failed export left) may fail: Ganeti sends it into a free one.
+  if (action === 'snapshot' && (snapshot === undefined || snapshot.exists || snapshot.uncertain)) return 'any';
   return m.exists ? 0 : 'any';
 }
+
+/** Actions whose script must leave no process running when it ends (attach and open may start a daemon: FUSE, nbd). */
+const LEAK_JUDGED: ReadonlySet<ExploredAction> = new Set([
+  'create',
+  'detach',
+  'remove',
+  'grow',
+  'setinfo',
+  'snapshot',
+  'close',
+]);
+
+/** The scenario step a process was left by, from the isolation report's `after` (execute.ts, stepName). */
+const leftBy = (after: string): number | null => {
+  const match = /^#(\d+) /.exec(after);
+  return match === null ? null : Number(match[1]);
+};
 
 function envMiB(run: ScriptRun, name: string): number {
   return Number(run.env[name] ?? '0');
@@ -94,7 +119,11 @@ function transition(m: VolumeModel, action: ExploredAction, run: ScriptRun): voi
       break;
     case 'setinfo':
     case 'verify':
+    case 'open':
+    case 'close':
       break;
+    case 'snapshot':
+      break; // the snapshot volume's model moves on (judgeStep), not the volume's
   }
 }
 
@@ -105,7 +134,13 @@ type Aspect = 'exists' | 'size' | 'gone' | 'mapped' | 'unmapped';
 
 export function judge(plan: Plan, execution: Execution): Judgement {
   const { steps, roles } = execution;
-  const state = new BackendState();
+  const state = new BackendState(plan.volumes.map((v) => v.name));
+  // Processes each step's script left running (killed when its run ended), by scenario step.
+  const left = new Map<number, string[]>();
+  for (const k of execution.result.isolation?.killed ?? []) {
+    const index = leftBy(k.after);
+    if (index !== null) left.set(index, [...(left.get(index) ?? []), k.command]);
+  }
   const model: VolumeModel[] = plan.volumes.map(() => ({
     exists: false,
     attached: false,
@@ -133,26 +168,53 @@ export function judge(plan: Plan, execution: Execution): Judgement {
     const op = role.action;
     const m = model[op.volume]!;
     const run = steps[k]!.runs[0];
-    if (m.uncertain || run === undefined) return null;
+    if (run === undefined) return null;
     const ok = succeeded(run);
-    // A repeat Ganeti would not send (grow to the size it has): its exit is not judged, its effect is.
-    const required = role.role === 'retry' && m.ranWhole ? 'any' : requiredExit(m, op.action);
-    m.ranWhole = role.role === 'disturbed' && ok;
     const label = plan.volumes[op.volume]!.label;
-    m.retried = false;
-    if (role.role === 'disturbed' && !ok) {
-      m.inFlux = true; // judged at its retry
+    // A process left running by a script that ended by itself (one the harness killed is excused).
+    const leftover = left.get(k) ?? [];
+    if (leftover.length > 0 && LEAK_JUDGED.has(op.action) && run.fault?.kind !== 'killed')
+      return found(
+        'NO-LEAK-PROCESS',
+        k,
+        `${what(role)}: ${op.action} ${label} ${ok ? 'succeeded' : 'ended'}, but left ${leftover.length === 1 ? 'a process' : `${leftover.length} processes`} running: ${leftover.join(', ')}`,
+        { kind: 'left' },
+      );
+    // A remove that succeeded leaves nothing, whatever was known of the volume before.
+    if (m.uncertain && op.action === 'remove' && ok && role.role !== 'disturbed')
+      Object.assign(m, { uncertain: false, exists: false, attached: false, device: null, inFlux: false });
+    else if (m.uncertain) {
+      // Nothing is known of the volume, so nothing of a snapshot made of it either.
+      if (op.snapshot !== undefined) model[op.snapshot]!.uncertain = true;
       return null;
     }
-    if (role.role === 'retry' && m.inFlux) {
-      m.inFlux = false;
+    // A snapshot's subject is its snapshot volume: killed, retried or failed, it is that volume's
+    // state that is in doubt; the volume itself must stay as it was throughout.
+    const snap = op.snapshot === undefined ? undefined : model[op.snapshot];
+    const subject = snap ?? m;
+    if (snap?.uncertain === true) {
+      // Nothing is known of the snapshot volume: only a snapshot that succeeded tells something.
+      if (!ok) return null;
+      snap.uncertain = false;
+      snap.exists = false;
+    }
+    // A repeat Ganeti would not send (grow to the size it has): its exit is not judged, its effect is.
+    const required = role.role === 'retry' && subject.ranWhole ? 'any' : requiredExit(m, op.action, snap);
+    subject.ranWhole = role.role === 'disturbed' && ok;
+    subject.retried = false;
+    if (role.role === 'disturbed' && !ok) {
+      subject.inFlux = true; // judged at its retry
+      return null;
+    }
+    if (role.role === 'retry' && subject.inFlux) {
+      subject.inFlux = false;
       if (!ok) {
-        m.uncertain = true; // failed loudly: allowed, and the volume is no longer judged
+        subject.uncertain = true; // failed loudly: allowed, and the volume is no longer judged
         return null;
       }
-      m.retried = true;
+      subject.retried = true;
     }
-    const id: InvariantId = m.retried
+    const id: InvariantId = subject.retried
       ? 'RETRY'
       : inGroup
         ? 'CONCURRENT'
@@ -179,6 +241,16 @@ export function judge(plan: Plan, execution: Execution): Judgement {
         );
     }
     transition(m, op.action, run);
+    // A snapshot makes a volume: VOL_SNAPSHOT_NAME, of VOL_SNAPSHOT_SIZE (the volume's size).
+    if (snap !== undefined && op.action === 'snapshot' && m.exists && !snap.exists)
+      Object.assign(snap, {
+        exists: true,
+        attached: false,
+        device: null,
+        bytes: envMiB(run, 'VOL_SNAPSHOT_SIZE') * MIB,
+        imageKey: null,
+        imageFile: null,
+      });
     return null;
   };
 
@@ -189,13 +261,16 @@ export function judge(plan: Plan, execution: Execution): Judgement {
     for (const [index, m] of model.entries()) {
       if (m.uncertain || m.inFlux) continue;
       const volume = plan.volumes[index]!;
-      const acted = unit.filter((r) => r.action.volume === index).at(-1);
+      const acted = unit.filter((r) => r.action.volume === index || r.action.snapshot === index).at(-1);
       const context = acted === undefined ? 'untouched' : what(acted);
       const idFor = (aspect: Aspect): InvariantId => {
         if (acted === undefined) return 'OTHERS';
         if (inGroup) return 'CONCURRENT';
-        if (m.retried) return 'RETRY';
         const action = acted.action.action;
+        // A snapshot retried: the snapshot volume's state is the retry's; the volume's, the snapshot's.
+        if (m.retried || (action === 'snapshot' && model[acted.action.snapshot!]!.retried)) return 'RETRY';
+        if (action === 'snapshot') return 'SNAPSHOT';
+        if (action === 'open' || action === 'close') return 'OPEN-CLOSE';
         switch (aspect) {
           case 'exists':
           case 'size':

@@ -43,6 +43,15 @@ export class BackendState {
   private views: Record<string, Record<string, unknown>> = {};
   private readonly files = new Map<string, number>();
 
+  /** `names`: the volumes' names; an entry belongs to the longest it is named after (vol.snap.img is vol.snap's, not vol's). */
+  constructor(private readonly names: readonly string[]) {}
+
+  /** Whether `entry` (a file's or device's backing file's base name) belongs to `volume`. */
+  private owns(volume: string, entry: string): boolean {
+    if (!namedAfter(entry, volume)) return false;
+    return !this.names.some((other) => other.length > volume.length && namedAfter(entry, other));
+  }
+
   /** Takes in what runs (that ended in this order) changed and saw. */
   update(runs: readonly ScriptRun[]): void {
     for (const run of runs) {
@@ -84,7 +93,7 @@ export class BackendState {
   observe(volume: string): VolumeObservation {
     const images = this.views.rbd?.images as Record<string, RbdImageView> | undefined;
     const loops = Object.entries(this.loopDevices())
-      .filter(([, d]) => namedAfter(basename(d.file), volume))
+      .filter(([, d]) => this.owns(volume, basename(d.file)))
       .map(([path, d]) => ({ path, bytes: d.bytes }));
     if (images !== undefined) {
       const key = Object.keys(images).find((k) => k.split('/').at(-1) === volume);
@@ -97,7 +106,7 @@ export class BackendState {
         where: key === undefined ? null : { kind: 'rbd', key },
       };
     }
-    const paths = [...this.files.keys()].filter((p) => namedAfter(basename(p), volume)).sort();
+    const paths = [...this.files.keys()].filter((p) => this.owns(volume, basename(p))).sort();
     const sizes = paths.map((p) => this.files.get(p)!);
     const seen = this.views.losetup !== undefined;
     return {
@@ -112,7 +121,7 @@ export class BackendState {
   imageFile(volume: string): string | null {
     let best: [string, number] | null = null;
     for (const [path, size] of this.files)
-      if (namedAfter(basename(path), volume) && (best === null || size > best[1])) best = [path, size];
+      if (this.owns(volume, basename(path)) && (best === null || size > best[1])) best = [path, size];
     return best?.[0] ?? null;
   }
 }

@@ -2,14 +2,33 @@
 // one action on one volume, maybe disturbed (killed at a backend call, or meeting an injected
 // backend failure) and then retried, or two actions on different volumes started together.
 
-/** The actions the explorer draws (snapshot, open and close are not drawn: EXPLORE.md). */
-export const EXPLORED_ACTIONS = ['create', 'attach', 'detach', 'remove', 'grow', 'setinfo', 'verify'] as const;
+import type { KillMoment } from '../scenario/model.js';
+
+/** The actions the explorer draws (snapshot, open and close when the provider has the script). */
+export const EXPLORED_ACTIONS = [
+  'create',
+  'attach',
+  'detach',
+  'remove',
+  'grow',
+  'setinfo',
+  'verify',
+  'snapshot',
+  'open',
+  'close',
+] as const;
 
 export type ExploredAction = (typeof EXPLORED_ACTIONS)[number];
 
-/** How an action is disturbed: SIGKILL before or after its k-th backend call, or every backend call failing. */
+/**
+ * How an action is disturbed: SIGKILL before or after its k-th backend call, or `ms` milliseconds
+ * after it started (where that kill lands is recorded, as a call the gate can kill at again), or
+ * every backend call failing.
+ */
 export type Disturbance =
-  { readonly kind: 'kill'; readonly call: number; readonly when: 'before' | 'after' } | { readonly kind: 'fail' };
+  | { readonly kind: 'kill'; readonly call: number; readonly when: KillMoment }
+  | { readonly kind: 'kill-timed'; readonly ms: number }
+  | { readonly kind: 'fail' };
 
 export interface ActionOp {
   /** Index into the plan's volumes. */
@@ -21,6 +40,11 @@ export interface ActionOp {
   readonly newSize?: number;
   /** setinfo: the metadata text. */
   readonly metadata?: string;
+  /** snapshot: the plan's volume VOL_SNAPSHOT_NAME names (index), and VOL_SNAPSHOT_SIZE (MiB, the volume's size). */
+  readonly snapshot?: number;
+  readonly snapshotSize?: number;
+  /** open: VOL_OPEN_EXCLUSIVE. */
+  readonly exclusive?: boolean;
   /** Disturbed, then retried as an ordinary step. */
   readonly disturb?: Disturbance;
 }
@@ -34,6 +58,8 @@ export interface PlanVolume {
   readonly label: string;
   /** VOL_NAME. */
   readonly name: string;
+  /** A snapshot volume: the index of the volume it is made from (snapshot's VOL_SNAPSHOT_NAME is its name). */
+  readonly snapshotOf?: number;
 }
 
 export interface Plan {
@@ -49,6 +75,14 @@ export function planVolumes(count: number): PlanVolume[] {
   });
 }
 
+/**
+ * The snapshot volume of `volume`: Ganeti's default name for it, `<VOL_NAME>.snap`, which Ganeti
+ * then attaches and removes as a volume of the provider.
+ */
+export function snapshotVolume(volume: PlanVolume, index: number): PlanVolume {
+  return { label: `${volume.label}.snap`, name: `${volume.name}.snap`, snapshotOf: index };
+}
+
 /** One line per operation, for reports: "create a (64 MiB), killed before backend call 2, retried". */
 export function describeOp(op: Op, volumes: readonly PlanVolume[]): string {
   const one = (a: ActionOp): string => {
@@ -60,13 +94,19 @@ export function describeOp(op: Op, volumes: readonly PlanVolume[]): string {
           ? ` (to ${a.newSize} MiB)`
           : a.action === 'setinfo'
             ? ` (${JSON.stringify(a.metadata)})`
-            : '';
+            : a.action === 'snapshot'
+              ? ` (into ${volumes[a.snapshot!]!.label}, ${a.snapshotSize} MiB)`
+              : a.action === 'open'
+                ? ` (${a.exclusive === false ? 'shared' : 'exclusive'})`
+                : '';
     const disturbed =
       a.disturb === undefined
         ? ''
         : a.disturb.kind === 'fail'
           ? ', every backend call failing, then retried'
-          : `, killed ${a.disturb.when} backend call ${a.disturb.call}, then retried`;
+          : a.disturb.kind === 'kill-timed'
+            ? `, killed ${a.disturb.ms} ms after it started, then retried`
+            : `, killed ${a.disturb.when} backend call ${a.disturb.call}, then retried`;
     return `${a.action} ${label}${input}${disturbed}`;
   };
   return op.kind === 'one' ? one(op.op) : `together: ${op.ops.map(one).join(' | ')}`;

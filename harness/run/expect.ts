@@ -16,6 +16,8 @@ export interface JudgedRun extends ScriptRun {
   readonly calls: readonly LoggedStubCall[];
   /** Each backend simulator's state after the run (spec/SCENARIOS.md), when the scenario has any. */
   readonly simulated?: Readonly<Record<string, unknown>>;
+  /** Sandboxed runs (bwrap, unshare): the processes still running when the script ended, killed then. */
+  readonly left?: readonly { readonly pid: number; readonly command: string }[];
 }
 
 const READING_VERSION = parseGanetiVersion('3.1');
@@ -317,6 +319,23 @@ export interface StepVerdict {
   readonly compatibility?: CompatibilityRow;
 }
 
+/** `expect.processes_left: none`: a run that left processes running (the sandbox killed them). */
+function leftFailures(step: Step, runs: readonly JudgedRun[]): Failure[] {
+  if (step.expect.processesLeft !== 'none') return [];
+  return runs.flatMap((run, i) => {
+    const left = run.left ?? [];
+    if (left.length === 0) return [];
+    const which = runs.length > 1 ? `run ${i + 1} of ${runs.length}: ` : '';
+    return [
+      {
+        message: `${which}the script left ${left.length === 1 ? 'a process' : `${left.length} processes`} running when it ended (killed by the sandbox): ${left.map((p) => p.command).join(', ')}`,
+        expected: 'no process left running',
+        actual: left.map((p) => `${p.command} (pid ${p.pid})`).join(', '),
+      },
+    ];
+  });
+}
+
 export function judgeStep(step: Step, runs: readonly JudgedRun[]): StepVerdict {
   const failures: Failure[] = [];
   const first = runs[0]!;
@@ -346,7 +365,7 @@ export function judgeStep(step: Step, runs: readonly JudgedRun[]): StepVerdict {
     ...streamFailures('stdout', step.expect.stdout, first),
     ...streamFailures('stderr', step.expect.stderr, first),
   );
-  failures.push(...callFailures(step, runs), ...simulatedFailures(step, runs));
+  failures.push(...callFailures(step, runs), ...simulatedFailures(step, runs), ...leftFailures(step, runs));
   // The attach output is only judged when attach succeeded, as Ganeti only reads it then.
   const succeeded = first.exitCode === 0 && first.signal === null && first.fault === undefined;
   // A usage call (with.args) is not attach's answer: Ganeti never passes arguments.

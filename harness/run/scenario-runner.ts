@@ -219,7 +219,14 @@ async function runStep(
       !Array.isArray(argv),
     );
     if (step.input.failBackend) rmSync(failFlag, { force: true });
-    let run = invoked;
+    // A kill at a random time that happened: where it landed, as the kill at a call that replays it
+    // (one that came while the sandbox was starting left it "not started": it was the kill).
+    const landed = gated.landed;
+    const killedStarting = invoked.fault?.kind === 'spawn' && invoked.signal === 'SIGKILL';
+    let run: typeof invoked =
+      landed !== null && (invoked.fault === undefined || killedStarting)
+        ? { ...invoked, fault: { kind: 'killed', call: landed.call, when: landed.when } }
+        : invoked;
     let record: JudgedRun['ganeti'];
     if (through && ganeti && step.action !== 'command') {
       const expectsAccepted = step.expect.exit === 0 && (step.expect.rejectedBy ?? []).length === 0;
@@ -236,6 +243,7 @@ async function runStep(
       ...(record ? { ganeti: record } : {}),
       env: shownEnv,
       calls: callsSince(stubs, mark),
+      ...(killed ? { left: killed } : {}),
       ...(filesBefore ? { files: fileChanges(filesBefore, snapshotFiles(paths.root, HARNESS_FOLDERS)) } : {}),
       ...(views ? { simulated: await views(step) } : {}),
     });
@@ -439,7 +447,11 @@ export async function runScenario(scenario: Scenario, context: ScenarioContext):
       while (group !== undefined && end < scenario.steps.length && scenario.steps[end]!.group === group) end++;
       const batch = scenario.steps.slice(first, end);
       const gated = gate.begin(
-        batch.map((step) => ({ volumeName: volumeOf(step).name, ...(step.kill ? { kill: step.kill } : {}) })),
+        batch.map((step) => ({
+          volumeName: volumeOf(step).name,
+          ...(step.kill ? { kill: step.kill } : {}),
+          ...(step.killAfterMs !== undefined ? { killAfterMs: step.killAfterMs } : {}),
+        })),
       );
       const results = await Promise.all(
         batch.map((step, k) =>

@@ -311,6 +311,7 @@ function expectation(source: YamlSource, path: Path, raw: RawStep['expect']): St
     ...optional('stdout', stream(e.stdout)),
     ...optional('stderr', stream(e.stderr)),
     ...optional('calls', e.calls),
+    ...optional('processesLeft', e.processes_left),
     ...optional(
       'simulated',
       e.simulated === undefined

@@ -153,6 +153,8 @@ export interface StepExpectation {
   readonly calls?: Readonly<Record<string, readonly (readonly string[])[]>>;
   /** Per simulator: a subset of its state that must hold after each run. */
   readonly simulated?: Readonly<Partial<Record<SimulatorName, StateExpectation>>>;
+  /** none: the run leaves no process running when its script ends (seen under bwrap and unshare). */
+  readonly processesLeft?: 'none';
 }
 
 export interface StepInput {
@@ -198,6 +200,11 @@ export interface Step {
   readonly volume?: string;
   /** SIGKILL at a backend call of the run (the step passes when it happened). */
   readonly kill?: StepKill;
+  /**
+   * The explorer's kill at a random time: SIGKILL this many milliseconds after the script started
+   * (not in scenario files: the run's fault says where it landed, as a `kill` that replays it).
+   */
+  readonly killAfterMs?: number;
   /**
    * Steps written under one `together` share a group number and follow each other: they start at
    * the same time, their backend calls answered in turn (spec/SCENARIOS.md §6.5).

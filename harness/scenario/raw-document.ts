@@ -65,6 +65,7 @@ export interface RawStep {
     stdout?: RawStream;
     stderr?: RawStream;
     calls?: Record<string, string[][]>;
+    processes_left?: 'none';
     simulated?: Record<string, unknown>;
   };
 }

@@ -1,0 +1,108 @@
+// The call gate's kills for the explorer (harness/run/call-gate.ts): a kill at a random time records
+// where it landed as a kill at a call that does the same again (spec/conformance/EXPLORE.md); and
+// `expect.processes_left: none`, which replays the NO-LEAK-PROCESS invariant, fails a run that
+// leaves a process behind (spec/SCENARIOS.md §6.7).
+
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t, { type Test } from 'tap';
+import type { CallDisposal, CommandCall } from '../harness/backend/command-server.js';
+import { ScenarioCallGate, type GatedStep } from '../harness/run/call-gate.js';
+import { REPO_ROOT, runCli } from './helpers/cli.js';
+
+const FIXTURES = join(REPO_ROOT, 'test', 'fixtures', 'explore');
+
+const call = (volume: string): CommandCall => ({ argv: ['losetup', '-j', 'x'], env: { VOL_NAME: volume }, cwd: '/' });
+
+/** Admits a call; resolves with how the gate disposed of it. */
+function admit(gate: ScenarioCallGate, volume: string): Promise<CallDisposal> {
+  return new Promise((resolve) => {
+    gate.admit(call(volume), resolve);
+  });
+}
+
+/** Starts the step's "script": resolves when the gate kills it. */
+function killed(step: GatedStep): Promise<void> {
+  return new Promise((resolve) => {
+    step.setKiller(resolve);
+  });
+}
+
+t.test('a kill at a random time after two answered calls landed after call 2', async (t) => {
+  const gate = new ScenarioCallGate();
+  const [step] = gate.begin([{ volumeName: 'v', killAfterMs: 30 }]);
+  const dead = killed(step!);
+  t.equal(await admit(gate, 'v'), 'answer');
+  t.equal(await admit(gate, 'v'), 'answer');
+  await dead;
+  t.same(step!.landed, { call: 2, when: 'after' });
+  t.equal(await admit(gate, 'v'), 'drop', 'a call of the killed script is not heard');
+  gate.end();
+});
+
+t.test('a kill at a random time before any call landed before the first', async (t) => {
+  const gate = new ScenarioCallGate();
+  const [step] = gate.begin([{ volumeName: 'v', killAfterMs: 1 }]);
+  await killed(step!);
+  t.same(step!.landed, { call: 1, when: 'before' });
+  gate.end();
+});
+
+t.test('a kill at a random time while a call waits for its turn landed before that call', async (t) => {
+  const gate = new ScenarioCallGate();
+  // Together: b's call waits for a's first call (a is still starting), and b is killed meanwhile.
+  const [a, b] = gate.begin([{ volumeName: 'a' }, { volumeName: 'b', killAfterMs: 20 }]);
+  a!.setKiller(() => undefined);
+  const dead = killed(b!);
+  const waiting = admit(gate, 'b');
+  await dead;
+  t.equal(await waiting, 'drop', 'the waiting call is not carried out');
+  t.same(b!.landed, { call: 1, when: 'before' });
+  t.equal(b!.calls, 0);
+  a!.finished();
+  gate.end();
+});
+
+t.test('a script that ends before the time is not killed', async (t) => {
+  const gate = new ScenarioCallGate();
+  const [step] = gate.begin([{ volumeName: 'v', killAfterMs: 5 }]);
+  let dead = false;
+  step!.setKiller(() => {
+    dead = true;
+  });
+  t.equal(await admit(gate, 'v'), 'answer');
+  step!.finished();
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  t.equal(dead, false);
+  t.equal(step!.landed, null);
+  gate.end();
+});
+
+function scenarioFile(t: Test, provider: string, body: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'kit-explore-gate-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 's.yaml');
+  writeFileSync(
+    file,
+    `provider: ${join(FIXTURES, provider)}\ndefaults:\n  volume: { size: 8, params: { dir: "\${SANDBOX}/data" } }\n  timeout: 20s\nscenarios:\n${body}`,
+  );
+  return file;
+}
+
+t.test('expect.processes_left: none fails a run that left a process, passes one that did not', async (t) => {
+  const body = `  - name: create leaves nothing running
+    simulate: [losetup]
+    steps:
+      - action: create
+        expect: { processes_left: none }
+`;
+  const leaky = runCli(['run', scenarioFile(t, 'process-leak', body)]);
+  t.equal(leaky.code, 1, leaky.stdout + leaky.stderr);
+  t.match(leaky.stdout, /the script left a process running when it ended \(killed by the sandbox\): sleep 300/);
+  const sound = runCli(['run', scenarioFile(t, 'sound', body)]);
+  t.equal(sound.code, 0, sound.stdout + sound.stderr);
+  const wrong = runCli(['run', scenarioFile(t, 'sound', body.replace('processes_left: none', 'processes_left: 0'))]);
+  t.equal(wrong.code, 2, wrong.stdout + wrong.stderr);
+  t.match(wrong.stderr, /processes_left/);
+});
