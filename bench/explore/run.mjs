@@ -7,6 +7,7 @@
 // Usage: node bench/explore/run.mjs [N] [SEED] [--jobs J1,J2,...]
 //        (defaults 500, 1 and the number of CPUs; needs `npm run build`)
 
+import '../clean-node-env.mjs'; // first: the environment every process here starts with
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
