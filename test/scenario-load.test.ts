@@ -458,10 +458,10 @@ t.test('wrong types and values are reported at the value, one message each', asy
     '3:39: "repeat" must be a positive integer, got 0',
   ]);
   t.strictSame(errors(t, 'scenarios:\n  - name: a\n    steps: [{ action: attach, expect: { exit: 256 } }]\n'), [
-    '3:47: "exit" must be an integer from 0 to 255 or "nonzero" or "any", got 256',
+    '3:47: "exit" must be an integer from 0 to 255, "nonzero" or "any", got 256',
   ]);
   t.strictSame(errors(t, 'scenarios:\n  - name: a\n    steps: [{ action: attach, expect: { exit: fail } }]\n'), [
-    '3:47: "exit" must be an integer from 0 to 255 or "nonzero" or "any", got "fail"',
+    '3:47: "exit" must be an integer from 0 to 255, "nonzero" or "any", got "fail"',
   ]);
   t.strictSame(
     errors(t, 'scenarios:\n  - name: a\n    steps: [{ action: attach, expect: { device: 5, lint: strict } }]\n'),
@@ -712,7 +712,7 @@ scenarios:
     '2:12: "timeout" must be a duration: a number of seconds, or a string like "10s", "500ms", "1.5s", "2m", got "10x"',
     '5:21: "size" must be a positive integer, got 0',
     '8:36: invalid regular expression "(": Unterminated group',
-    '8:49: "exit" must be an integer from 0 to 255 or "nonzero" or "any", got "x"',
+    '8:49: "exit" must be an integer from 0 to 255, "nonzero" or "any", got "x"',
     '9:17: unknown action "atach": expected one of create, attach, detach, remove, grow, setinfo, verify, snapshot, open, close',
     '10:9: unknown key "bogus" in step (expected one of: action, command, together, name, volume, kill, with, repeat, timeout, ganeti, expect)',
     '11:11: duplicate scenario name "one" (first at line 4)',

@@ -254,7 +254,9 @@ class SchemaErrors {
     if (phrase !== undefined) return phrase;
     const schema = this.deref(raw);
     const alternatives = schema.oneOf as SchemaObject[] | undefined;
-    if (alternatives) return joinOr(alternatives.map((alt) => this.describe(alt)));
+    // One list, so that an alternative's own "or" does not nest: "an integer from 0 to 255,
+    // "nonzero" or "any"", not "an integer from 0 to 255 or "nonzero" or "any"".
+    if (alternatives) return joinOr(alternatives.flatMap((alt) => this.alternatives(alt)));
     const allowed = schema.enum as unknown[] | undefined;
     if (allowed) {
       const shown = allowed.map((value) => JSON.stringify(value));
@@ -286,6 +288,17 @@ class SchemaErrors {
       default:
         return 'something else';
     }
+  }
+
+  /** The phrases of one oneOf alternative: a nested oneOf's and a short enum's each on their own. */
+  private alternatives(raw: SchemaObject): string[] {
+    if (this.annotation(raw, 'x-phrase') !== undefined) return [this.describe(raw)];
+    const schema = this.deref(raw);
+    const nested = schema.oneOf as SchemaObject[] | undefined;
+    if (nested) return nested.flatMap((alt) => this.alternatives(alt));
+    const allowed = schema.enum as unknown[] | undefined;
+    if (allowed && allowed.length <= 2) return allowed.map((value) => JSON.stringify(value));
+    return [this.describe(raw)];
   }
 
   private plural(raw: SchemaObject): string {
