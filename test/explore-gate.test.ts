@@ -3,15 +3,11 @@
 // `expect.processes_left: none`, which replays the NO-LEAK-PROCESS invariant, fails a run that
 // leaves a process behind (spec/SCENARIOS.md §6.7).
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import t, { type Test } from 'tap';
+import t from 'tap';
 import type { CallDisposal, CommandCall } from '../harness/backend/command-server.js';
 import { ScenarioCallGate, type GatedStep } from '../harness/run/call-gate.js';
-import { REPO_ROOT, runCli } from './helpers/cli.js';
-
-const FIXTURES = join(REPO_ROOT, 'test', 'fixtures', 'explore');
+import { runCli } from './helpers/cli.js';
+import { fixtureScenarioFile } from './helpers/explore-fixtures.js';
 
 const call = (volume: string): CommandCall => ({ argv: ['losetup', '-j', 'x'], env: { VOL_NAME: volume }, cwd: '/' });
 
@@ -79,17 +75,6 @@ t.test('a script that ends before the time is not killed', async (t) => {
   gate.end();
 });
 
-function scenarioFile(t: Test, provider: string, body: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'kit-explore-gate-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const file = join(dir, 's.yaml');
-  writeFileSync(
-    file,
-    `provider: ${join(FIXTURES, provider)}\ndefaults:\n  volume: { size: 8, params: { dir: "\${SANDBOX}/data" } }\n  timeout: 20s\nscenarios:\n${body}`,
-  );
-  return file;
-}
-
 t.test('expect.processes_left: none fails a run that left a process, passes one that did not', async (t) => {
   const body = `  - name: create leaves nothing running
     simulate: [losetup]
@@ -97,12 +82,15 @@ t.test('expect.processes_left: none fails a run that left a process, passes one 
       - action: create
         expect: { processes_left: none }
 `;
-  const leaky = runCli(['run', scenarioFile(t, 'process-leak', body)]);
+  const leaky = runCli(['run', fixtureScenarioFile(t, 'process-leak', body)]);
   t.equal(leaky.code, 1, leaky.stdout + leaky.stderr);
   t.match(leaky.stdout, /the script left a process running when it ended \(killed by the sandbox\): sleep 300/);
-  const sound = runCli(['run', scenarioFile(t, 'sound', body)]);
+  const sound = runCli(['run', fixtureScenarioFile(t, 'sound', body)]);
   t.equal(sound.code, 0, sound.stdout + sound.stderr);
-  const wrong = runCli(['run', scenarioFile(t, 'sound', body.replace('processes_left: none', 'processes_left: 0'))]);
+  const wrong = runCli([
+    'run',
+    fixtureScenarioFile(t, 'sound', body.replace('processes_left: none', 'processes_left: 0')),
+  ]);
   t.equal(wrong.code, 2, wrong.stdout + wrong.stderr);
   t.match(wrong.stderr, /processes_left/);
 });

@@ -2,27 +2,13 @@
 // together (spec/SCENARIOS.md §6.5, §6.6), run by the real CLI over the losetup simulator with
 // small bash providers (test/fixtures/explore/).
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import t, { type Test } from 'tap';
-import { REPO_ROOT, runCli } from './helpers/cli.js';
-
-const FIXTURES = join(REPO_ROOT, 'test', 'fixtures', 'explore');
-
-function scenarioFile(t: Test, provider: string, body: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'kit-kill-together-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const file = join(dir, 's.yaml');
-  writeFileSync(
-    file,
-    `provider: ${join(FIXTURES, provider)}\ndefaults:\n  volume: { size: 8, params: { dir: "\${SANDBOX}/data" } }\n  timeout: 20s\nscenarios:\n${body}`,
-  );
-  return file;
-}
+import t from 'tap';
+import { runCli } from './helpers/cli.js';
+import { EXPLORE_FIXTURES, fixtureScenarioFile } from './helpers/explore-fixtures.js';
 
 t.test('volumes, kills and together steps run as written', async (t) => {
-  const r = runCli(['run', join(FIXTURES, 'format.yaml'), '--reporter', 'tap']);
+  const r = runCli(['run', join(EXPLORE_FIXTURES, 'format.yaml'), '--reporter', 'tap']);
   t.equal(r.code, 0, r.stdout + r.stderr);
   t.match(r.stdout, /^1\.\.3\nok 1 .*\nok 2 .*\nok 3 /m);
 });
@@ -39,16 +25,16 @@ const TOGETHER = `  - name: attach two volumes at once
 t.test('two attaches started together: their calls interleave the same way on every run', async (t) => {
   // The racy attach (losetup --find, then losetup DEV FILE) loses every time: both find /dev/loop0.
   for (let i = 0; i < 3; i++) {
-    const racy = runCli(['run', scenarioFile(t, 'attach-race', TOGETHER)]);
+    const racy = runCli(['run', fixtureScenarioFile(t, 'attach-race', TOGETHER)]);
     t.equal(racy.code, 1, racy.stdout + racy.stderr);
     t.match(racy.stdout, /vol-b\.img: failed to set up loop device: Device or resource busy/);
   }
-  const sound = runCli(['run', scenarioFile(t, 'sound', TOGETHER)]);
+  const sound = runCli(['run', fixtureScenarioFile(t, 'sound', TOGETHER)]);
   t.equal(sound.code, 0, sound.stdout + sound.stderr);
 });
 
 t.test('a kill that is never reached fails the step, saying why', async (t) => {
-  const file = scenarioFile(
+  const file = fixtureScenarioFile(
     t,
     'sound',
     `  - name: verify makes no backend call
@@ -69,7 +55,7 @@ t.test('a kill that is never reached fails the step, saying why', async (t) => {
 
 t.test('the grow killed after its size change, then retried, keeps the size VOL_NEW_SIZE says', async (t) => {
   const body = (provider: string) =>
-    scenarioFile(
+    fixtureScenarioFile(
       t,
       provider,
       `  - name: grow killed, then retried
@@ -91,7 +77,7 @@ t.test('the grow killed after its size change, then retried, keeps the size VOL_
 });
 
 t.test('mistakes in the new keys are file:line:col errors', async (t) => {
-  const file = scenarioFile(
+  const file = fixtureScenarioFile(
     t,
     'sound',
     `  - name: mistakes

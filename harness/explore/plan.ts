@@ -2,23 +2,13 @@
 // one action on one volume, maybe disturbed (killed at a backend call, or meeting an injected
 // backend failure) and then retried, or two actions on different volumes started together.
 
+import { ACTIONS, type Action } from '../provider/layout.js';
 import type { KillMoment } from '../scenario/model.js';
 
-/** The actions the explorer draws (snapshot, open and close when the provider has the script). */
-export const EXPLORED_ACTIONS = [
-  'create',
-  'attach',
-  'detach',
-  'remove',
-  'grow',
-  'setinfo',
-  'verify',
-  'snapshot',
-  'open',
-  'close',
-] as const;
+/** The actions the explorer draws: every one (snapshot, open and close when the provider has the script). */
+export const EXPLORED_ACTIONS = ACTIONS;
 
-export type ExploredAction = (typeof EXPLORED_ACTIONS)[number];
+export type ExploredAction = Action;
 
 /**
  * How an action is disturbed: SIGKILL before or after its k-th backend call, or `ms` milliseconds
