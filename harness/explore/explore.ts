@@ -8,7 +8,7 @@
 import fc from 'fast-check';
 import { writeCounterexample } from './counterexample.js';
 import { executePlan, type Execution, type ExecutionContext } from './execute.js';
-import { planArbitrary, planOf, type PlanCommands } from './generate.js';
+import { planArbitrary, planOf } from './generate.js';
 import { judge, type Judgement, type Violation } from './model.js';
 import {
   describeOp,
@@ -140,14 +140,13 @@ export async function explore(context: ExecutionContext, options: ExploreOptions
   const optional = context.providerCheck.optional as Partial<Record<ExploredAction, boolean>>;
   const actions = new Set(EXPLORED_ACTIONS.filter((action) => optional[action] ?? true));
   const arbitrary = planArbitrary(options.maxOperations ?? DEFAULT_MAX_OPERATIONS, actions);
-  const toPlan = (count: number, commands: PlanCommands): Plan => planOf(count, commands);
 
   // The N plans, as fast-check's runs for this seed draw them (the same values as a property
   // over the same arbitrary gets, run i being what `path: "i"` replays below).
   const plans: Plan[] = [];
   fc.check(
     fc.property(arbitrary, ([count, commands]) => {
-      plans.push(toPlan(count, commands));
+      plans.push(planOf(count, commands));
       return true;
     }),
     { numRuns: options.runs, seed: options.seed },
@@ -203,7 +202,7 @@ export async function explore(context: ExecutionContext, options: ExploreOptions
   let replayed = false as boolean; // set inside the property, where flow analysis does not look
   const details = await fc.check(
     fc.asyncProperty(arbitrary, async ([n, commands]) => {
-      const plan = toPlan(n, commands);
+      const plan = planOf(n, commands);
       if (plan.ops.length === 0) return true;
       const result = await play(plan, context);
       plansPlayed++;
@@ -248,7 +247,6 @@ export async function explore(context: ExecutionContext, options: ExploreOptions
     },
     options.counterexample,
   );
-  const found = failing;
   return {
     seed: options.seed,
     plans: plansPlayed,
@@ -258,11 +256,11 @@ export async function explore(context: ExecutionContext, options: ExploreOptions
     jobs,
     cut,
     failure: {
-      violation: found.violation,
-      operations: found.plan.ops
-        .slice(0, found.execution.roles[found.violation.step]!.op + 1)
-        .map((op) => describeOp(op, found.plan.volumes)),
-      steps: found.violation.step + 1,
+      violation: failing.violation,
+      operations: failing.plan.ops
+        .slice(0, failing.execution.roles[failing.violation.step]!.op + 1)
+        .map((op) => describeOp(op, failing.plan.volumes)),
+      steps: failing.violation.step + 1,
       counterexample,
       // A failure that did not come back when its plan was played alone is written unshrunk.
       shrinks: replayed ? details.numShrinks : 0,
