@@ -40,6 +40,7 @@ const providers = [
 ];
 
 const dir = mkdtempSync(join(tmpdir(), 'bench-explore-'));
+process.on('exit', () => rmSync(dir, { recursive: true, force: true })); // also when a case fails
 console.log(`test --explore ${runs} --seed ${seed} --only EXPLORE, ${availableParallelism()} cores\n`);
 console.log('provider                        jobs  result  plans  runs   seconds  runs/s');
 let allRan = true;
@@ -86,5 +87,4 @@ for (const [label, provider, backend] of providers) {
       console.log(`    ${report.failure.message}\n    ${report.failure.operations.join('\n    ')}`);
   }
 }
-rmSync(dir, { recursive: true, force: true });
 process.exitCode = allRan ? 0 : 1;

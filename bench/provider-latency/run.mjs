@@ -23,6 +23,7 @@ if (!existsSync(join(built, 'legacy', 'attach'))) {
 }
 
 const scratch = mkdtempSync(join(tmpdir(), 'esk-latency-'));
+process.on('exit', () => rmSync(scratch, { recursive: true, force: true })); // also when a case fails
 const bin = join(scratch, 'bin');
 const images = join(scratch, 'images');
 mkdirSync(bin);
@@ -82,4 +83,3 @@ for (const c of cases) {
   console.log(`${c.label.padEnd(28)} ${ms.toFixed(1).padStart(7)}  ${ratio.toFixed(2)}x`);
 }
 console.log(`goal: attach at most 1.30x node -e 0; worst ${worst.toFixed(2)}x: ${worst <= 1.3 ? 'met' : 'MISSED'}`);
-rmSync(scratch, { recursive: true, force: true });
