@@ -4,10 +4,10 @@
 // call's reply FIFO. Calls are answered one at a time, in the order they arrive, as the real
 // tools' locks order concurrent calls.
 
-import { spawnSync } from 'node:child_process';
 import { closeSync, constants, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { basename, dirname, join, resolve } from 'node:path';
+import { makeFifos } from './fifo-pool.js';
 
 /** One call as the caller made it. */
 export interface CommandCall {
@@ -74,10 +74,7 @@ export function makeRequestFifo(requestFifo: string, callsDir: string): void {
     mkdirSync(join(callsDir, `slot.${i}`));
     return join(callsDir, `slot.${i}`, 'reply');
   });
-  // node has no mkfifo(3): coreutils' mkfifo, once per simulated command and scenario.
-  const made = spawnSync('mkfifo', ['-m', '0600', requestFifo, ...replies], { encoding: 'utf8' });
-  if (made.status !== 0)
-    throw new Error(`mkfifo ${requestFifo}: ${made.stderr.trim() || (made.error?.message ?? `exit ${made.status}`)}`);
+  makeFifos([requestFifo, ...replies]);
 }
 
 /** Frees a call's folder: a slot is emptied and released (its claim last), any other folder removed. */

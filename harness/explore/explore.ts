@@ -6,6 +6,7 @@
 // (counterexample.ts). So a seed gives the same plans, verdict and counterexample at any --jobs.
 
 import fc from 'fast-check';
+import { openFifoPool } from '../backend/fifo-pool.js';
 import { writeCounterexample } from './counterexample.js';
 import { executePlan, type Execution, type ExecutionContext } from './execute.js';
 import { planArbitrary, planOf } from './generate.js';
@@ -134,6 +135,16 @@ function pinned(plan: Plan, execution: Execution): Plan | null {
 }
 
 export async function explore(context: ExecutionContext, options: ExploreOptions): Promise<ExploreOutcome> {
+  // Every plan is a scenario with simulators: their FIFOs come from the pool while the exploration runs.
+  const closePool = openFifoPool();
+  try {
+    return await explorePlans(context, options);
+  } finally {
+    closePool();
+  }
+}
+
+async function explorePlans(context: ExecutionContext, options: ExploreOptions): Promise<ExploreOutcome> {
   const started = performance.now();
   const jobs = Math.max(1, options.jobs ?? 1);
   // The optional actions (snapshot, open, close) are drawn when the provider has their script.

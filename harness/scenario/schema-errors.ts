@@ -11,7 +11,9 @@ import type { YamlSource } from './yaml-source.js';
 /** Every problem the schema finds in `data` (already parsed from `source`), one per node. */
 export function schemaIssues(data: unknown, source: YamlSource): Issue[] {
   const validate = scenarioValidator();
-  return new SchemaErrors(source, data).convert(validate(data) ? [] : (validate.errors ?? []));
+  // A valid file (the usual case) needs no phrasing: the schema file is read only to phrase errors.
+  if (validate(data)) return [];
+  return new SchemaErrors(source, data).convert(validate.errors ?? []);
 }
 
 type SchemaObject = Readonly<Record<string, unknown>>;
