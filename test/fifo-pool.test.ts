@@ -30,12 +30,12 @@ t.test('FIFOs, mode 0600, renamed from the pool; a second batch when the first r
   const dir = tempDir(t);
   const close = openFifoPool();
   t.teardown(close);
-  const paths = Array.from({ length: 40 }, (_, i) => join(dir, `f${i}`));
+  const paths = Array.from({ length: 80 }, (_, i) => join(dir, `f${i}`));
   makeFifos(paths.slice(0, 5));
   const { folder, free } = fifoPoolState();
   t.ok(folder !== undefined && existsSync(folder), 'the pool has its folder');
-  t.equal(free, 32 - 5, 'a first batch of 32, five taken');
-  makeFifos(paths.slice(5)); // 35 more: past the first batch
+  t.equal(free, 64 - 5, 'a first batch of 64, five taken');
+  makeFifos(paths.slice(5)); // 75 more: past the first batch
   for (const path of paths) {
     t.ok(isFifo(path), `${path} is a FIFO`);
     t.equal(statSync(path).mode & 0o777, 0o600);

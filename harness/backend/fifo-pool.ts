@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** The first batch; each later one doubles, up to MAX_BATCH, so a long run spawns mkfifo a few times. */
-const FIRST_BATCH = 32;
+const FIRST_BATCH = 64;
 const MAX_BATCH = 512;
 
 let users = 0;
