@@ -66,6 +66,21 @@ t.test('on another file system the FIFO is made in place', async (t) => {
   t.equal(fifoPoolState().free, before, 'the pool keeps its FIFOs for the next caller');
 });
 
+t.test("the pool's folder removed under it (a script cleaning /tmp): FIFOs still come", async (t) => {
+  const dir = tempDir(t);
+  t.teardown(openFifoPool());
+  makeFifos([join(dir, 'before')]);
+  const { folder } = fifoPoolState();
+  rmSync(folder!, { recursive: true, force: true });
+  makeFifos([join(dir, 'taken')]); // the pool still lists FIFOs: each is made in place instead
+  t.ok(isFifo(join(dir, 'taken')));
+  const many = Array.from({ length: 100 }, (_, i) => join(dir, `m${i}`));
+  makeFifos(many); // more than the pool lists: it starts afresh in a new folder
+  t.ok(many.every(isFifo));
+  t.not(fifoPoolState().folder, folder, 'a new folder');
+  t.ok(existsSync(fifoPoolState().folder!));
+});
+
 t.test('a folder that does not exist: mkfifo says so', async (t) => {
   const dir = tempDir(t);
   t.teardown(openFifoPool());

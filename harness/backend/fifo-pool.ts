@@ -9,7 +9,7 @@
 // place, as before.
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -68,6 +68,11 @@ export function openFifoPool(): () => void {
 
 /** At least `count` FIFOs in the pool. */
 function refill(count: number): void {
+  // The folder is in the host's /tmp, which a script may clean: then the pool starts afresh.
+  if (folder !== undefined && !existsSync(folder)) {
+    folder = undefined;
+    free.length = 0;
+  }
   const dir = poolFolder();
   const size = Math.max(count - free.length, batch);
   batch = Math.min(batch * 2, MAX_BATCH);
