@@ -51,20 +51,22 @@ t.test('FIFOs, mode 0600, renamed from the pool; a second batch when the first r
   for (const path of paths) t.ok(isFifo(path), 'the FIFOs handed out stay');
 });
 
-t.test('on another file system the FIFO is made in place', async (t) => {
-  // /dev/shm is a tmpfs; the pool lives in the temporary directory (a disk here, and in CI).
-  if (!existsSync('/dev/shm') || statSync('/dev/shm').dev === statSync(tmpdir()).dev) {
-    t.skip('no second file system (/dev/shm) beside the temporary directory');
-    return;
-  }
-  const dir = tempDir(t, '/dev/shm');
-  t.teardown(openFifoPool());
-  makeFifos([join(tempDir(t), 'first')]); // the pool holds a batch now
-  const before = fifoPoolState().free;
-  makeFifos([join(dir, 'a'), join(dir, 'b')]);
-  t.ok(isFifo(join(dir, 'a')) && isFifo(join(dir, 'b')));
-  t.equal(fifoPoolState().free, before, 'the pool keeps its FIFOs for the next caller');
-});
+// /dev/shm is a tmpfs; the pool lives in the temporary directory (a disk here, and in CI).
+const otherFileSystem = existsSync('/dev/shm') && statSync('/dev/shm').dev !== statSync(tmpdir()).dev;
+
+t.test(
+  'on another file system the FIFO is made in place',
+  { skip: otherFileSystem ? false : 'no second file system (/dev/shm) beside the temporary directory' },
+  async (t) => {
+    const dir = tempDir(t, '/dev/shm');
+    t.teardown(openFifoPool());
+    makeFifos([join(tempDir(t), 'first')]); // the pool holds a batch now
+    const before = fifoPoolState().free;
+    makeFifos([join(dir, 'a'), join(dir, 'b')]);
+    t.ok(isFifo(join(dir, 'a')) && isFifo(join(dir, 'b')));
+    t.equal(fifoPoolState().free, before, 'the pool keeps its FIFOs for the next caller');
+  },
+);
 
 t.test("the pool's folder removed under it (a script cleaning /tmp): FIFOs still come", async (t) => {
   const dir = tempDir(t);
