@@ -1,10 +1,14 @@
 // The call gate's kills for the explorer (harness/run/call-gate.ts): a kill at a random time records
 // where it landed as a kill at a call that does the same again (spec/conformance/EXPLORE.md); and
 // `expect.processes_left: none`, which replays the NO-LEAK-PROCESS invariant, fails a run that
-// leaves a process behind (spec/SCENARIOS.md §6.7).
+// leaves a process behind (spec/SCENARIOS.md §6.7); and --no-timed-kills draws the same plans
+// without the kills at a random time.
 
+import fc from 'fast-check';
 import t from 'tap';
 import type { CallDisposal, CommandCall } from '../harness/backend/command-server.js';
+import { planArbitrary, planOf } from '../harness/explore/generate.js';
+import { EXPLORED_ACTIONS, type Disturbance, type Plan } from '../harness/explore/plan.js';
 import { ScenarioCallGate, type GatedStep } from '../harness/run/call-gate.js';
 import { runCli } from './helpers/cli.js';
 import { fixtureScenarioFile } from './helpers/explore-fixtures.js';
@@ -93,4 +97,31 @@ t.test('expect.processes_left: none fails a run that left a process, passes one 
   ]);
   t.equal(wrong.code, 2, wrong.stdout + wrong.stderr);
   t.match(wrong.stderr, /processes_left/);
+});
+
+t.test('--no-timed-kills: the same plans but for the kills at a random time, which are gone', async (t) => {
+  const draw = (timedKills: boolean) => {
+    const plans: Plan[] = [];
+    fc.check(
+      fc.property(planArbitrary(8, new Set(EXPLORED_ACTIONS), timedKills), ([count, commands]) => {
+        plans.push(planOf(count, commands));
+        return true;
+      }),
+      { numRuns: 100, seed: 11 },
+    );
+    return plans;
+  };
+  const disturbances = (plans: Plan[]) =>
+    plans.flatMap((p) => p.ops.flatMap((op) => (op.kind === 'one' ? [op.op] : [...op.ops]))).map((a) => a.disturb);
+  const timed = (d: Disturbance | undefined) => d?.kind === 'kill-timed';
+  const withTimed = draw(true);
+  const without = draw(false);
+  t.ok(disturbances(withTimed).some(timed), 'the seed draws kills at a random time');
+  t.notOk(disturbances(without).some(timed), 'none without them');
+  // Each such step is left undisturbed; every other value is the same.
+  const undisturbed = (plans: Plan[]) =>
+    JSON.stringify(plans, (key, value: unknown) =>
+      key === 'disturb' && timed(value as Disturbance) ? undefined : value,
+    );
+  t.equal(undisturbed(without), undisturbed(withTimed));
 });

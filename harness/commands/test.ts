@@ -81,7 +81,8 @@ Options:
                        some steps killed with SIGKILL before or after a backend
                        call or at a random time and retried, some meeting a
                        failing backend, some started together on two volumes;
-                       --jobs plans at once (the same outcome at any count);
+                       --jobs plans at once (the same outcome at any count,
+                       but where a kill at a random time decides);
                        after every step the simulators' state is checked
                        against a model (the invariants:
                        spec/conformance/EXPLORE.md). A failure is
@@ -92,6 +93,9 @@ Options:
                        EXPLORE nothing else runs
       --seed S         the exploration's seed (default: a new one, printed):
                        the same seed, provider and backend play the same plans
+      --no-timed-kills no kill at a random time: a seed then gives the same
+                       verdict and counterexample on any machine, at any load
+                       (a kill at a random time lands where timing puts it)
       --counterexample FILE
                        where to write a counterexample (default:
                        extstorage-kit-counterexample-<seed>.yaml here)
@@ -161,6 +165,7 @@ export const testCommand: Command = {
           explore: { type: 'string' },
           seed: { type: 'string' },
           counterexample: { type: 'string' },
+          'no-timed-kills': { type: 'boolean', default: false },
         },
       }),
     );
@@ -206,8 +211,11 @@ export const testCommand: Command = {
     if (reportProblems.length > 0) throw new UsageError(reportProblems.join('; '));
 
     const exploreRuns = values.explore === undefined ? null : positiveInteger('--explore', values.explore);
-    if (exploreRuns === null && (values.seed !== undefined || values.counterexample !== undefined))
-      throw new UsageError('--seed and --counterexample go with --explore N');
+    if (
+      exploreRuns === null &&
+      (values.seed !== undefined || values.counterexample !== undefined || values['no-timed-kills'])
+    )
+      throw new UsageError('--seed, --counterexample and --no-timed-kills go with --explore N');
     if (exploreRuns !== null && values.live) throw new UsageError('--explore needs a simulated --backend, not --live');
     const seed =
       values.seed === undefined
@@ -363,6 +371,7 @@ export const testCommand: Command = {
           runs: exploreRuns,
           seed,
           jobs,
+          timedKills: !values['no-timed-kills'],
           counterexample: values.counterexample ?? `extstorage-kit-counterexample-${seed}.yaml`,
           progress: (played, failing) => {
             if (shrinking) return;

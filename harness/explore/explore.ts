@@ -31,6 +31,8 @@ export interface ExploreOptions {
   readonly maxOperations?: number;
   /** Plans played at once (default 1); shrinking plays one at a time. */
   readonly jobs?: number;
+  /** Draw kills at a random time (default true); without them a seed's outcome is the same on any machine. */
+  readonly timedKills?: boolean;
   /** Called after each plan played (shrinking included); `failing` once, when shrinking starts. */
   readonly progress?: (played: number, failing: boolean) => void;
 }
@@ -150,7 +152,7 @@ async function explorePlans(context: ExecutionContext, options: ExploreOptions):
   // The optional actions (snapshot, open, close) are drawn when the provider has their script.
   const optional = context.providerCheck.optional as Partial<Record<ExploredAction, boolean>>;
   const actions = new Set(EXPLORED_ACTIONS.filter((action) => optional[action] ?? true));
-  const arbitrary = planArbitrary(options.maxOperations ?? DEFAULT_MAX_OPERATIONS, actions);
+  const arbitrary = planArbitrary(options.maxOperations ?? DEFAULT_MAX_OPERATIONS, actions, options.timedKills ?? true);
 
   // The N plans, as fast-check's runs for this seed draw them (the same values as a property
   // over the same arbitrary gets, run i being what `path: "i"` replays below).
