@@ -7,10 +7,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { REPO_ROOT, runCli } from './helpers/cli.js';
+import { runCli } from './helpers/cli.js';
+import { EXPLORE_FIXTURES } from './helpers/explore-fixtures.js';
 
-const FIXTURES = join(REPO_ROOT, 'test', 'fixtures', 'explore');
-const BACKEND = join(FIXTURES, 'backend.yaml');
+const BACKEND = join(EXPLORE_FIXTURES, 'backend.yaml');
 
 interface Planted {
   readonly provider: string;
@@ -24,12 +24,18 @@ interface Planted {
   readonly replayed: (found: string) => RegExp;
 }
 
-/** The replay fails on the very sizes the exploration named: "should be … (N bytes), but it is M bytes". */
-function sameSizes(found: string): RegExp {
+/** The sizes the exploration's message names: "should be … (N bytes), but it is M bytes". */
+function namedSizes(found: string): { expected: number; actual: number } | null {
   const sizes = /\((\d+) bytes\), but it is (\d+) bytes/.exec(found);
+  return sizes === null ? null : { expected: Number(sizes[1]), actual: Number(sizes[2]) };
+}
+
+/** The replay fails on the very sizes the exploration named. */
+function sameSizes(found: string): RegExp {
+  const sizes = namedSizes(found);
   return sizes === null
     ? /a size named in the exploration's message/
-    : new RegExp(`stdout differs\\s+expected:\\s+${sizes[1]}\\s+actual:\\s+${sizes[2]}\\b`);
+    : new RegExp(`stdout differs\\s+expected:\\s+${sizes.expected}\\s+actual:\\s+${sizes.actual}\\b`);
 }
 
 // The seeds find each bug early (the bound is 200 plans); another seed finds it later, or another bug.
@@ -58,8 +64,8 @@ const PLANTED: readonly Planted[] = [
     invariant: 'RETRY',
     // Grown twice: more than it should be.
     replayed: (found) => {
-      const sizes = /\((\d+) bytes\), but it is (\d+) bytes/.exec(found);
-      return sizes !== null && Number(sizes[2]) > Number(sizes[1]) ? sameSizes(found) : /grown past VOL_NEW_SIZE/;
+      const sizes = namedSizes(found);
+      return sizes !== null && sizes.actual > sizes.expected ? sameSizes(found) : /grown past VOL_NEW_SIZE/;
     },
   },
   {
@@ -84,7 +90,15 @@ for (const bug of PLANTED) {
     const file = join(dir, 'counterexample.yaml');
     // Without kills at a random time the outcome is the machine's load's no more: the planted bugs
     // are all found through kills at a call, concurrency or a failing backend.
-    const args = ['test', join(FIXTURES, bug.provider), '--backend', BACKEND, '--only', 'EXPLORE', '--no-timed-kills'];
+    const args = [
+      'test',
+      join(EXPLORE_FIXTURES, bug.provider),
+      '--backend',
+      BACKEND,
+      '--only',
+      'EXPLORE',
+      '--no-timed-kills',
+    ];
     const found = runCli([...args, '--explore', '200', '--seed', String(bug.seed), '--counterexample', file]);
     t.equal(found.code, 1, found.stdout + found.stderr);
     t.match(
@@ -112,7 +126,7 @@ t.test('the sound provider passes, and the JSON report holds the exploration', a
   const json = join(dir, 'report.json');
   const r = runCli([
     'test',
-    join(FIXTURES, 'sound'),
+    join(EXPLORE_FIXTURES, 'sound'),
     '--backend',
     BACKEND,
     '--only',
@@ -140,15 +154,15 @@ t.test('the sound provider passes, and the JSON report holds the exploration', a
 });
 
 t.test('--explore asks for a simulated backend, and a seed is printed when none is given', async (t) => {
-  const live = runCli(['test', join(FIXTURES, 'sound'), '--live', '--explore', '5']);
+  const live = runCli(['test', join(EXPLORE_FIXTURES, 'sound'), '--live', '--explore', '5']);
   t.equal(live.code, 2);
   t.match(live.stderr, /--explore needs a simulated --backend, not --live/);
-  const seedAlone = runCli(['test', join(FIXTURES, 'sound'), '--backend', BACKEND, '--seed', '4']);
+  const seedAlone = runCli(['test', join(EXPLORE_FIXTURES, 'sound'), '--backend', BACKEND, '--seed', '4']);
   t.equal(seedAlone.code, 2);
   t.match(seedAlone.stderr, /--seed, --counterexample and --no-timed-kills go with --explore N/);
   const unseeded = runCli([
     'test',
-    join(FIXTURES, 'sound'),
+    join(EXPLORE_FIXTURES, 'sound'),
     '--backend',
     BACKEND,
     '--only',
@@ -167,7 +181,7 @@ t.test('without timed kills, a seed gives the same plans, verdict and counterexa
     const file = join(dir, `counterexample-${jobs}.yaml`);
     const r = runCli([
       'test',
-      join(FIXTURES, 'create-leak'),
+      join(EXPLORE_FIXTURES, 'create-leak'),
       '--backend',
       BACKEND,
       '--only',

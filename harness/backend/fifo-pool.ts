@@ -66,13 +66,20 @@ export function openFifoPool(): () => void {
   };
 }
 
+/** Runs `fn` with the pool open: a run's or an exploration's FIFOs come from it until `fn` ends. */
+export async function withFifoPool<T>(fn: () => Promise<T>): Promise<T> {
+  const close = openFifoPool();
+  try {
+    return await fn();
+  } finally {
+    close();
+  }
+}
+
 /** At least `count` FIFOs in the pool. */
 function refill(count: number): void {
   // The folder is in the host's /tmp, which a script may clean: then the pool starts afresh.
-  if (folder !== undefined && !existsSync(folder)) {
-    folder = undefined;
-    free.length = 0;
-  }
+  if (folder !== undefined && !existsSync(folder)) drain();
   const dir = poolFolder();
   const size = Math.max(count - free.length, batch);
   batch = Math.min(batch * 2, MAX_BATCH);

@@ -6,7 +6,7 @@
 // (counterexample.ts). So a seed gives the same plans, verdict and counterexample at any --jobs.
 
 import fc from 'fast-check';
-import { openFifoPool } from '../backend/fifo-pool.js';
+import { withFifoPool } from '../backend/fifo-pool.js';
 import { writeCounterexample } from './counterexample.js';
 import { executePlan, type Execution, type ExecutionContext } from './execute.js';
 import { planArbitrary, planOf } from './generate.js';
@@ -138,12 +138,7 @@ function pinned(plan: Plan, execution: Execution): Plan | null {
 
 export async function explore(context: ExecutionContext, options: ExploreOptions): Promise<ExploreOutcome> {
   // Every plan is a scenario with simulators: their FIFOs come from the pool while the exploration runs.
-  const closePool = openFifoPool();
-  try {
-    return await explorePlans(context, options);
-  } finally {
-    closePool();
-  }
+  return withFifoPool(() => explorePlans(context, options));
 }
 
 async function explorePlans(context: ExecutionContext, options: ExploreOptions): Promise<ExploreOutcome> {

@@ -2,7 +2,7 @@
 // events. Results come back in a stable order (file, then position in file), whatever finished first.
 
 import type { Backends } from '../backend/backend.js';
-import { openFifoPool } from '../backend/fifo-pool.js';
+import { withFifoPool } from '../backend/fifo-pool.js';
 import type { GanetiInstallation } from '../ganeti-bridge/installation.js';
 import { checkProvider, type ProviderCheck } from '../provider/check.js';
 import type { Reporter } from './events.js';
@@ -69,12 +69,7 @@ export function selectScenarios(
 
 export async function runScenarios(planned: readonly PlannedScenario[], options: RunOptions): Promise<RunSummary> {
   // The shims' FIFOs of every scenario come from one pool while the run lasts (backend/fifo-pool.ts).
-  const closePool = openFifoPool();
-  try {
-    return await runSelected(planned, options);
-  } finally {
-    closePool();
-  }
+  return withFifoPool(() => runSelected(planned, options));
 }
 
 async function runSelected(planned: readonly PlannedScenario[], options: RunOptions): Promise<RunSummary> {
