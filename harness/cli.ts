@@ -1,62 +1,71 @@
 #!/usr/bin/env node
-// The extstorage-kit command line: dispatches to one module per subcommand in commands/, loaded
-// only when that command runs, so `--help`, `--version` and each command start without the others.
+// The extstorage-kit command line: the list of commands, `--help` and `--version` here; each
+// command's code is in the kit (cli-kit.ts), which the built command line loads only when a command
+// runs, as one CommonJS bundle compiled from V8's code cache (cli/load-bundle.ts).
 
 import { readFileSync } from 'node:fs';
-import nodeModule from 'node:module';
-import { EXIT, UsageError, type Command } from './cli/command.js';
+import { fileURLToPath } from 'node:url';
+import { EXIT, type Command } from './cli/command.js';
+import { loadBundle } from './cli/load-bundle.js';
 
-// Node >= 22.1 keeps compiled code on disk between runs; Node 20 has no such API (nothing to do).
-(nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.();
+type Kit = typeof import('./cli-kit.js');
 
-/** A command as the list shows it, and how to load the module that runs it. */
+let kit: Kit | undefined;
+
+/** The commands' code: dist/harness/cli-kit.cjs beside the built entry (scripts/bundle-cli.ts). */
+function loadKit(): Kit {
+  kit ??= loadBundle(fileURLToPath(new URL('./cli-kit.cjs', import.meta.url))) as Kit;
+  return kit;
+}
+
+/** A command as the list shows it, and how to get it from the kit. */
 interface CommandEntry {
   readonly name: string;
   /** One line for the command list. */
   readonly summary: string;
-  readonly load: () => Promise<Command>;
+  readonly load: () => Command;
 }
 
 const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'parse',
     summary: 'show how each Ganeti version reads an attach output',
-    load: async () => (await import('./commands/parse.js')).parseCommand,
+    load: () => loadKit().parseCommand,
   },
   {
     name: 'check',
     summary: 'judge a provider directory as Ganeti does when it loads it',
-    load: async () => (await import('./commands/check.js')).checkCommand,
+    load: () => loadKit().checkCommand,
   },
   {
     name: 'run',
     summary: 'put a provider through YAML scenarios, as Ganeti calls it',
-    load: async () => (await import('./commands/run.js')).runCommand,
+    load: () => loadKit().runCommand,
   },
   {
     name: 'test',
     summary: 'the conformance suite: is this a correct ExtStorage provider?',
-    load: async () => (await import('./commands/test.js')).testCommand,
+    load: () => loadKit().testCommand,
   },
   {
     name: 'record',
     summary: 'run a provider once for real, spying on its commands, and write a scenario that replays it',
-    load: async () => (await import('./commands/record.js')).recordCommand,
+    load: () => loadKit().recordCommand,
   },
   {
     name: 'new',
     summary: 'start a provider project from a reference provider',
-    load: async () => (await import('./commands/new.js')).newCommand,
+    load: () => loadKit().newCommand,
   },
   {
     name: 'build',
     summary: 'bundle a provider project into a deployable provider directory',
-    load: async () => (await import('./commands/build.js')).buildCommand,
+    load: () => loadKit().buildCommand,
   },
   {
     name: 'install',
     summary: "copy a built provider into Ganeti's search path",
-    load: async () => (await import('./commands/install.js')).installCommand,
+    load: () => loadKit().installCommand,
   },
 ];
 
@@ -93,7 +102,7 @@ async function main(argv: string[]): Promise<number> {
       );
       return EXIT.usage;
     }
-    process.stdout.write(topic ? (await topic.load()).help : mainHelp());
+    process.stdout.write(topic ? topic.load().help : mainHelp());
     return name === undefined ? EXIT.usage : EXIT.ok;
   }
   if (name === '--version' || name === '-V') {
@@ -105,11 +114,12 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`extstorage-kit: unknown command ${JSON.stringify(name)}\n\n${mainHelp()}`);
     return EXIT.usage;
   }
-  const command = await entry.load();
+  const command = entry.load();
   try {
     return await command.run(rest);
   } catch (error) {
-    if (error instanceof UsageError) {
+    // The kit's UsageError: the commands throw that class, not a copy bundled into the entry.
+    if (error instanceof loadKit().UsageError) {
       process.stderr.write(
         `extstorage-kit ${command.name}: ${error.message}\nRun "extstorage-kit ${command.name} --help" for usage.\n`,
       );

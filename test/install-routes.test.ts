@@ -122,6 +122,9 @@ t.test('what the registry would get: npm publish --dry-run is clean', async (t) 
   t.match(pkg.engines, { node: />=\s*20/ }, 'engines names Node 20');
   for (const needed of ['README.md', 'spec/SPEC.md', 'spec/scenario.schema.json', 'providers/lib/runtime.ts'])
     t.ok(files.has(needed), `${needed} is in the tarball`);
+  // The commands' code, and the compiled code that spares a command compiling it (scripts/bundle-cli.ts).
+  for (const needed of ['dist/harness/cli-kit.cjs', 'dist/harness/cli-kit.cjs.v8-cache'])
+    t.ok(files.has(needed), `${needed} is in the tarball`);
   for (const name of ['legacy', 'rbd', 'gluster'])
     t.ok(files.has(`dist/providers/${name}/attach`), `the ${name} build is in the tarball`);
 

@@ -24,7 +24,8 @@ export function cleanEnv(): NodeJS.ProcessEnv {
   );
 }
 
-function envArgs(env: NodeJS.ProcessEnv): string[] {
+/** `env`, as the arguments of `env -i` (see cleanEnv). */
+export function envArgs(env: NodeJS.ProcessEnv): string[] {
   return Object.entries(env).flatMap(([k, v]) =>
     v === undefined || k === 'NODE_OPTIONS' || k.startsWith('_TAPJS_') ? [] : [`${k}=${v}`],
   );
