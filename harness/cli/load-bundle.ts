@@ -72,7 +72,9 @@ export function loadBundle(bundle: string): unknown {
     trace(bundle, 'loaded by require (NODE_V8_COVERAGE is set)');
     return require(bundle);
   }
-  const source = readFileSync(bundle, 'utf8');
+  // Latin-1: esbuild writes the bundle in ASCII (every other character escaped, outside comments),
+  // and decoding it as Latin-1 takes half the time of UTF-8 (some 3 ms of the 1.7 MB).
+  const source = readFileSync(bundle, 'latin1');
   const build = BUILD_LINE.exec(source)?.[1];
   const cache = build === undefined ? { why: 'the bundle names no build' } : readCache(codeCachePath(bundle), build);
   // The wrapper on the first line keeps every line number of the bundle (stack traces).
