@@ -111,6 +111,15 @@ for (const bug of PLANTED) {
     t.ok(shrunk !== null && Number(shrunk[2]) <= 6, `shrunk to a handful of steps: ${shrunk?.[0] ?? 'none'}`);
     const plans = Number(/(\d+) plans, /.exec(found.stdout)?.[1]);
     t.ok(plans > 0, 'plans counted');
+    // The report says the kills at a random time were off, as the command line asked.
+    t.match(
+      found.stderr,
+      new RegExp(`exploring: 200 plans over 2-4 volumes, seed ${bug.seed}, no kill at a random time\n`),
+    );
+    t.match(
+      found.stdout,
+      /\d+ plans, \d+ script runs judged, seed \d+, \d+ at once \([\d.]+ runs\/s\), no kill at a random time \(--no-timed-kills\)/,
+    );
     // The counterexample is an ordinary scenario file: run replays it to the same failure.
     t.match(readFileSync(file, 'utf8'), new RegExp(`# Invariant ${bug.invariant} \\(MUST\\)`));
     const replay = runCli(['run', file]);
@@ -140,13 +149,15 @@ t.test('the sound provider passes, and the JSON report holds the exploration', a
   ]);
   t.equal(r.code, 0, r.stdout + r.stderr);
   t.match(r.stdout, /pass +MUST +EXPLORE +EXPLORE\.md\n +\d+ plans, \d+ script runs judged, seed 3/);
-  t.match(r.stderr, /exploring: 40 plans over 2-4 volumes, seed 3/);
+  t.match(r.stderr, /exploring: 40 plans over 2-4 volumes, seed 3\n/);
+  t.notMatch(r.stdout, /no kill at a random time/);
   const report = JSON.parse(readFileSync(json, 'utf8')) as {
-    explore: { seed: number; failure: unknown };
+    explore: { seed: number; failure: unknown; timedKills: boolean };
     conformance: { checks: { id: string; status: string }[] };
   };
   t.equal(report.explore.seed, 3);
   t.equal(report.explore.failure, null);
+  t.equal(report.explore.timedKills, true, 'kills at a random time were drawn');
   t.match(
     report.conformance.checks.find((c) => c.id === 'EXPLORE'),
     { id: 'EXPLORE', status: 'pass' },

@@ -363,7 +363,10 @@ export const testCommand: Command = {
     });
     let explored: ExploreOutcome | undefined;
     if (exploreRuns !== null && backend !== undefined && selected('EXPLORE')) {
-      process.stderr.write(`exploring: ${exploreRuns} plans over 2-4 volumes, seed ${seed}\n`);
+      const timedKills = !values['no-timed-kills'];
+      process.stderr.write(
+        `exploring: ${exploreRuns} plans over 2-4 volumes, seed ${seed}${timedKills ? '' : ', no kill at a random time'}\n`,
+      );
       let shrinking = false; // said once: the plans tried while shrinking are not counted aloud
       explored = await explore(
         { providerDir, providerCheck: layout, backend, backends: BACKENDS, timeoutSeconds },
@@ -371,7 +374,7 @@ export const testCommand: Command = {
           runs: exploreRuns,
           seed,
           jobs,
-          timedKills: !values['no-timed-kills'],
+          timedKills,
           counterexample: values.counterexample ?? `extstorage-kit-counterexample-${seed}.yaml`,
           progress: (played, failing) => {
             if (shrinking) return;

@@ -11,7 +11,7 @@ export function counterexampleLine(path: string, seed: number): string {
 
 export function exploreCheck(outcome: ExploreOutcome): CheckOutcome {
   const rate = outcome.durationMs > 0 ? (outcome.steps / (outcome.durationMs / 1000)).toFixed(1) : '0';
-  const played = `${outcome.plans} plans, ${outcome.steps} script runs judged, seed ${outcome.seed}, ${outcome.jobs} at once (${rate} runs/s)`;
+  const played = `${outcome.plans} plans, ${outcome.steps} script runs judged, seed ${outcome.seed}, ${outcome.jobs} at once (${rate} runs/s)${outcome.timedKills ? '' : ', no kill at a random time (--no-timed-kills)'}`;
   const warnings = [
     ...outcome.warnings.map((w) => `${w.invariant.level} ${w.invariant.id}: ${w.message}`),
     ...(outcome.cut > 0
@@ -66,6 +66,7 @@ export function exploreReport(outcome: ExploreOutcome): Record<string, unknown> 
     durationMs: outcome.durationMs,
     jobs: outcome.jobs,
     cut: outcome.cut,
+    timedKills: outcome.timedKills,
     failure:
       failure === null
         ? null

@@ -68,6 +68,8 @@ export interface ExploreOutcome {
   readonly jobs: number;
   /** Plans judged only up to a step the runner failed (a script that did not start, even played again, lingered, timed out). */
   readonly cut: number;
+  /** Kills at a random time were drawn (false under --no-timed-kills). */
+  readonly timedKills: boolean;
 }
 
 /** Plans longer than this take long to play and to shrink; the bugs looked for need few operations. */
@@ -147,7 +149,8 @@ async function explorePlans(context: ExecutionContext, options: ExploreOptions):
   // The optional actions (snapshot, open, close) are drawn when the provider has their script.
   const optional = context.providerCheck.optional as Partial<Record<ExploredAction, boolean>>;
   const actions = new Set(EXPLORED_ACTIONS.filter((action) => optional[action] ?? true));
-  const arbitrary = planArbitrary(options.maxOperations ?? DEFAULT_MAX_OPERATIONS, actions, options.timedKills ?? true);
+  const timedKills = options.timedKills ?? true;
+  const arbitrary = planArbitrary(options.maxOperations ?? DEFAULT_MAX_OPERATIONS, actions, timedKills);
 
   // The N plans, as fast-check's runs for this seed draw them (the same values as a property
   // over the same arbitrary gets, run i being what `path: "i"` replays below).
@@ -201,6 +204,7 @@ async function explorePlans(context: ExecutionContext, options: ExploreOptions):
       warnings: [...warnings.values()],
       jobs,
       cut,
+      timedKills,
     };
 
   // Shrinking: fast-check replays run `lowestFailing` and tries smaller plans, one at a time. The
@@ -263,6 +267,7 @@ async function explorePlans(context: ExecutionContext, options: ExploreOptions):
     warnings: [...warnings.values()],
     jobs,
     cut,
+    timedKills,
     failure: {
       violation: failing.violation,
       operations: failing.plan.ops
