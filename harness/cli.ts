@@ -3,7 +3,7 @@
 // command's code is in the kit (cli-kit.ts), which the built command line loads only when a command
 // runs, as one CommonJS bundle compiled from V8's code cache (cli/load-bundle.ts).
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { EXIT, type Command } from './cli/command.js';
 import { loadBundle } from './cli/load-bundle.js';
@@ -12,9 +12,15 @@ type Kit = typeof import('./cli-kit.js');
 
 let kit: Kit | undefined;
 
+/** The kit is not there (a build stopped half-way, files copied by hand): said without a stack trace. */
+class IncompleteBuild extends Error {}
+
 /** The commands' code: dist/harness/cli-kit.cjs beside the built entry (scripts/bundle-cli.ts). */
 function loadKit(): Kit {
-  kit ??= loadBundle(fileURLToPath(new URL('./cli-kit.cjs', import.meta.url))) as Kit;
+  const file = fileURLToPath(new URL('./cli-kit.cjs', import.meta.url));
+  if (kit === undefined && !existsSync(file))
+    throw new IncompleteBuild(`${file} is missing: the command line is not completely built (npm run build makes it)`);
+  kit ??= loadBundle(file) as Kit;
   return kit;
 }
 
@@ -134,6 +140,11 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
+    if (error instanceof IncompleteBuild) {
+      process.stderr.write(`extstorage-kit: ${error.message}\n`);
+      process.exitCode = 70;
+      return;
+    }
     process.stderr.write(
       `extstorage-kit: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
     );

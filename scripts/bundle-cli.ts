@@ -65,7 +65,7 @@ if (compiled.split('\n', 2)[1] === MARK) {
 // Files of an earlier build would otherwise stay behind, unused: the kit and its cache, and the
 // chunks of the ES module bundle of earlier versions (tsc's cli-kit.js is this build's input).
 for (const name of readdirSync(harnessDir)) {
-  if (/^cli-kit\.cjs(\.map|\.v8-cache(\.tmp)?)?$|^cli-(dependencies|[A-Z0-9]{8})\.js(\.map)?$/.test(name))
+  if (/^cli-kit\.cjs(\.map|\.v8-cache(\.\d+\.tmp)?)?$|^cli-(dependencies|[A-Z0-9]{8})\.js(\.map)?$/.test(name))
     rmSync(join(harnessDir, name));
 }
 

@@ -159,6 +159,22 @@ t.test('a code cache that is missing, of another build or damaged is not used, a
 
   rmSync(`${kit}.v8-cache`);
   parse('no cache', 'compiled without its code cache: there is none');
+
+  // No kit at all (a build stopped half-way): said plainly, no stack trace.
+  rmSync(kit);
+  const r = spawnSync(
+    '/usr/bin/env',
+    ['-i', ...envArgs(userEnv()), process.execPath, join(harness, 'cli.js'), 'parse'],
+    {
+      encoding: 'utf8',
+      input: '/dev/rbd0',
+    },
+  );
+  t.equal(r.status, 70);
+  t.equal(
+    r.stderr,
+    `extstorage-kit: ${kit} is missing: the command line is not completely built (npm run build makes it)\n`,
+  );
 });
 
 t.test('under NODE_V8_COVERAGE the kit goes through require(), which records its source map', async (t) => {
