@@ -177,6 +177,16 @@ t.test('a code cache that is missing, of another build or damaged is not used, a
   );
 });
 
+t.test('under --enable-source-maps the kit goes through require(): stack traces name the sources', async (t) => {
+  const r = spawnSync(
+    '/usr/bin/env',
+    ['-i', ...envArgs(userEnv()), process.execPath, '--enable-source-maps', CLI, 'run', '--help'],
+    { encoding: 'utf8' },
+  );
+  t.equal(r.status, 0);
+  t.equal(r.stderr, `extstorage-kit: ${KIT}: loaded by require (source maps are on)\n`);
+});
+
 t.test('under NODE_V8_COVERAGE the kit goes through require(), which records its source map', async (t) => {
   const dir = tempDir(t, 'esk-startup-cov-');
   const r = spawnSync(

@@ -11,8 +11,9 @@
 // starts with a line naming the build of the bundle it belongs to (a hash of the bundle's text,
 // which the bundle's first line names too) and the SHA-256 of the V8 data after it; the data is
 // given to V8 only when both match. Otherwise, and when V8 refuses it, the bundle is compiled as
-// usual. Under NODE_V8_COVERAGE the bundle goes through Node's own require(), which records its
-// source map for the coverage report (a vm.Script's is not).
+// usual. Under NODE_V8_COVERAGE or --enable-source-maps the bundle goes through Node's own
+// require(), which records its source map (a vm.Script's is not): for the coverage report, and for
+// stack traces that name the TypeScript sources.
 
 import { createHash } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -61,6 +62,14 @@ function readCache(file: string, build: string): { data: Buffer } | { why: strin
   return { data };
 }
 
+/** --enable-source-maps (process.sourceMapsEnabled is Node >= 20.7; earlier, read the options). */
+function sourceMapsOn(): boolean {
+  const enabled = (process as { sourceMapsEnabled?: boolean }).sourceMapsEnabled;
+  return (
+    enabled ?? [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].includes('--enable-source-maps')
+  );
+}
+
 function trace(bundle: string, how: string): void {
   if (process.env[TRACE_CODE_CACHE_ENV] === '1') process.stderr.write(`extstorage-kit: ${bundle}: ${how}\n`);
 }
@@ -68,8 +77,16 @@ function trace(bundle: string, how: string): void {
 /** Runs the CommonJS module `bundle` (an absolute path) and returns its exports. */
 export function loadBundle(bundle: string): unknown {
   const require = createRequire(bundle);
-  if (process.env.NODE_V8_COVERAGE !== undefined) {
-    trace(bundle, 'loaded by require (NODE_V8_COVERAGE is set)');
+  // Node's own loader records the bundle's source map, which a vm.Script's compilation does not:
+  // coverage, and stack traces naming the TypeScript sources, need it.
+  const why =
+    process.env.NODE_V8_COVERAGE !== undefined
+      ? 'NODE_V8_COVERAGE is set'
+      : sourceMapsOn()
+        ? 'source maps are on'
+        : null;
+  if (why !== null) {
+    trace(bundle, `loaded by require (${why})`);
     return require(bundle);
   }
   // Latin-1: esbuild writes the bundle in ASCII (every other character escaped, outside comments),
