@@ -6,19 +6,29 @@
 # directory as cwd, stdin at EOF. Checks: exit 0, first line /dev/bench/vol<i>, KVM URI bench:bench/vol<i> (the
 # rest of the first line starting with "kvm:", case-insensitively).
 #
-# Usage: bash bench/harness/loop.sh PROVIDER-DIR [N=500]
+# With --contained, each `./attach` runs as the harness contains a script run, in its minimal form:
+# a bubblewrap sandbox of its own (the host read-only, a minimal /dev, a /proc and a PID namespace
+# of its own, gone with the loop), so that the harness can be compared with a loop that pays for
+# the same containment (the harness adds its waiter, the provider folder read-only, /var/log/ganeti
+# and the lock folder).
+#
+# Usage: bash bench/harness/loop.sh PROVIDER-DIR [N=500] [--contained]
 # Prints "N run, F failed"; exits 1 if any check failed.
 set -u
 
-provider=${1:?usage: loop.sh PROVIDER-DIR [N]}
+provider=${1:?usage: loop.sh PROVIDER-DIR [N] [--contained]}
 n=${2:-500}
 cd "$provider" || exit 2
+wrap=()
+if [ "${3:-}" = --contained ]; then
+  wrap=(bwrap --ro-bind / / --dev /dev --proc /proc --unshare-pid --die-with-parent --chdir "$PWD" --)
+fi
 
 failed=0
 for ((i = 1; i <= n; i++)); do
   name=vol$i
   printf -v uuid '00000000-0000-4000-8000-%012d' "$i"
-  out=$(LC_ALL=C VOL_NAME=$name VOL_UUID=$uuid EXTP_POOL=bench ./attach </dev/null)
+  out=$(LC_ALL=C VOL_NAME=$name VOL_UUID=$uuid EXTP_POOL=bench "${wrap[@]}" ./attach </dev/null)
   status=$?
   device=${out%%$'\n'*}
   kvm=

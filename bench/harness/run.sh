@@ -3,10 +3,13 @@
 # provider (bench/harness/provider) run
 #   1. through the harness:  node dist/harness/cli.js run <provider> attach.yaml --json FILE
 #      (default --jobs, the CPU count; and again with --jobs 1),
-#   2. as a plain sequential shell loop making the same invocations and checks (loop.sh),
+#   2. as a plain sequential shell loop making the same invocations and checks (loop.sh), and the
+#      same loop with each run in a bubblewrap sandbox of its own (loop.sh --contained: what the
+#      harness's per-run containment costs at its least; skipped where bwrap cannot run),
 #   3. as a bats-core suite with the same checks (attach.bats, Debian's `bats`),
 # each REPS times, interleaved; the median wall time of each is compared. Then:
-#   harness/loop   goal: <= 1 (the harness no slower than the plain loop)
+#   harness/loop   goal: <= 1 (the harness no slower than the plain loop); and, for information,
+#                  harness/contained loop
 #   bats/harness   goal: >= 3
 #   overhead       (harness --jobs 1 wall time - time in the provider's scripts) / N, goal: < 5 ms;
 #                  script time = the sum of steps[].runs[].durationMs of the JSON report.
@@ -41,6 +44,14 @@ note() { printf 'bench: %s\n' "$*" >&2; }
 [[ -z $jobs || $jobs =~ ^[1-9][0-9]*$ ]] || die "BENCH_JOBS must be a positive integer, got '$jobs'"
 command -v node >/dev/null || die "node is not on PATH (Node 20 or later is needed)"
 [[ -f $cli ]] || die "$cli is missing: dist/ is not built. Run 'npm run build' in $repo first (this script builds nothing)."
+
+# The contained loop needs bubblewrap working here (an unprivileged container has none).
+have_bwrap=0
+if command -v bwrap >/dev/null && bwrap --ro-bind / / --dev /dev --proc /proc --unshare-pid --die-with-parent -- /bin/true 2>/dev/null; then
+  have_bwrap=1
+else
+  note "bubblewrap does not run here: skipping the contained loop"
+fi
 
 # bats: install Debian's package when missing and we are root; otherwise skip that part.
 status=0
@@ -121,7 +132,7 @@ default_jobs=${jobs:-$(node -p 'require("os").availableParallelism()')}
 # Other work on the machine skews every figure: the load averages before and after say how quiet it was.
 load_before=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')
 
-loop_ms=() harness_ms=() harness1_ms=() bats_ms=() script_ms=() script1_ms=() rss_kb=()
+loop_ms=() contained_ms=() harness_ms=() harness1_ms=() bats_ms=() script_ms=() script1_ms=() rss_kb=()
 # The harness's peak resident memory, from GNU time (Debian's package `time`), when it is here.
 rss_probe=()
 [[ -x /usr/bin/time ]] && rss_probe=(/usr/bin/time -f '%M' -o)
@@ -133,6 +144,12 @@ for ((r = 1; r <= reps; r++)); do
   timed "$work/loop.$r.log" bash "$here/loop.sh" "$provider" "$n"
   grep -qx "$n run, 0 failed" "$work/loop.$r.log" || die "loop run $r: unexpected output (see $work/loop.$r.log)"
   loop_ms+=("$elapsed_ms")
+
+  if ((have_bwrap)); then
+    timed "$work/contained.$r.log" bash "$here/loop.sh" "$provider" "$n" --contained
+    grep -qx "$n run, 0 failed" "$work/contained.$r.log" || die "contained loop run $r: unexpected output (see $work/contained.$r.log)"
+    contained_ms+=("$elapsed_ms")
+  fi
 
   probe=()
   ((${#rss_probe[@]} > 0)) && probe=("${rss_probe[@]}" "$work/harness.$r.rss")
@@ -153,10 +170,12 @@ for ((r = 1; r <= reps; r++)); do
     [[ $(grep -c "^ok " "$work/bats.$r.log") == "$n" ]] || die "bats run $r: not $n tests passed (see $work/bats.$r.log)"
     bats_ms+=("$elapsed_ms")
   fi
-  note "run $r/$reps: loop ${loop_ms[-1]} ms, harness ${harness_ms[-1]} ms, harness --jobs 1 ${harness1_ms[-1]} ms$( ((have_bats)) && printf ', bats %s ms' "${bats_ms[-1]}")"
+  note "run $r/$reps: loop ${loop_ms[-1]} ms$( ((have_bwrap)) && printf ', contained loop %s ms' "${contained_ms[-1]}"), harness ${harness_ms[-1]} ms, harness --jobs 1 ${harness1_ms[-1]} ms$( ((have_bats)) && printf ', bats %s ms' "${bats_ms[-1]}")"
 done
 
 loop=$(median "${loop_ms[@]}")
+contained=
+((have_bwrap)) && contained=$(median "${contained_ms[@]}")
 harness=$(median "${harness_ms[@]}")
 harness1=$(median "${harness1_ms[@]}")
 scripts=$(median "${script_ms[@]}")
@@ -167,7 +186,8 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')
 rss=$( ((${#rss_kb[@]} > 0)) && printf '%s\n' "${rss_kb[@]}" | sort -n | tail -n 1 || echo '')
 
 # Everything below is arithmetic on the medians; awk does the floating point.
-awk -v n="$n" -v reps="$reps" -v jobs="$default_jobs" -v loop="$loop" -v harness="$harness" -v harness1="$harness1" \
+awk -v n="$n" -v reps="$reps" -v jobs="$default_jobs" -v loop="$loop" -v contained="$contained" -v containeds="${contained_ms[*]:-}" \
+  -v harness="$harness" -v harness1="$harness1" \
   -v scripts="$scripts" -v scripts1="$scripts1" -v bats="$bats" -v rss="$rss" \
   -v load_before="$load_before" -v load_after="$load_after" \
   -v loops="${loop_ms[*]}" -v harnesses="${harness_ms[*]}" -v harnesses1="${harness1_ms[*]}" -v batses="${bats_ms[*]:-}" '
@@ -176,6 +196,8 @@ awk -v n="$n" -v reps="$reps" -v jobs="$default_jobs" -v loop="$loop" -v harness
     printf "\n%d attach scenarios, median of %d runs (all runs, ms)\n\n", n, reps
     printf "  %-28s %10s %10s   %s\n", "", "wall ms", "ms/scen.", "runs"
     printf "  %-28s %10d %10.2f   %s\n", "plain shell loop", loop, loop / n, loops
+    if (contained != "") printf "  %-28s %10d %10.2f   %s\n", "loop, bwrap per run", contained, contained / n, containeds
+    else printf "  %-28s %10s\n", "loop, bwrap per run", "skipped"
     printf "  %-28s %10d %10.2f   %s\n", "harness (--jobs " jobs ")", harness, harness / n, harnesses
     printf "  %-28s %10d %10.2f   %s\n", "harness (--jobs 1)", harness1, harness1 / n, harnesses1
     if (bats != "") printf "  %-28s %10d %10.2f   %s\n", "bats", bats, bats / n, batses
@@ -183,6 +205,10 @@ awk -v n="$n" -v reps="$reps" -v jobs="$default_jobs" -v loop="$loop" -v harness
     printf "\n"
     printf "  %-44s %8.2f   goal <= 1   %s\n", "harness/loop (--jobs " jobs ")", harness / loop, goal(harness <= loop)
     printf "  %-44s %8.2f   goal <= 1   %s\n", "harness/loop (--jobs 1)", harness1 / loop, goal(harness1 <= loop)
+    if (contained != "") {
+      printf "  %-44s %8.2f   (info)\n", "harness/loop with bwrap per run (--jobs " jobs ")", harness / contained
+      printf "  %-44s %8.2f   (info)\n", "harness/loop with bwrap per run (--jobs 1)", harness1 / contained
+    }
     if (bats != "") {
       printf "  %-44s %8.2f   goal >= 3   %s\n", "bats/harness (--jobs " jobs ")", bats / harness, goal(bats >= 3 * harness)
       printf "  %-44s %8.2f   goal >= 3   %s\n", "bats/harness (--jobs 1)", bats / harness1, goal(bats >= 3 * harness1)
