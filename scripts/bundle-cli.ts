@@ -147,6 +147,8 @@ for (const file of kitResult.outputFiles) {
 
 // The code cache: one reference scenario (simulated rbd: the loader, the runner, the simulators,
 // the sandbox, the reporters), run by the built command line, which writes the cache as it exits.
+// Without it the command line works the same, compiling its code on every start: a machine where
+// the scenario cannot run (no sh, no coreutils) still gets a working build, with a warning.
 const warmUp = spawnSync(
   process.execPath,
   [entry, 'run', join(root, 'dist', 'providers', 'rbd'), join(root, 'providers', 'rbd', 'scenarios', 'lifecycle.yaml')],
@@ -157,9 +159,9 @@ const warmUp = spawnSync(
     encoding: 'utf8',
   },
 );
-if (warmUp.status !== 0 || !existsSync(codeCachePath(kit))) {
+// The cache is written at exit whatever the scenario's verdict (the tests judge the scenario).
+if (!existsSync(codeCachePath(kit)))
   process.stderr.write(
-    `bundle-cli: the warm-up run that writes the kit's code cache failed (exit ${warmUp.status ?? warmUp.signal}):\n${warmUp.stderr}`,
+    `bundle-cli: warning: the run that writes the command line's code cache wrote none (exit ${warmUp.status ?? warmUp.signal}); ` +
+      `the command line works without it, compiling its code on every start:\n${warmUp.stderr}`,
   );
-  process.exit(1);
-}
