@@ -17,10 +17,11 @@ class IncompleteBuild extends Error {}
 
 /** The commands' code: dist/harness/cli-kit.cjs beside the built entry (scripts/bundle-cli.ts). */
 function loadKit(): Kit {
+  if (kit !== undefined) return kit;
   const file = fileURLToPath(new URL('./cli-kit.cjs', import.meta.url));
-  if (kit === undefined && !existsSync(file))
+  if (!existsSync(file))
     throw new IncompleteBuild(`${file} is missing: the command line is not completely built (npm run build makes it)`);
-  kit ??= loadBundle(file) as Kit;
+  kit = loadBundle(file) as Kit;
   return kit;
 }
 

@@ -4,23 +4,18 @@
 // another build or damaged is not given to V8 (which would abort on a damaged one), and the
 // command still runs. `help CMD` still shows that command's own help.
 
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
-import { CLI, REPO_ROOT, cleanEnv, envArgs, runCli } from './helpers/cli.js';
+import { CLI, REPO_ROOT, runCli } from './helpers/cli.js';
 import { makeProvider, tempDir } from './helpers/provider-dir.js';
 
 const TRACE = 'EXTSTORAGE_KIT_TRACE_CODE_CACHE';
 const KIT = join(REPO_ROOT, 'dist', 'harness', 'cli-kit.cjs');
 
-/** The environment users run the CLI in: no coverage (under it the kit goes through require()). */
-function userEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...cleanEnv(), [TRACE]: '1' };
-  delete env.NODE_V8_COVERAGE;
-  return env;
-}
+/** The environment users run the CLI in (no coverage: under it the kit goes through require()), traced. */
+const USER_ENV: NodeJS.ProcessEnv = { NODE_V8_COVERAGE: undefined, [TRACE]: '1' };
 
 interface Loaded {
   /** Repository-relative files loaded as ES modules (a loader hook) or by require() (require.cache at exit). */
@@ -46,23 +41,12 @@ function load(t: Test, args: string[], options: { cli?: string; input?: string }
     join(dir, 'required.cjs'),
     `process.on('exit', () => require('node:fs').appendFileSync(${JSON.stringify(log)}, Object.keys(require.cache).filter((f) => f !== __filename).map((f) => require('node:url').pathToFileURL(f).href + '\\n').join('')));\n`,
   );
-  // Through env -i, so that tap's own hooks stay out of the process (see cleanEnv).
-  const r = spawnSync(
-    '/usr/bin/env',
-    [
-      '-i',
-      ...envArgs(userEnv()),
-      process.execPath,
-      '--import',
-      join(dir, 'register.mjs'),
-      '--require',
-      join(dir, 'required.cjs'),
-      options.cli ?? CLI,
-      ...args,
-    ],
-    { cwd: REPO_ROOT, encoding: 'utf8', input: options.input ?? '' },
-  );
-  t.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
+  const r = runCli(args, {
+    env: USER_ENV,
+    nodeArgs: ['--import', join(dir, 'register.mjs'), '--require', join(dir, 'required.cjs')],
+    ...options,
+  });
+  t.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
   const files = readFileSync(log, 'utf8')
     .split('\n')
     .filter((line) => line !== '')
@@ -162,15 +146,8 @@ t.test('a code cache that is missing, of another build or damaged is not used, a
 
   // No kit at all (a build stopped half-way): said plainly, no stack trace.
   rmSync(kit);
-  const r = spawnSync(
-    '/usr/bin/env',
-    ['-i', ...envArgs(userEnv()), process.execPath, join(harness, 'cli.js'), 'parse'],
-    {
-      encoding: 'utf8',
-      input: '/dev/rbd0',
-    },
-  );
-  t.equal(r.status, 70);
+  const r = runCli(['parse'], { env: USER_ENV, cli: join(harness, 'cli.js'), input: '/dev/rbd0' });
+  t.equal(r.code, 70);
   t.equal(
     r.stderr,
     `extstorage-kit: ${kit} is missing: the command line is not completely built (npm run build makes it)\n`,
@@ -178,25 +155,15 @@ t.test('a code cache that is missing, of another build or damaged is not used, a
 });
 
 t.test('under --enable-source-maps the kit goes through require(): stack traces name the sources', async (t) => {
-  const r = spawnSync(
-    '/usr/bin/env',
-    ['-i', ...envArgs(userEnv()), process.execPath, '--enable-source-maps', CLI, 'run', '--help'],
-    { encoding: 'utf8' },
-  );
-  t.equal(r.status, 0);
+  const r = runCli(['run', '--help'], { env: USER_ENV, nodeArgs: ['--enable-source-maps'] });
+  t.equal(r.code, 0);
   t.equal(r.stderr, `extstorage-kit: ${KIT}: loaded by require (source maps are on)\n`);
 });
 
 t.test('under NODE_V8_COVERAGE the kit goes through require(), which records its source map', async (t) => {
   const dir = tempDir(t, 'esk-startup-cov-');
-  const r = spawnSync(
-    '/usr/bin/env',
-    ['-i', ...envArgs({ ...userEnv(), NODE_V8_COVERAGE: dir }), process.execPath, CLI, 'run', '--help'],
-    {
-      encoding: 'utf8',
-    },
-  );
-  t.equal(r.status, 0);
+  const r = runCli(['run', '--help'], { env: { ...USER_ENV, NODE_V8_COVERAGE: dir } });
+  t.equal(r.code, 0);
   t.equal(r.stderr, `extstorage-kit: ${KIT}: loaded by require (NODE_V8_COVERAGE is set)\n`);
   const reports = readdirSync(dir).map(
     (f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as { 'source-map-cache'?: Record<string, unknown> },

@@ -45,9 +45,10 @@ note() { printf 'bench: %s\n' "$*" >&2; }
 command -v node >/dev/null || die "node is not on PATH (Node 20 or later is needed)"
 [[ -f $cli ]] || die "$cli is missing: dist/ is not built. Run 'npm run build' in $repo first (this script builds nothing)."
 
-# The contained loop needs bubblewrap working here (an unprivileged container has none).
+# The contained loop needs bubblewrap working here (an unprivileged container has none): one
+# scenario of it tells.
 have_bwrap=0
-if command -v bwrap >/dev/null && bwrap --ro-bind / / --dev /dev --proc /proc --unshare-pid --die-with-parent -- /bin/true 2>/dev/null; then
+if command -v bwrap >/dev/null && bash "$here/loop.sh" "$provider" 1 --contained >/dev/null 2>&1; then
   have_bwrap=1
 else
   note "bubblewrap does not run here: skipping the contained loop"

@@ -24,20 +24,37 @@ export function cleanEnv(): NodeJS.ProcessEnv {
   );
 }
 
-/** `env`, as the arguments of `env -i` (see cleanEnv). */
-export function envArgs(env: NodeJS.ProcessEnv): string[] {
+function envArgs(env: NodeJS.ProcessEnv): string[] {
   return Object.entries(env).flatMap(([k, v]) =>
     v === undefined || k === 'NODE_OPTIONS' || k.startsWith('_TAPJS_') ? [] : [`${k}=${v}`],
   );
 }
 
+/**
+ * Runs the built CLI (or `options.cli`, another copy of it) with `args`. `options.env` is laid over
+ * the clean environment (a variable set to undefined is left out); `options.nodeArgs` go to node
+ * before the CLI's path.
+ */
 export function runCli(
   args: string[],
-  options: { input?: string | Uint8Array; cwd?: string; env?: NodeJS.ProcessEnv } = {},
+  options: {
+    input?: string | Uint8Array;
+    cwd?: string;
+    env?: NodeJS.ProcessEnv;
+    nodeArgs?: readonly string[];
+    cli?: string;
+  } = {},
 ): CliResult {
   const result = spawnSync(
     '/usr/bin/env',
-    ['-i', ...envArgs({ ...cleanEnv(), NO_COLOR: '1', ...options.env }), process.execPath, CLI, ...args],
+    [
+      '-i',
+      ...envArgs({ ...cleanEnv(), NO_COLOR: '1', ...options.env }),
+      process.execPath,
+      ...(options.nodeArgs ?? []),
+      options.cli ?? CLI,
+      ...args,
+    ],
     {
       input: options.input ?? '',
       cwd: options.cwd ?? REPO_ROOT,
